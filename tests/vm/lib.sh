@@ -1,0 +1,167 @@
+# Helpers for DAXFS guest scenarios; sourced (busybox ash, POSIX sh) by every tests/vm/*.sh
+# that scripts/vm-run runs inside a guest:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+#   step TEXT            start a step: echo "== TEXT" to stdout and to the kernel log
+#   expect_ok CMD...     run CMD; fail the test unless it exits 0
+#   expect_fail CMD...   run CMD; fail the test unless it exits non-zero
+#   expect_nocrash CMD...  run CMD; any exit status is fine, output is discarded
+#                        (for walks over corrupt images)
+#   check_dmesg          fail if the kernel log shows BUG, Oops, WARNING, general protection,
+#                        Call Trace, KASAN, UBSAN, lockups or stalls
+#   load_image IMG       write image file IMG raw at DAXFS_PHYS through /dev/mem
+#   clear_region         zero the whole DAXFS_PHYS region
+#   mount_daxfs MNT [OPTS]  mount -t daxfs -o phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE[,OPTS]
+#   try_mount_daxfs MNT [OPTS]  the same, but returns the mount status (no test failure
+#                        unless mount crashed)
+#   umount_daxfs MNT     unmount (fails the test if it cannot)
+#   need_phys            fail unless the guest was started with --memmap
+#   pass                 print PASS and exit 0
+#   fail MSG             print FAIL with the current step and MSG, exit 1
+#
+# Every command run by expect_* is echoed to the kernel log too, so dmesg lines up with the
+# test. A command killed by a signal (exit status >= 128) is a crash and fails the test in
+# every helper, expected failure or not. An EXIT trap unmounts whatever the test mounted
+# and reports an unexpected exit.
+
+DAXFS_TEST_NAME=$(basename "$0" .sh)
+DAXFS_STEP="(setup)"
+DAXFS_MOUNTS=""
+DAXFS_DONE=""
+
+_kmsg() {
+	# Level 5 (notice): in the kernel log, not on a quiet console.
+	echo "<5>daxfs-test[$DAXFS_TEST_NAME]: $*" >/dev/kmsg 2>/dev/null || true
+}
+
+step() {
+	DAXFS_STEP=$*
+	echo "== $*"
+	_kmsg "== $*"
+}
+
+fail() {
+	echo "FAIL: $DAXFS_TEST_NAME: step '$DAXFS_STEP': $*"
+	_kmsg "FAIL: step '$DAXFS_STEP': $*"
+	DAXFS_DONE=fail
+	exit 1
+}
+
+pass() {
+	echo "PASS: $DAXFS_TEST_NAME"
+	_kmsg "PASS"
+	DAXFS_DONE=pass
+	exit 0
+}
+
+expect_ok() {
+	_kmsg "+ $*"
+	"$@"
+	_rc=$?
+	[ $_rc -lt 128 ] || fail "CRASH: '$*' killed by signal $((_rc - 128))"
+	[ $_rc -eq 0 ] || fail "'$*' exited $_rc, expected success"
+	return 0
+}
+
+expect_fail() {
+	_kmsg "+ (must fail) $*"
+	"$@"
+	_rc=$?
+	[ $_rc -lt 128 ] || fail "CRASH: '$*' killed by signal $((_rc - 128))"
+	[ $_rc -ne 0 ] || fail "'$*' succeeded, expected failure"
+	return 0
+}
+
+expect_nocrash() {
+	"$@" >/dev/null 2>&1
+	_rc=$?
+	[ $_rc -lt 128 ] || fail "CRASH: '$*' killed by signal $((_rc - 128))"
+	return $_rc
+}
+
+# Patterns of kernel log lines that mean the kernel misbehaved.
+DAXFS_DMESG_BAD='BUG:|kernel BUG|Oops|WARNING:|general protection|Call Trace|KASAN|UBSAN|soft lockup|hard LOCKUP|blocked for more than|rcu.*stall|usercopy|Kernel panic|RIP:'
+
+check_dmesg() {
+	_bad=$(dmesg | grep -E "$DAXFS_DMESG_BAD")
+	if [ -n "$_bad" ]; then
+		echo "---- kernel log (last 60 lines) ----"
+		dmesg | tail -n 60
+		echo "---- offending lines ----"
+		echo "$_bad" | head -n 20
+		fail "kernel log shows a BUG/Oops/WARNING"
+	fi
+	return 0
+}
+
+need_phys() {
+	[ -n "$DAXFS_PHYS" ] && [ -n "$DAXFS_PHYS_SIZE" ] ||
+		fail "no physical region: run this scenario with scripts/vm-run --memmap SIZE"
+}
+
+load_image() {
+	need_phys
+	[ -f "$1" ] || fail "load_image: no image file '$1'"
+	_size=$(stat -c %s "$1")
+	[ "$_size" -le "$DAXFS_PHYS_SIZE" ] ||
+		fail "load_image: $1 is $_size bytes, the region only $DAXFS_PHYS_SIZE"
+	_kmsg "+ load_image $1 ($_size bytes)"
+	# 64 KiB blocks: DAXFS_PHYS is 64 KiB aligned, and dd's seek counts output blocks.
+	dd if="$1" of=/dev/mem bs=65536 seek=$((DAXFS_PHYS / 65536)) conv=notrunc 2>/dev/null ||
+		fail "load_image: writing $1 to /dev/mem at $DAXFS_PHYS failed"
+}
+
+clear_region() {
+	need_phys
+	dd if=/dev/zero of=/dev/mem bs=65536 seek=$((DAXFS_PHYS / 65536)) \
+		count=$((DAXFS_PHYS_SIZE / 65536)) conv=notrunc 2>/dev/null ||
+		fail "clear_region: writing /dev/mem failed"
+}
+
+_mount_opts() {
+	_o="phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE"
+	[ -z "$1" ] || _o="$_o,$1"
+	echo "$_o"
+}
+
+try_mount_daxfs() {
+	need_phys
+	mkdir -p "$1"
+	_kmsg "+ mount -t daxfs -o $(_mount_opts "$2") none $1"
+	mount -t daxfs -o "$(_mount_opts "$2")" none "$1" 2>/dev/null
+	_rc=$?
+	[ $_rc -lt 128 ] || fail "CRASH: mount of $1 killed by signal $((_rc - 128))"
+	[ $_rc -eq 0 ] && DAXFS_MOUNTS="$1 $DAXFS_MOUNTS"
+	return $_rc
+}
+
+mount_daxfs() {
+	need_phys
+	mkdir -p "$1"
+	expect_ok mount -t daxfs -o "$(_mount_opts "$2")" none "$1"
+	DAXFS_MOUNTS="$1 $DAXFS_MOUNTS"
+}
+
+umount_daxfs() {
+	expect_ok umount "$1"
+	_left=""
+	for _m in $DAXFS_MOUNTS; do
+		[ "$_m" = "$1" ] || _left="$_left $_m"
+	done
+	DAXFS_MOUNTS=$_left
+}
+
+_daxfs_exit() {
+	_rc=$?
+	for _m in $DAXFS_MOUNTS; do
+		umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null
+	done
+	if [ -z "$DAXFS_DONE" ]; then
+		echo "FAIL: $DAXFS_TEST_NAME: step '$DAXFS_STEP': script exited $_rc without pass/fail"
+		_kmsg "FAIL: exited $_rc in step '$DAXFS_STEP'"
+		[ $_rc -ne 0 ] || _rc=1
+	fi
+	exit $_rc
+}
+trap _daxfs_exit EXIT
