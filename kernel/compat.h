@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernel APIs DAXFS is built against (Debian's 6.1
+ * and 6.12). Every version test of the module lives in this file.
+ */
+#ifndef _DAXFS_COMPAT_H
+#define _DAXFS_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/splice.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline void daxfs_set_inode_times(struct inode *inode,
+					 struct timespec64 mtime,
+					 struct timespec64 ctime)
+{
+	inode_set_atime_to_ts(inode, mtime);
+	inode_set_mtime_to_ts(inode, mtime);
+	inode_set_ctime_to_ts(inode, ctime);
+}
+#else
+static inline void daxfs_set_inode_times(struct inode *inode,
+					 struct timespec64 mtime,
+					 struct timespec64 ctime)
+{
+	inode->i_atime = mtime;
+	inode->i_mtime = mtime;
+	inode->i_ctime = ctime;
+}
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+static inline void daxfs_vm_flags_mod(struct vm_area_struct *vma,
+				      vm_flags_t set, vm_flags_t clear)
+{
+	vm_flags_mod(vma, set, clear);
+}
+#else
+static inline void daxfs_vm_flags_mod(struct vm_area_struct *vma,
+				      vm_flags_t set, vm_flags_t clear)
+{
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+}
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+static inline void daxfs_set_uuid(struct super_block *sb, const u8 *uuid)
+{
+	super_set_uuid(sb, uuid, sizeof(sb->s_uuid));
+}
+#else
+static inline void daxfs_set_uuid(struct super_block *sb, const u8 *uuid)
+{
+	memcpy(&sb->s_uuid, uuid, sizeof(sb->s_uuid));
+}
+#endif
+
+/* splice_read that goes through ->read_iter, never the page cache. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define daxfs_splice_read copy_splice_read
+#else
+#define daxfs_splice_read generic_file_splice_read
+#endif
+
+#endif /* _DAXFS_COMPAT_H */

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: mount, superblock and module glue.
+ *
+ * A DAXFS image lives in a range of physical memory that is not System RAM
+ * (pmem, CXL, memory reserved at boot). The range is mapped once with
+ * memremap() and every file read is a plain load from it.
+ */
+#include <linux/module.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/ctype.h>
+#include <linux/limits.h>
+#include <linux/overflow.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/statfs.h>
+
+#include "daxfs.h"
+#include "compat.h"
+
+/* Mount options, gathered before the superblock exists. */
+struct daxfs_fs_context {
+	u64 phys;
+	u64 size;
+	bool has_phys;
+	bool has_size;
+	bool validate;
+};
+
+enum daxfs_param {
+	Opt_phys,
+	Opt_size,
+	Opt_validate,
+};
+
+static const struct fs_parameter_spec daxfs_fs_parameters[] = {
+	fsparam_string("phys", Opt_phys),
+	fsparam_string("size", Opt_size),
+	fsparam_flag("validate", Opt_validate),
+	{}
+};
+
+static struct kmem_cache *daxfs_inode_cachep;
+static const struct super_operations daxfs_super_ops;
+
+/**
+ * daxfs_report_corrupt - log a problem found in the image of a mount
+ * @sb: the superblock
+ * @err: the error the operation returns
+ * @rep: the checker's reason
+ */
+void daxfs_report_corrupt(struct super_block *sb, int err,
+			  const struct daxfs_report *rep)
+{
+	pr_err_ratelimited("daxfs (phys=0x%llx): %s (error %d)\n",
+			   (unsigned long long)DAXFS_SB(sb)->phys,
+			   rep->msg[0] ? rep->msg : "corrupt image", err);
+}
+
+/**
+ * daxfs_parse_size - parse a number with an optional K, M, G, T suffix
+ * @str: the text: decimal, 0x hex or 0 octal, then at most one suffix
+ * @out: the value
+ *
+ * Like memparse(), but refuses empty text, trailing junk and overflow.
+ *
+ * Return: 0 or -EINVAL.
+ */
+static int daxfs_parse_size(const char *str, u64 *out)
+{
+	static const char suffixes[] = "KMGT";
+	size_t len = strlen(str);
+	unsigned int shift = 0;
+	const char *s = NULL;
+	char num[24];
+	u64 v;
+
+	if (len)
+		s = strchr(suffixes, toupper(str[len - 1]));
+	if (s && *s) {
+		shift = 10 * (1 + (s - suffixes));
+		len--;
+	}
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, str, len);
+	num[len] = '\0';
+	if (kstrtou64(num, 0, &v))
+		return -EINVAL;
+	if (shift && v > (U64_MAX >> shift))
+		return -EINVAL;
+	*out = v << shift;
+	return 0;
+}
+
+static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	struct fs_parse_result result;
+	int opt;
+
+	opt = fs_parse(fc, daxfs_fs_parameters, param, &result);
+	if (opt < 0)
+		return opt;
+
+	switch (opt) {
+	case Opt_phys:
+		if (daxfs_parse_size(param->string, &ctx->phys))
+			return invalfc(fc, "bad phys= value '%s'", param->string);
+		ctx->has_phys = true;
+		break;
+	case Opt_size:
+		if (daxfs_parse_size(param->string, &ctx->size))
+			return invalfc(fc, "bad size= value '%s'", param->string);
+		ctx->has_size = true;
+		break;
+	case Opt_validate:
+		ctx->validate = true;
+		break;
+	}
+	return 0;
+}
+
+/* Check the physical range of the options before anything maps it. */
+static int daxfs_check_range(struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	u64 last;
+
+	if (!ctx->has_phys)
+		return invalfc(fc, "missing phys= option");
+	if (!ctx->has_size)
+		return invalfc(fc, "missing size= option");
+	if (!PAGE_ALIGNED(ctx->phys))
+		return invalfc(fc, "phys=0x%llx is not page aligned", ctx->phys);
+	if (ctx->size < DAXFS_BLOCK_SIZE || !PAGE_ALIGNED(ctx->size))
+		return invalfc(fc, "size=%llu must be a multiple of %lu, at least %u",
+			       ctx->size, PAGE_SIZE, DAXFS_BLOCK_SIZE);
+	if (check_add_overflow(ctx->phys, ctx->size - 1, &last) ||
+	    last > (u64)(phys_addr_t)-1)
+		return invalfc(fc, "phys=0x%llx size=%llu overflows", ctx->phys,
+			       ctx->size);
+	if (region_intersects(ctx->phys, ctx->size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT)
+		return invalfc(fc, "[mem 0x%llx-0x%llx] overlaps System RAM, refusing",
+			       ctx->phys, last);
+	return 0;
+}
+
+/* Check the image in the mapped region; errors name the reason. */
+static int daxfs_check_image(struct fs_context *fc, struct daxfs_sb_info *sbi)
+{
+	struct daxfs_report rep = { };
+	int err;
+
+	err = daxfs_check_super(sbi->region, sbi->size, &sbi->geo, &rep);
+	if (err == -EINVAL) {
+		errorfc(fc, "no DAXFS image at phys=0x%llx: %s",
+			(unsigned long long)sbi->phys, rep.msg);
+		return err;
+	}
+	if (err == -EOPNOTSUPP) {
+		errorfc(fc, "unsupported image at phys=0x%llx: %s",
+			(unsigned long long)sbi->phys, rep.msg);
+		return err;
+	}
+	if (err) {
+		errorfc(fc, "corrupt image at phys=0x%llx: %s",
+			(unsigned long long)sbi->phys, rep.msg);
+		return err;
+	}
+	if (!sbi->validate)
+		return 0;
+	err = daxfs_validate_image(sbi->region, sbi->size, &rep);
+	if (err)
+		errorfc(fc, "image at phys=0x%llx fails validation: %s",
+			(unsigned long long)sbi->phys, rep.msg);
+	return err;
+}
+
+static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	struct daxfs_sb_info *sbi;
+	struct inode *root;
+	int err;
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi)
+		return -ENOMEM;
+	sb->s_fs_info = sbi;
+	sbi->phys = ctx->phys;
+	sbi->size = ctx->size;
+	sbi->validate = ctx->validate;
+
+	sbi->region = memremap(sbi->phys, sbi->size, MEMREMAP_WB);
+	if (!sbi->region) {
+		errorfc(fc, "cannot map [mem 0x%llx-0x%llx]",
+			(unsigned long long)sbi->phys,
+			(unsigned long long)(sbi->phys + sbi->size - 1));
+		return -ENOMEM;
+	}
+	err = daxfs_check_image(fc, sbi);
+	if (err)
+		return err;
+
+	sb->s_magic = DAXFS_MAGIC;
+	sb->s_flags |= SB_RDONLY | SB_NOATIME;
+	sb->s_blocksize = DAXFS_BLOCK_SIZE;
+	sb->s_blocksize_bits = DAXFS_BLOCK_SHIFT;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+	sb->s_op = &daxfs_super_ops;
+	daxfs_set_uuid(sb, sbi->geo.uuid);
+	snprintf(sb->s_id, sizeof(sb->s_id), "daxfs@0x%llx",
+		 (unsigned long long)sbi->phys);
+
+	root = daxfs_iget(sb, DAXFS_ROOT_INO);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	if (!S_ISDIR(root->i_mode)) {
+		iput(root);
+		errorfc(fc, "corrupt image at phys=0x%llx: root is not a directory",
+			(unsigned long long)sbi->phys);
+		return -EUCLEAN;
+	}
+	sb->s_root = d_make_root(root);
+	if (!sb->s_root)
+		return -ENOMEM;
+	return 0;
+}
+
+static int daxfs_get_tree(struct fs_context *fc)
+{
+	int err;
+
+	err = daxfs_check_range(fc);
+	if (err)
+		return err;
+	return get_tree_nodev(fc, daxfs_fill_super);
+}
+
+static int daxfs_reconfigure(struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	struct daxfs_sb_info *sbi = DAXFS_SB(fc->root->d_sb);
+
+	if ((ctx->has_phys && ctx->phys != sbi->phys) ||
+	    (ctx->has_size && ctx->size != sbi->size))
+		return invalfc(fc, "phys= and size= cannot change on remount");
+	sync_filesystem(fc->root->d_sb);
+	fc->sb_flags |= SB_RDONLY;
+	return 0;
+}
+
+static void daxfs_free_fc(struct fs_context *fc)
+{
+	kfree(fc->fs_private);
+}
+
+static const struct fs_context_operations daxfs_context_ops = {
+	.parse_param	= daxfs_parse_param,
+	.get_tree	= daxfs_get_tree,
+	.reconfigure	= daxfs_reconfigure,
+	.free		= daxfs_free_fc,
+};
+
+static int daxfs_init_fs_context(struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	fc->fs_private = ctx;
+	fc->ops = &daxfs_context_ops;
+	fc->sb_flags |= SB_RDONLY;
+	return 0;
+}
+
+static void daxfs_kill_sb(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	kill_anon_super(sb);
+	if (!sbi)
+		return;
+	if (sbi->region)
+		memunmap(sbi->region);
+	kfree(sbi);
+}
+
+static struct file_system_type daxfs_fs_type = {
+	.owner			= THIS_MODULE,
+	.name			= "daxfs",
+	.init_fs_context	= daxfs_init_fs_context,
+	.parameters		= daxfs_fs_parameters,
+	.kill_sb		= daxfs_kill_sb,
+};
+MODULE_ALIAS_FS("daxfs");
+
+static struct inode *daxfs_alloc_inode(struct super_block *sb)
+{
+	struct daxfs_inode_info *dii;
+
+	dii = alloc_inode_sb(sb, daxfs_inode_cachep, GFP_KERNEL);
+	if (!dii)
+		return NULL;
+	memset(&dii->di, 0, sizeof(dii->di));
+	return &dii->vfs_inode;
+}
+
+static void daxfs_free_inode(struct inode *inode)
+{
+	if (S_ISLNK(inode->i_mode))
+		kfree(inode->i_link);
+	kmem_cache_free(daxfs_inode_cachep, DAXFS_I(inode));
+}
+
+static int daxfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(dentry->d_sb);
+	u64 id[2];
+
+	buf->f_type = DAXFS_MAGIC;
+	buf->f_bsize = DAXFS_BLOCK_SIZE;
+	buf->f_frsize = DAXFS_BLOCK_SIZE;
+	buf->f_blocks = DIV_ROUND_UP(sbi->geo.image_size, DAXFS_BLOCK_SIZE);
+	buf->f_bfree = 0;
+	buf->f_bavail = 0;
+	buf->f_files = sbi->geo.inode_count;
+	buf->f_ffree = 0;
+	buf->f_namelen = DAXFS_NAME_MAX;
+	memcpy(id, sbi->geo.uuid, sizeof(id));
+	buf->f_fsid = u64_to_fsid(id[0] ^ id[1]);
+	return 0;
+}
+
+static int daxfs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(root->d_sb);
+
+	seq_printf(m, ",phys=0x%llx,size=%llu", (unsigned long long)sbi->phys,
+		   sbi->size);
+	if (sbi->validate)
+		seq_puts(m, ",validate");
+	return 0;
+}
+
+static const struct super_operations daxfs_super_ops = {
+	.alloc_inode	= daxfs_alloc_inode,
+	.free_inode	= daxfs_free_inode,
+	.statfs		= daxfs_statfs,
+	.show_options	= daxfs_show_options,
+};
+
+static void daxfs_inode_init_once(void *ptr)
+{
+	struct daxfs_inode_info *dii = ptr;
+
+	inode_init_once(&dii->vfs_inode);
+}
+
+static int __init daxfs_init(void)
+{
+	int err;
+
+	BUILD_BUG_ON(PAGE_SIZE != DAXFS_BLOCK_SIZE);
+	daxfs_inode_cachep = kmem_cache_create("daxfs_inode_cache",
+					       sizeof(struct daxfs_inode_info), 0,
+					       SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+					       daxfs_inode_init_once);
+	if (!daxfs_inode_cachep)
+		return -ENOMEM;
+	err = register_filesystem(&daxfs_fs_type);
+	if (err)
+		goto out_cache;
+	return 0;
+
+out_cache:
+	kmem_cache_destroy(daxfs_inode_cachep);
+	return err;
+}
+
+static void __exit daxfs_exit(void)
+{
+	unregister_filesystem(&daxfs_fs_type);
+	/* Inodes are freed after an RCU grace period: wait for them. */
+	rcu_barrier();
+	kmem_cache_destroy(daxfs_inode_cachep);
+}
+
+module_init(daxfs_init);
+module_exit(daxfs_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("DAXFS: read-only filesystem image in shared physical memory");
+MODULE_AUTHOR("DAXFS developers");
