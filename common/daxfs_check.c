@@ -179,6 +179,17 @@ static int check_inode_extent(const struct daxfs_geo *geo,
 	}
 }
 
+/* A symlink target holds no zero byte and is followed by one. */
+static int check_symlink_target(const void *region, const struct daxfs_geo *geo,
+				const struct daxfs_ino *in)
+{
+	const char *t = daxfs_data_ptr(region, geo, in->data, in->size + 1);
+
+	if (!t || t[in->size] || memchr(t, 0, in->size))
+		return -EUCLEAN;
+	return 0;
+}
+
 int daxfs_read_inode(const void *region, const struct daxfs_geo *geo,
 		     u64 ino, struct daxfs_ino *out, struct daxfs_report *rep)
 {
@@ -198,13 +209,15 @@ int daxfs_read_inode(const void *region, const struct daxfs_geo *geo,
 	    out->ctime_nsec >= 1000000000U ||
 	    (!S_ISDIR(out->mode) && out->parent) ||
 	    (!S_ISCHR(out->mode) && !S_ISBLK(out->mode) && out->rdev) ||
-	    check_inode_extent(geo, out)) {
+	    check_inode_extent(geo, out) ||
+	    (S_ISLNK(out->mode) && check_symlink_target(region, geo, out))) {
 		report(rep, "inode %llu is corrupt", (unsigned long long)ino);
 		return -EUCLEAN;
 	}
 	return 0;
 }
 
+/* @name is the whole DAXFS_NAME_MAX + 1 byte field of a dirent. */
 static bool name_ok(const char *name, u32 len)
 {
 	u32 i;
@@ -215,6 +228,9 @@ static bool name_ok(const char *name, u32 len)
 		return false;
 	for (i = 0; i < len; i++)
 		if (name[i] == '/' || name[i] == '\0')
+			return false;
+	for (; i <= DAXFS_NAME_MAX; i++)
+		if (name[i])
 			return false;
 	return true;
 }
