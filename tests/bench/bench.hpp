@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// Shared types of daxfs-bench: the tree a benchmark walks, the timed tests, their results.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+// A failure the user can act on: printed as one line, exit status 1.
+struct Error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Nanoseconds of CLOCK_MONOTONIC.
+std::int64_t now_ns();
+
+// Everything a benchmark needs to know about a tree, as paths relative to its root.
+// Both filesystems are measured with this one list, taken from the baseline.
+struct Tree {
+    std::vector<std::string> entries; // every path but the root ("." excluded)
+    std::vector<std::string> dirs;    // every directory, "." (the root) first
+    struct File {
+        std::string path;
+        std::uint64_t size;
+    };
+    std::vector<File> large;            // regular files chosen for the data tests
+    std::uint64_t large_bytes = 0;      // sum of their sizes
+    std::string big_dir;                // directory with the most entries
+    std::vector<std::string> big_names; // its entries' names
+    std::uint64_t files = 0, symlinks = 0, others = 0, total_bytes = 0;
+};
+
+struct TreeOptions {
+    std::uint64_t large_min = 1 << 20;   // a "large" file has at least this many bytes
+    std::uint64_t large_cap = 128 << 20; // stop adding large files past this many bytes
+};
+
+// Walks ROOT (no symlinks followed, no mount points crossed). Throws Error.
+Tree scan_tree(const std::filesystem::path &root, const TreeOptions &opt);
+
+// One filesystem under test: a label ("tmpfs", "daxfs") and the root of the tree in it.
+struct Target {
+    std::string name;
+    std::filesystem::path root;
+};
+
+struct RunOptions {
+    int reps = 5;
+    std::uint64_t rand_ops = 8192;    // random 4 KiB preads per repetition
+    std::uint64_t lookup_ops = 20000; // stats of random names in the big directory
+    std::uint64_t seed = 1;
+    bool cold = true; // also run the cold-dentry-cache variants
+};
+
+// The result of one test on both targets.
+struct Result {
+    std::string test;                  // short name, e.g. "seq-read-4k"
+    std::string what;                  // amount of work per repetition, human readable
+    std::string unit;                  // "MiB/s" or "kop/s"
+    double work = 0;                   // MiB or thousands of operations per repetition
+    std::vector<std::int64_t> base_ns; // one sample per repetition
+    std::vector<std::int64_t> subject_ns;
+    std::string note; // shown under the table when not empty
+};
+
+// Runs every test on BASE and SUBJECT, alternating which goes first per repetition.
+std::vector<Result> run_all(const Tree &tree, const Target &base, const Target &subject,
+                            const RunOptions &opt);
+
+// Checks that both targets hold the same entries and the same bytes in the large files
+// (the data tests compare like with like). Throws Error naming the first difference.
+void verify_same(const Tree &tree, const Target &base, const Target &subject);
+
+std::int64_t median(std::vector<std::int64_t> v);
+
+// Writes the human table and a tab-separated file (one line per test) for scripts.
+struct ReportHeader {
+    std::vector<std::string> lines; // free text printed above the table
+};
+void print_table(std::ostream &out, const ReportHeader &hdr, const Target &base,
+                 const Target &subject, const std::vector<Result> &results);
+void write_tsv(std::ostream &out, const Target &base, const Target &subject,
+               const std::vector<Result> &results);
+
+// Maps the largest file under ROOT, times page faults, prints its /proc/self/smaps entry.
+void print_maps(const std::filesystem::path &root);
+
+// Generates a benchmark tree at DIR (must not exist): large files, a directory of
+// BIG_ENTRIES entries, a nested tree of small files and symlinks. Deterministic per seed.
+struct GenOptions {
+    std::uint64_t seed = 1;
+    unsigned large_count = 4;
+    std::uint64_t large_size = 32 << 20;
+    unsigned big_entries = 20000;
+    unsigned fanout = 4, depth = 4, files_per_dir = 6;
+};
+void generate_tree(const std::filesystem::path &dir, const GenOptions &opt);
+
+} // namespace bench

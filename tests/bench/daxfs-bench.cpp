@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// daxfs-bench: times the same file-system work on two trees holding the same files
+// (DAXFS against tmpfs in a guest) and prints the medians and their ratio.
+//
+//   daxfs-bench gen-tree DIR [options]      generate a benchmark tree
+//   daxfs-bench compare --base NAME=DIR --subject NAME=DIR [options]
+//   daxfs-bench maps ROOT                   mmap evidence: fault cost, smaps of a mapping
+//
+// Built static by tests/bench/run (no dependency on the CMake build). See README.md.
+#include "bench.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+bench::Target parse_target(const std::string &spec) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+        throw CLI::ValidationError("target", "'" + spec + "' is not NAME=DIR");
+    return {spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
+std::string mib(std::uint64_t bytes) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(1);
+    s << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
+    return s.str();
+}
+
+std::string tree_line(const bench::Tree &t) {
+    std::ostringstream s;
+    s << "tree: " << t.entries.size() << " entries (" << t.files << " files, " << t.dirs.size() - 1
+      << " dirs, " << t.symlinks << " symlinks, " << t.others << " other), " << mib(t.total_bytes)
+      << " in files";
+    return s.str();
+}
+
+std::string data_line(const bench::Tree &t) {
+    std::ostringstream s;
+    s << "data tests: the " << t.large.size() << " largest files, " << mib(t.large_bytes) << " ("
+      << t.large.front().path;
+    if (t.large.size() > 1)
+        s << " ... " << t.large.back().path;
+    s << "); lookup tests: " << t.big_dir << ", " << t.big_names.size() << " entries";
+    return s.str();
+}
+
+int compare(const std::string &base_spec, const std::string &subject_spec,
+            const bench::RunOptions &ropt, const bench::TreeOptions &topt,
+            const std::vector<std::string> &headers, const std::string &tsv_path,
+            const std::string &out_path) {
+    const bench::Target base = parse_target(base_spec);
+    const bench::Target subject = parse_target(subject_spec);
+
+    std::cerr << "daxfs-bench: scanning " << base.root << std::endl;
+    const bench::Tree tree = bench::scan_tree(base.root, topt);
+    std::cerr << "daxfs-bench: " << tree_line(tree) << std::endl;
+    std::cerr << "daxfs-bench: checking that " << subject.name << " holds the same tree"
+              << std::endl;
+    bench::verify_same(tree, base, subject);
+
+    const std::vector<bench::Result> results = bench::run_all(tree, base, subject, ropt);
+
+    bench::ReportHeader hdr{headers};
+    hdr.lines.push_back(tree_line(tree));
+    hdr.lines.push_back(data_line(tree));
+    std::ostringstream table;
+    bench::print_table(table, hdr, base, subject, results);
+    std::cout << table.str() << std::flush;
+    if (!out_path.empty()) {
+        std::ofstream f(out_path);
+        f << table.str();
+        if (!f.flush())
+            throw bench::Error("cannot write " + out_path);
+    }
+    if (!tsv_path.empty()) {
+        std::ofstream f(tsv_path);
+        bench::write_tsv(f, base, subject, results);
+        if (!f.flush())
+            throw bench::Error("cannot write " + tsv_path);
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    CLI::App app{"daxfs-bench: time the same file-system work on two copies of one tree"};
+    app.require_subcommand(1);
+
+    std::string gen_dir;
+    bench::GenOptions gopt;
+    auto *gen = app.add_subcommand("gen-tree", "generate a benchmark tree at DIR (must not exist)");
+    gen->add_option("DIR", gen_dir, "directory to create")->required();
+    gen->add_option("--seed", gopt.seed, "random seed");
+    gen->add_option("--large-count", gopt.large_count, "number of large files")
+        ->check(CLI::Range(1u, 1000u));
+    gen->add_option("--large-size", gopt.large_size, "bytes per large file")
+        ->check(CLI::Range(std::uint64_t{4096}, std::uint64_t{1} << 34));
+    gen->add_option("--big-entries", gopt.big_entries, "entries of the big directory")
+        ->check(CLI::Range(1u, 10000000u));
+
+    std::string maps_root;
+    auto *maps = app.add_subcommand("maps", "map the largest file under ROOT, time the faults, "
+                                            "print its smaps entry");
+    maps->add_option("ROOT", maps_root, "tree root")->required();
+
+    std::string base_spec, subject_spec, tsv_path, out_path;
+    std::vector<std::string> headers;
+    bench::RunOptions ropt;
+    bench::TreeOptions topt;
+    std::uint64_t large_cap_mib = topt.large_cap >> 20;
+    bool no_cold = false;
+    auto *cmp = app.add_subcommand("compare", "time BASE and SUBJECT; ratio = BASE/SUBJECT time");
+    cmp->add_option("--base", base_spec, "NAME=DIR of the baseline (its tree is scanned)")
+        ->required();
+    cmp->add_option("--subject", subject_spec, "NAME=DIR of the filesystem under test")->required();
+    cmp->add_option("--reps", ropt.reps, "timed samples per target and test")
+        ->check(CLI::Range(1, 1000));
+    cmp->add_option("--rand-ops", ropt.rand_ops, "random 4 KiB preads per sample")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+    cmp->add_option("--lookup-ops", ropt.lookup_ops, "stats of random names per sample")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+    cmp->add_option("--large-cap", large_cap_mib, "MiB of large files for the data tests")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+    cmp->add_option("--seed", ropt.seed, "random seed of the access patterns");
+    cmp->add_flag("--no-cold", no_cold, "skip the tests that drop dentries first");
+    cmp->add_option("--header", headers, "a line to print above the table (repeatable)");
+    cmp->add_option("--tsv", tsv_path, "also write the results, tab separated, to this file");
+    cmp->add_option("--out", out_path, "also write the table to this file");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp &e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError &e) {
+        std::cerr << "daxfs-bench: " << e.what() << " (try --help)\n";
+        return 2;
+    }
+
+    try {
+        if (*gen) {
+            bench::generate_tree(gen_dir, gopt);
+            return 0;
+        }
+        if (*maps) {
+            bench::print_maps(maps_root);
+            return 0;
+        }
+        topt.large_cap = large_cap_mib << 20;
+        ropt.cold = !no_cold;
+        return compare(base_spec, subject_spec, ropt, topt, headers, tsv_path, out_path);
+    } catch (const CLI::ValidationError &e) {
+        std::cerr << "daxfs-bench: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception &e) {
+        std::cerr << "daxfs-bench: " << e.what() << "\n";
+        return 1;
+    }
+}
