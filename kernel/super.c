@@ -252,8 +252,8 @@ static int daxfs_reconfigure(struct fs_context *fc)
 	if ((ctx->has_phys && ctx->phys != sbi->phys) ||
 	    (ctx->has_size && ctx->size != sbi->size))
 		return invalfc(fc, "phys= and size= cannot change on remount");
-	sync_filesystem(fc->root->d_sb);
-	fc->sb_flags |= SB_RDONLY;
+	if (!(fc->sb_flags & SB_RDONLY))
+		return invalfc(fc, "the base image is read-only, remount with ro");
 	return 0;
 }
 
@@ -278,7 +278,9 @@ static int daxfs_init_fs_context(struct fs_context *fc)
 		return -ENOMEM;
 	fc->fs_private = ctx;
 	fc->ops = &daxfs_context_ops;
-	fc->sb_flags |= SB_RDONLY;
+	/* A new mount is always read-only; a remount must ask for ro itself. */
+	if (fc->purpose == FS_CONTEXT_FOR_MOUNT)
+		fc->sb_flags |= SB_RDONLY;
 	return 0;
 }
 
