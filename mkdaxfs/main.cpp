@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// mkdaxfs: build a DAXFS image from a directory (or an existing image) into a file or
+// straight into physical memory.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daxfs/error.hpp"
+#include "daxfs/from_image.hpp"
+#include "daxfs/layout.hpp"
+#include "daxfs/physmem.hpp"
+#include "daxfs/progress.hpp"
+#include "daxfs/reader.hpp"
+#include "daxfs/scan.hpp"
+#include "daxfs/sink.hpp"
+#include "daxfs/size.hpp"
+#include "daxfs/validate.hpp"
+#include "daxfs/writer.hpp"
+
+namespace {
+
+constexpr std::uint64_t kProgressMin = 64u << 20; // a bar only for images this big
+
+struct Args {
+    std::string directory, output, from, phys, size;
+    bool quiet = false, json = false;
+};
+
+int usage_error(const std::string &msg) {
+    fmt::print(stderr, "mkdaxfs: {} (see --help)\n", msg);
+    return 2;
+}
+
+// One line for any command-line problem, exit status 2. Returns -1 to go on.
+int parse(int argc, char **argv, Args &a) {
+    CLI::App app("Build a DAXFS image from a directory tree, into a file or straight into "
+                 "physical memory.",
+                 "mkdaxfs");
+    app.allow_extras();
+    auto *d =
+        app.add_option("-d,--directory", a.directory, "Source directory tree")->type_name("DIR");
+    auto *f = app.add_option("--from", a.from,
+                             "Rebuild from an existing image (fully validated first) instead "
+                             "of a directory")
+                  ->type_name("IMAGE");
+    auto *o =
+        app.add_option("-o,--output", a.output, "Write the image to this file")->type_name("FILE");
+    auto *p = app.add_option("-p,--phys", a.phys,
+                             "Write the image into physical memory at ADDR through /dev/mem")
+                  ->type_name("ADDR");
+    app.add_option("-s,--size", a.size, "Bytes of physical memory at ADDR (K/M/G or 0x hex)")
+        ->type_name("SIZE");
+    app.add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
+    app.add_flag("--json", a.json, "Print a JSON summary on stdout");
+    d->excludes(f);
+    o->excludes(p);
+    app.footer("Examples:\n"
+               "  mkdaxfs -d rootfs -o rootfs.daxfs\n"
+               "  mkdaxfs -d rootfs -p 0x40000000 -s 256M   (then mount the printed line)\n"
+               "  mkdaxfs --from old.daxfs -o new.daxfs\n\n"
+               "The same tree always gives a byte-identical image; timestamps later than\n"
+               "SOURCE_DATE_EPOCH (if set) are clamped to it. Modes, owners, timestamps,\n"
+               "symlinks, hard links and device nodes/FIFOs/sockets are kept.\n"
+               "Exit status: 0 success, 1 error, 2 bad command line.");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        if (e.get_exit_code() == 0)
+            return app.exit(e);
+        std::string msg = e.what();
+        for (char &c : msg)
+            if (c == '\n')
+                c = ' ';
+        return usage_error(msg);
+    }
+    if (!app.remaining().empty()) {
+        const std::string r = app.remaining().front();
+        return usage_error((r.size() > 1 && r[0] == '-' ? "unknown option "
+                                                        : "unexpected "
+                                                          "argument ") +
+                           r);
+    }
+    if (a.directory.empty() && a.from.empty())
+        return usage_error("need -d DIR or --from IMAGE");
+    if (a.output.empty() && a.phys.empty())
+        return usage_error("need -o FILE or -p ADDR -s SIZE");
+    if (!a.phys.empty() && a.size.empty())
+        return usage_error("-p needs -s SIZE");
+    if (a.phys.empty() && !a.size.empty())
+        return usage_error("-s goes with -p");
+    return -1;
+}
+
+std::string mount_size(std::uint64_t size) {
+    if (size % (1u << 20) == 0)
+        return fmt::format("{}M", size >> 20);
+    return fmt::format("{}", size);
+}
+
+// The output must not be the image we read from: truncating it would pull the tree away.
+void refuse_same_file(const std::string &from, const std::string &out) {
+    struct stat a, b;
+    if (!::stat(from.c_str(), &a) && !::stat(out.c_str(), &b) && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        throw daxfs::Error(EINVAL, fmt::format("'{}' is both input and output", out));
+}
+
+void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
+    const daxfs::Counts &c = l.counts;
+    if (a.json) {
+        nlohmann::json j = {{"inodes", c.inodes},
+                            {"files", c.files},
+                            {"dirs", c.dirs},
+                            {"symlinks", c.symlinks},
+                            {"hardlinks", c.hardlinks},
+                            {"specials", c.specials},
+                            {"data_bytes", c.data_bytes},
+                            {"image_bytes", l.image_size},
+                            {"seconds", seconds}};
+        if (!a.output.empty())
+            j["output"] = a.output;
+        else
+            j["phys"] = a.phys;
+        fmt::print("{}\n", j.dump());
+    } else if (!a.quiet) {
+        fmt::print(stderr,
+                   "mkdaxfs: {} inodes ({} files, {} dirs, {} symlinks, {} hard links, {} "
+                   "special), {} of data, image {} ({} bytes), {:.2f} s\n",
+                   c.inodes, c.files, c.dirs, c.symlinks, c.hardlinks, c.specials,
+                   daxfs::human_bytes(c.data_bytes), daxfs::human_bytes(l.image_size), l.image_size,
+                   seconds);
+    }
+}
+
+int run(const Args &a) {
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<daxfs::Image> source;
+    daxfs::Tree tree;
+    if (!a.from.empty()) {
+        if (!a.output.empty())
+            refuse_same_file(a.from, a.output);
+        source.emplace(daxfs::Image::open_file(a.from));
+        tree = daxfs::tree_from_image(*source);
+    } else {
+        tree = daxfs::scan_tree(a.directory, {daxfs::source_date_epoch()});
+    }
+    const daxfs::Layout layout = daxfs::plan_layout(tree);
+
+    std::unique_ptr<daxfs::ProgressBar> bar;
+    if (!a.quiet && layout.image_size >= kProgressMin && ::isatty(STDERR_FILENO))
+        bar = std::make_unique<daxfs::ProgressBar>(stderr);
+    daxfs::ProgressFn progress;
+    if (bar)
+        progress = [&](std::uint64_t done, std::uint64_t total) { bar->update(done, total); };
+
+    std::uint64_t addr = 0, size = 0;
+    if (!a.phys.empty()) {
+        addr = daxfs::parse_size(a.phys);
+        size = daxfs::parse_size(a.size);
+        daxfs::check_fits(layout.image_size, size); // before touching memory
+        daxfs::Mapping mem = daxfs::map_phys(addr, size, true);
+        daxfs::MemorySink sink(mem.bytes());
+        daxfs::write_image(tree, layout, sink, progress);
+        bar.reset();
+        auto v = daxfs::validate_image(mem.bytes());
+        if (!v.ok)
+            throw daxfs::Error(EIO, "image in physical memory does not read back: " + v.message);
+    } else {
+        daxfs::FileSink sink(a.output);
+        daxfs::write_image(tree, layout, sink, progress);
+        bar.reset();
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    print_summary(a, layout, took.count());
+    if (!a.phys.empty() && !a.json && !a.quiet)
+        fmt::print("mount -t daxfs -o phys=0x{:x},size={} none /mnt\n", addr, mount_size(size));
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    Args a;
+    if (int rc = parse(argc, argv, a); rc >= 0)
+        return rc;
+    try {
+        return run(a);
+    } catch (const std::exception &e) {
+        fmt::print(stderr, "mkdaxfs: {}\n", e.what());
+        return 1;
+    }
+}

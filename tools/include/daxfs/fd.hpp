@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// RAII owners of a file descriptor and of a memory mapping.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <utility>
+
+namespace daxfs {
+
+class UniqueFd {
+  public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : fd_(fd) {}
+    UniqueFd(UniqueFd &&o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    UniqueFd &operator=(UniqueFd &&o) noexcept;
+    UniqueFd(const UniqueFd &) = delete;
+    UniqueFd &operator=(const UniqueFd &) = delete;
+    ~UniqueFd();
+
+    int get() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+
+  private:
+    int fd_ = -1;
+};
+
+class Mapping {
+  public:
+    Mapping() = default;
+    // Takes ownership of an mmap()ed range; @bytes is what callers see inside it.
+    Mapping(void *base, std::size_t len, std::span<std::byte> bytes)
+        : base_(base), len_(len), bytes_(bytes) {}
+    Mapping(Mapping &&o) noexcept
+        : base_(std::exchange(o.base_, nullptr)), len_(std::exchange(o.len_, 0)),
+          bytes_(std::exchange(o.bytes_, {})) {}
+    Mapping &operator=(Mapping &&o) noexcept;
+    Mapping(const Mapping &) = delete;
+    Mapping &operator=(const Mapping &) = delete;
+    ~Mapping();
+
+    std::span<std::byte> bytes() const noexcept { return bytes_; }
+
+  private:
+    void *base_ = nullptr;
+    std::size_t len_ = 0;
+    std::span<std::byte> bytes_;
+};
+
+// Map a whole file read-only; an empty file gives an empty mapping.
+Mapping map_file_readonly(const char *path);
+
+} // namespace daxfs

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// Where everything of a Tree goes in an image: inode numbers and byte offsets. Pure
+// computation, no I/O; the same Tree always gives the same Layout.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "daxfs/tree.hpp"
+
+namespace daxfs {
+
+struct Counts {
+    std::uint64_t inodes = 0;
+    std::uint64_t files = 0;
+    std::uint64_t dirs = 0;
+    std::uint64_t symlinks = 0;
+    std::uint64_t specials = 0;   // devices, FIFOs, sockets
+    std::uint64_t hardlinks = 0;  // names beyond the first of non-directories
+    std::uint64_t data_bytes = 0; // regular file content
+};
+
+struct Layout {
+    std::vector<std::uint32_t> node_of; // [ino - 1] -> Tree node index
+    std::vector<std::uint32_t> ino_of;  // [node] -> inode number (0: unreachable)
+    std::vector<std::uint32_t> nlink;   // [ino - 1]
+    std::vector<std::uint32_t> parent;  // [ino - 1], directories only
+    std::vector<std::uint64_t> data;    // [ino - 1] byte offset of the content
+    std::uint64_t inode_off = 0;
+    std::uint64_t data_off = 0;
+    std::uint64_t files_off = 0; // first block of regular file data
+    std::uint64_t image_size = 0;
+    Counts counts;
+};
+
+// Inode numbers are given breadth-first from the root (1), entries in name order, a hard
+// link taking its number where it is first met. The data area holds the directories
+// (DAXFS_DIR_ALIGN aligned) and symlink targets packed first, then every regular file's
+// content block aligned, in inode order. Throws daxfs::Error on too many inodes or links.
+Layout plan_layout(const Tree &tree);
+
+} // namespace daxfs

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "commands.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daxfs/error.hpp"
+#include "daxfs/extract.hpp"
+#include "daxfs/summary.hpp"
+#include "daxfs/validate.hpp"
+#include "describe.hpp"
+
+namespace inspect {
+
+int cmd_check(const SourceSpec &src, bool json) {
+    Source source(src);
+    const daxfs::Validation v = daxfs::validate_image(source.bytes());
+    if (json) {
+        nlohmann::json j = {{"ok", v.ok}, {"errno", v.err}, {"error", errno_name(v.err)}};
+        if (!v.ok)
+            j["message"] = v.message;
+        fmt::print("{}\n", j.dump());
+    } else if (v.ok) {
+        fmt::print("OK\n");
+    } else {
+        fmt::print("{}: {} ({})\n", src.name(), v.message, errno_name(v.err));
+    }
+    return v.ok ? 0 : 1;
+}
+
+int cmd_info(const SourceSpec &src, bool json) {
+    Source source(src);
+    const daxfs::Image image = source.image();
+    const daxfs_geo &g = image.geo();
+    const daxfs::Counts c = daxfs::count_image(image);
+    if (json) {
+        nlohmann::json j = {{"region_bytes", g.region_size},
+                            {"image_bytes", g.image_size},
+                            {"inode_off", g.inode_off},
+                            {"inode_count", g.inode_count},
+                            {"data_off", g.data_off},
+                            {"data_bytes", g.data_end - g.data_off},
+                            {"uuid", uuid_string(g.uuid)},
+                            {"feature_compat", g.feature_compat},
+                            {"feature_ro_compat", g.feature_ro_compat},
+                            {"feature_incompat", g.feature_incompat},
+                            {"block_size", DAXFS_BLOCK_SIZE},
+                            {"version", DAXFS_VERSION},
+                            {"counts", counts_json(c)}};
+        fmt::print("{}\n", j.dump(2));
+        return 0;
+    }
+    fmt::print("source:       {}\n"
+               "format:       DAXFS v{}, block size {}\n"
+               "uuid:         {}\n"
+               "features:     compat 0x{:x}, ro_compat 0x{:x}, incompat 0x{:x}\n"
+               "image:        {} bytes in a region of {} bytes\n"
+               "inode table:  {} inodes at {}\n"
+               "data area:    {} bytes at {}\n"
+               "contents:     {} files ({} bytes), {} directories, {} symlinks, "
+               "{} special files, {} extra hard links\n",
+               src.name(), DAXFS_VERSION, DAXFS_BLOCK_SIZE, uuid_string(g.uuid), g.feature_compat,
+               g.feature_ro_compat, g.feature_incompat, g.image_size, g.region_size, g.inode_count,
+               g.inode_off, g.data_end - g.data_off, g.data_off, c.files, c.data_bytes, c.dirs,
+               c.symlinks, c.specials, c.hardlinks);
+    return 0;
+}
+
+int cmd_ls(const SourceSpec &src, const std::string &path, bool long_format) {
+    Source source(src);
+    const daxfs::Image image = source.image();
+    const daxfs_ino in = image.lookup(path);
+    if (!S_ISDIR(in.mode)) {
+        fmt::print("{}\n", long_format ? long_line(image, in, path) : path);
+        return 0;
+    }
+    const std::uint64_t count = image.entry_count(in);
+    for (std::uint64_t i = 0; i < count; i++) {
+        const daxfs::Dirent de = image.entry(in, i);
+        if (long_format)
+            fmt::print("{}\n", long_line(image, image.child(de), de.name));
+        else
+            fmt::print("{}\n", de.name);
+    }
+    return 0;
+}
+
+int cmd_cat(const SourceSpec &src, const std::string &path) {
+    Source source(src);
+    const daxfs::Image image = source.image();
+    const daxfs_ino in = image.lookup(path);
+    if (S_ISDIR(in.mode))
+        throw daxfs::Error(EISDIR, fmt::format("'{}': Is a directory", path));
+    if (!S_ISREG(in.mode))
+        throw daxfs::Error(EINVAL, fmt::format("'{}': not a regular file", path));
+    auto data = image.file_data(in);
+    std::fflush(stdout);
+    while (!data.empty()) {
+        ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            daxfs::throw_sys(errno, "cannot write", "stdout");
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+int cmd_stat(const SourceSpec &src, const std::string &path, bool json) {
+    Source source(src);
+    const daxfs::Image image = source.image();
+    const daxfs_ino in = image.lookup(path);
+    nlohmann::json j = inode_json(image, in);
+    j["path"] = path;
+    if (json) {
+        fmt::print("{}\n", j.dump(2));
+        return 0;
+    }
+    fmt::print("  path: {}\n", path);
+    for (auto &[key, value] : j.items())
+        if (key != "path")
+            fmt::print("{:>6}: {}\n", key,
+                       value.is_string() ? value.get<std::string>() : value.dump());
+    return 0;
+}
+
+int cmd_extract(const SourceSpec &src, const std::string &dir) {
+    Source source(src);
+    daxfs::extract_image(source.image(), dir);
+    return 0;
+}
+
+} // namespace inspect

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// The subcommands of daxfs-inspect. Each returns the exit status; errors are thrown as
+// daxfs::Error.
+#pragma once
+
+#include <string>
+
+#include "source.hpp"
+
+namespace inspect {
+
+int cmd_check(const SourceSpec &src, bool json);
+int cmd_info(const SourceSpec &src, bool json);
+int cmd_ls(const SourceSpec &src, const std::string &path, bool long_format);
+int cmd_cat(const SourceSpec &src, const std::string &path);
+int cmd_stat(const SourceSpec &src, const std::string &path, bool json);
+int cmd_extract(const SourceSpec &src, const std::string &dir);
+
+// fsck.daxfs [-n|-y|-f|-a|-p] IMAGE, with fsck(8) exit codes.
+int fsck_main(int argc, char **argv);
+
+} // namespace inspect

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// daxfs-inspect: check, summarise, list, print and extract DAXFS images offline, from a
+// file or a physical memory range. Run as fsck.daxfs it behaves as fsck(8) expects.
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <fmt/format.h>
+#include <functional>
+#include <libgen.h>
+
+#include "commands.hpp"
+#include "daxfs/error.hpp"
+
+namespace {
+
+int usage_error(const std::string &msg) {
+    fmt::print(stderr, "daxfs-inspect: {} (see --help)\n", msg);
+    return 2;
+}
+
+bool invoked_as_fsck(const char *argv0) {
+    const char *slash = std::strrchr(argv0, '/');
+    return !std::strcmp(slash ? slash + 1 : argv0, "fsck.daxfs");
+}
+
+struct Options {
+    inspect::SourceSpec src;
+    std::vector<std::string> args; // [IMAGE] then the subcommand's own operands
+    bool json = false;
+    bool long_format = false;
+};
+
+struct Command {
+    const char *name;
+    const char *help;
+    const char *operands; // after IMAGE
+    std::size_t min, max; // operand counts, IMAGE excluded
+    bool json;
+    std::function<int(const Options &)> run;
+};
+
+std::string operand(const Options &o, std::size_t i, const char *fallback) {
+    return i < o.args.size() ? o.args[i] : fallback;
+}
+
+const std::vector<Command> &commands() {
+    static const std::vector<Command> list = {
+        {"check", "Validate the whole image with the shared checker; prints OK or the reason", "",
+         0, 0, true, [](const Options &o) { return inspect::cmd_check(o.src, o.json); }},
+        {"info", "Summary: sizes, counts, uuid, features", "", 0, 0, true,
+         [](const Options &o) { return inspect::cmd_info(o.src, o.json); }},
+        {"ls", "List a directory (default /)", "[PATH]", 0, 1, false,
+         [](const Options &o) {
+             return inspect::cmd_ls(o.src, operand(o, 0, "/"), o.long_format);
+         }},
+        {"cat", "Print a regular file", "PATH", 1, 1, false,
+         [](const Options &o) { return inspect::cmd_cat(o.src, o.args[0]); }},
+        {"stat", "Show an inode", "PATH", 1, 1, true,
+         [](const Options &o) { return inspect::cmd_stat(o.src, o.args[0], o.json); }},
+        {"extract", "Recreate the whole tree in DIR (types, modes, owners, mtimes, links)", "DIR",
+         1, 1, false, [](const Options &o) { return inspect::cmd_extract(o.src, o.args[0]); }},
+    };
+    return list;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc > 0 && invoked_as_fsck(argv[0]))
+        return inspect::fsck_main(argc, argv);
+
+    CLI::App app("Inspect a DAXFS image offline: an image file (IMAGE operand) or physical "
+                 "memory (--phys ADDR --size SIZE, then no IMAGE operand).",
+                 "daxfs-inspect");
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.allow_extras();
+    Options o;
+    app.add_option("--phys", o.src.phys, "Read the image from physical memory at ADDR")
+        ->type_name("ADDR");
+    app.add_option("--size", o.src.size, "Bytes of physical memory at ADDR (K/M/G, 0x hex)")
+        ->type_name("SIZE");
+    app.footer("Examples:\n"
+               "  daxfs-inspect check rootfs.daxfs\n"
+               "  daxfs-inspect ls -l rootfs.daxfs /etc\n"
+               "  daxfs-inspect --phys 0x40000000 --size 256M cat /etc/os-release\n"
+               "Exit status: 0 success, 1 error or invalid image, 2 bad command line.\n"
+               "Installed also as fsck.daxfs, which follows fsck(8) exit codes.");
+    const Command *chosen = nullptr;
+    for (const Command &c : commands()) {
+        auto *sub = app.add_subcommand(c.name, c.help);
+        sub->allow_extras();
+        sub->add_option("operands", o.args, std::string("IMAGE (unless --phys) ") + c.operands);
+        if (c.json)
+            sub->add_flag("--json", o.json, "JSON output");
+        if (std::string(c.name) == "ls")
+            sub->add_flag("-l", o.long_format, "Long listing");
+        sub->callback([&chosen, &c]() { chosen = &c; });
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        if (e.get_exit_code() == 0)
+            return app.exit(e);
+        std::string msg = e.what();
+        for (char &ch : msg)
+            if (ch == '\n')
+                ch = ' ';
+        return usage_error(msg);
+    }
+    std::vector<std::string> extras = app.remaining();
+    for (const auto *sub : app.get_subcommands())
+        for (const auto &r : sub->remaining())
+            extras.push_back(r);
+    if (!extras.empty()) {
+        const std::string &r = extras.front();
+        return usage_error((r.size() > 1 && r[0] == '-' ? "unknown option "
+                                                        : "unexpected "
+                                                          "argument ") +
+                           r);
+    }
+    if (!chosen)
+        return usage_error("need a subcommand");
+    if (o.src.phys.empty() != o.src.size.empty())
+        return usage_error("--phys and --size go together");
+    if (o.src.phys.empty()) {
+        if (o.args.empty())
+            return usage_error(fmt::format("{} needs an IMAGE", chosen->name));
+        o.src.image = o.args.front();
+        o.args.erase(o.args.begin());
+    }
+    if (o.args.size() < chosen->min || o.args.size() > chosen->max)
+        return usage_error(fmt::format("usage: {} {}", chosen->name, chosen->operands));
+    try {
+        return chosen->run(o);
+    } catch (const std::exception &e) {
+        fmt::print(stderr, "daxfs-inspect: {}\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// Where daxfs-inspect reads an image from: a file, or a physical range through /dev/mem.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "daxfs/fd.hpp"
+#include "daxfs/reader.hpp"
+
+namespace inspect {
+
+struct SourceSpec {
+    std::string image; // a file, or empty with phys/size
+    std::string phys;
+    std::string size;
+    std::string name() const;
+};
+
+// The mapped bytes of an image source, before any check.
+class Source {
+  public:
+    explicit Source(const SourceSpec &spec);
+    std::span<const std::byte> bytes() const { return map_->bytes(); }
+    // The checked image (superblock checked; daxfs::Error otherwise).
+    daxfs::Image image() const { return daxfs::Image(bytes(), map_); }
+
+  private:
+    std::shared_ptr<daxfs::Mapping> map_;
+};
+
+} // namespace inspect

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "daxfs/layout.hpp"
+
+#include <cerrno>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include "daxfs/error.hpp"
+#include "daxfs_format.h"
+
+namespace daxfs {
+
+namespace {
+
+constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t align) {
+    return (v + align - 1) / align * align;
+}
+
+// Inode numbers, names per inode and parents, breadth-first from the root.
+void number_inodes(const Tree &tree, Layout &l) {
+    const auto &nodes = tree.nodes;
+    l.ino_of.assign(nodes.size(), 0);
+    l.node_of.assign(1, 0);
+    l.ino_of[0] = DAXFS_ROOT_INO;
+    std::vector<std::uint64_t> names(1, 1), subdirs(1, 0);
+    l.parent.assign(1, DAXFS_ROOT_INO);
+    for (std::size_t i = 0; i < l.node_of.size(); i++) {
+        const Node &dir = nodes[l.node_of[i]];
+        for (const Entry &e : dir.entries) {
+            const bool is_dir = S_ISDIR(nodes.at(e.node).mode);
+            std::uint32_t ino = l.ino_of[e.node];
+            if (!ino) {
+                if (l.node_of.size() >= UINT32_MAX - 1)
+                    throw Error(EFBIG, fmt::format("too many inodes (the format holds {})",
+                                                   UINT32_MAX - 1));
+                l.node_of.push_back(e.node);
+                ino = static_cast<std::uint32_t>(l.node_of.size());
+                l.ino_of[e.node] = ino;
+                names.push_back(0);
+                subdirs.push_back(0);
+                l.parent.push_back(is_dir ? static_cast<std::uint32_t>(i + 1) : 0);
+                if (is_dir)
+                    subdirs[i]++;
+            } else if (is_dir) {
+                throw Error(EINVAL, fmt::format("directory '{}' has more than one name", e.name));
+            }
+            names[ino - 1]++;
+        }
+    }
+    l.nlink.resize(l.node_of.size());
+    for (std::size_t i = 0; i < l.node_of.size(); i++) {
+        std::uint64_t n = S_ISDIR(nodes[l.node_of[i]].mode) ? 2 + subdirs[i] : names[i];
+        if (n > UINT32_MAX)
+            throw Error(EMLINK, "too many links to one inode");
+        l.nlink[i] = static_cast<std::uint32_t>(n);
+    }
+}
+
+void count(const Tree &tree, Layout &l) {
+    Counts &c = l.counts;
+    c.inodes = l.node_of.size();
+    for (std::size_t i = 0; i < l.node_of.size(); i++) {
+        const Node &n = tree.nodes[l.node_of[i]];
+        switch (n.mode & S_IFMT) {
+        case S_IFREG:
+            c.files++;
+            c.data_bytes += n.size;
+            break;
+        case S_IFDIR:
+            c.dirs++;
+            break;
+        case S_IFLNK:
+            c.symlinks++;
+            break;
+        default:
+            c.specials++;
+        }
+        if (!S_ISDIR(n.mode))
+            c.hardlinks += l.nlink[i] - 1;
+    }
+}
+
+void place_data(const Tree &tree, Layout &l) {
+    const std::uint64_t n = l.node_of.size();
+    l.inode_off = sizeof(struct daxfs_super);
+    l.data_off = round_up(l.inode_off + n * sizeof(struct daxfs_inode), DAXFS_BLOCK_SIZE);
+    l.data.assign(n, 0);
+    std::uint64_t at = l.data_off;
+    for (std::uint64_t i = 0; i < n; i++) {
+        const Node &node = tree.nodes[l.node_of[i]];
+        if (S_ISDIR(node.mode) && !node.entries.empty()) {
+            at = round_up(at, DAXFS_DIR_ALIGN);
+            l.data[i] = at;
+            at += node.entries.size() * sizeof(struct daxfs_dirent);
+        } else if (S_ISLNK(node.mode)) {
+            l.data[i] = at;
+            at += node.target.size() + 1;
+        }
+    }
+    l.files_off = round_up(at, DAXFS_BLOCK_SIZE);
+    at = l.files_off;
+    for (std::uint64_t i = 0; i < n; i++) {
+        const Node &node = tree.nodes[l.node_of[i]];
+        if (S_ISREG(node.mode) && node.size) {
+            l.data[i] = at;
+            at += round_up(node.size, DAXFS_BLOCK_SIZE);
+        }
+    }
+    l.image_size = at;
+}
+
+} // namespace
+
+Layout plan_layout(const Tree &tree) {
+    if (tree.nodes.empty() || !S_ISDIR(tree.nodes[0].mode))
+        throw Error(EINVAL, "the root of a tree must be a directory");
+    Layout l;
+    number_inodes(tree, l);
+    count(tree, l);
+    place_data(tree, l);
+    return l;
+}
+
+} // namespace daxfs

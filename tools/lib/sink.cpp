@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "daxfs/sink.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "daxfs/error.hpp"
+#include "daxfs/size.hpp"
+
+namespace daxfs {
+
+FileSink::FileSink(std::string path) : path_(std::move(path)) {}
+
+void FileSink::reserve(std::uint64_t image_size) {
+    fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd_)
+        throw_sys(errno, "cannot create", path_);
+    if (::ftruncate(fd_.get(), static_cast<off_t>(image_size)))
+        throw_sys(errno, "cannot write", path_);
+}
+
+void FileSink::write(std::uint64_t off, std::span<const std::byte> bytes) {
+    while (!bytes.empty()) {
+        ssize_t n = ::pwrite(fd_.get(), bytes.data(), bytes.size(), static_cast<off_t>(off));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_sys(errno, "cannot write", path_);
+        }
+        bytes = bytes.subspan(static_cast<std::size_t>(n));
+        off += static_cast<std::uint64_t>(n);
+    }
+}
+
+void FileSink::finish() {
+    if (::close(fd_.get()) && errno != EINTR)
+        throw_sys(errno, "cannot write", path_);
+    (void)fd_.release();
+}
+
+void check_fits(std::uint64_t image_size, std::uint64_t region_size) {
+    if (image_size > region_size)
+        throw Error(ENOSPC, fmt::format("image needs {} bytes ({}) but the region holds {} bytes",
+                                        image_size, human_bytes(image_size), region_size));
+}
+
+void MemorySink::reserve(std::uint64_t image_size) { check_fits(image_size, region_.size()); }
+
+void MemorySink::write(std::uint64_t off, std::span<const std::byte> bytes) {
+    std::memcpy(region_.data() + off, bytes.data(), bytes.size());
+}
+
+void VectorSink::write(std::uint64_t off, std::span<const std::byte> b) {
+    std::memcpy(bytes.data() + off, b.data(), b.size());
+}
+
+} // namespace daxfs

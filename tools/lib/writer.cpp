@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "daxfs/writer.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daxfs/error.hpp"
+#include "daxfs/fd.hpp"
+#include "daxfs/hash.hpp"
+#include "daxfs_check.h"
+
+namespace daxfs {
+
+namespace {
+
+constexpr std::size_t kChunk = 8u << 20; // bytes of file data gathered per sink write
+
+template <typename T> void put(std::vector<std::byte> &buf, std::uint64_t off, const T &value) {
+    std::memcpy(buf.data() + off, &value, sizeof(value));
+}
+
+struct daxfs_inode encode_inode(const Node &n, const Layout &l, std::size_t i) {
+    struct daxfs_inode raw {};
+    raw.mode = cpu_to_le16(static_cast<std::uint16_t>(n.mode));
+    raw.nlink = cpu_to_le32(l.nlink[i]);
+    raw.uid = cpu_to_le32(n.uid);
+    raw.gid = cpu_to_le32(n.gid);
+    raw.size = cpu_to_le64(S_ISDIR(n.mode) ? n.entries.size() * sizeof(struct daxfs_dirent)
+                                           : (S_ISREG(n.mode) || S_ISLNK(n.mode) ? n.size : 0));
+    raw.data = cpu_to_le64(l.data[i]);
+    raw.mtime = cpu_to_le64(static_cast<std::uint64_t>(n.mtime.sec));
+    raw.ctime = cpu_to_le64(static_cast<std::uint64_t>(n.ctime.sec));
+    raw.mtime_nsec = cpu_to_le32(n.mtime.nsec);
+    raw.ctime_nsec = cpu_to_le32(n.ctime.nsec);
+    raw.rdev = cpu_to_le32(S_ISCHR(n.mode) || S_ISBLK(n.mode) ? n.rdev : 0);
+    raw.parent = cpu_to_le32(l.parent[i]);
+    return raw;
+}
+
+// The inode table, directories and symlink targets: [inode_off, files_off).
+std::vector<std::byte> build_metadata(const Tree &tree, const Layout &l) {
+    std::vector<std::byte> meta(l.files_off - l.inode_off);
+    auto rel = [&](std::uint64_t off) { return off - l.inode_off; };
+    for (std::size_t i = 0; i < l.node_of.size(); i++) {
+        const Node &n = tree.nodes[l.node_of[i]];
+        put(meta, rel(l.inode_off) + i * sizeof(struct daxfs_inode), encode_inode(n, l, i));
+        if (S_ISLNK(n.mode)) {
+            std::memcpy(meta.data() + rel(l.data[i]), n.target.data(), n.target.size());
+        } else if (S_ISDIR(n.mode)) {
+            std::uint64_t at = rel(l.data[i]);
+            for (const Entry &e : n.entries) {
+                struct daxfs_dirent de {};
+                de.ino = cpu_to_le32(l.ino_of[e.node]);
+                de.name_len = cpu_to_le16(static_cast<std::uint16_t>(e.name.size()));
+                de.type = static_cast<std::uint8_t>(DAXFS_MODE_TO_DT(tree.nodes[e.node].mode));
+                std::memcpy(de.name, e.name.data(), e.name.size());
+                put(meta, at, de);
+                at += sizeof(de);
+            }
+        }
+    }
+    return meta;
+}
+
+// Gathers file contents into large buffers and hands them to the sink in order.
+class DataStream {
+  public:
+    DataStream(Sink &sink, ContentHash &hash, std::uint64_t start, std::uint64_t end,
+               const ProgressFn &progress)
+        : sink_(sink), hash_(hash), buf_(std::min<std::uint64_t>(kChunk, end - start)), off_(start),
+          end_(end), progress_(progress) {}
+
+    void add_file(const Node &n);
+    void flush();
+
+  private:
+    std::span<std::byte> room() { return std::span(buf_).subspan(used_); }
+    void add_bytes(std::span<const std::byte> bytes);
+    void add_path(const std::string &path, std::uint64_t size);
+    void pad();
+
+    Sink &sink_;
+    ContentHash &hash_;
+    std::vector<std::byte> buf_;
+    std::size_t used_ = 0;
+    std::uint64_t off_; // image offset of buf_[0]
+    std::uint64_t end_;
+    const ProgressFn &progress_;
+};
+
+void DataStream::flush() {
+    if (!used_)
+        return;
+    auto chunk = std::span<const std::byte>(buf_).first(used_);
+    hash_.update(chunk);
+    sink_.write(off_, chunk);
+    off_ += used_;
+    used_ = 0;
+    if (progress_)
+        progress_(off_, end_);
+}
+
+void DataStream::add_bytes(std::span<const std::byte> bytes) {
+    while (!bytes.empty()) {
+        if (room().empty())
+            flush();
+        std::size_t take = std::min(bytes.size(), room().size());
+        std::memcpy(room().data(), bytes.data(), take);
+        used_ += take;
+        bytes = bytes.subspan(take);
+    }
+}
+
+void DataStream::add_path(const std::string &path, std::uint64_t size) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME));
+    if (!fd && errno == EPERM)
+        fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd)
+        throw_sys(errno, "cannot read", path);
+    while (size) {
+        if (room().empty())
+            flush();
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, room().size()));
+        ssize_t n = ::read(fd.get(), room().data(), want);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_sys(errno, "cannot read", path);
+        }
+        if (n == 0)
+            throw Error(EIO, fmt::format("'{}' shrank while it was being read", path));
+        used_ += static_cast<std::size_t>(n);
+        size -= static_cast<std::uint64_t>(n);
+    }
+}
+
+void DataStream::pad() {
+    std::size_t tail = (off_ + used_) % DAXFS_BLOCK_SIZE;
+    if (!tail)
+        return;
+    std::size_t zeros = DAXFS_BLOCK_SIZE - tail; // buf_ is block sized, so this fits
+    std::memset(room().data(), 0, zeros);
+    used_ += zeros;
+}
+
+void DataStream::add_file(const Node &n) {
+    if (n.source.path.empty()) {
+        if (n.source.bytes.size() != n.size)
+            throw Error(EINVAL, "file content does not match its size");
+        add_bytes(n.source.bytes);
+    } else {
+        add_path(n.source.path, n.size);
+    }
+    pad();
+}
+
+struct daxfs_super build_super(const Layout &l, const ContentHash &hash) {
+    struct daxfs_super sb {};
+    sb.magic = cpu_to_le32(DAXFS_MAGIC);
+    sb.version = cpu_to_le32(DAXFS_VERSION);
+    sb.block_size = cpu_to_le32(DAXFS_BLOCK_SIZE);
+    sb.root_ino = cpu_to_le32(DAXFS_ROOT_INO);
+    sb.image_size = cpu_to_le64(l.image_size);
+    sb.inode_off = cpu_to_le64(l.inode_off);
+    sb.inode_count = cpu_to_le64(l.node_of.size());
+    sb.data_off = cpu_to_le64(l.data_off);
+    sb.data_size = cpu_to_le64(l.image_size - l.data_off);
+    auto uuid = hash.uuid();
+    std::memcpy(sb.uuid, uuid.data(), sizeof(sb.uuid));
+    sb.checksum = cpu_to_le32(daxfs_super_csum(&sb));
+    return sb;
+}
+
+} // namespace
+
+void write_image(const Tree &tree, const Layout &l, Sink &sink, const ProgressFn &progress) {
+    sink.reserve(l.image_size);
+    ContentHash hash;
+    {
+        std::vector<std::byte> meta = build_metadata(tree, l);
+        hash.update(meta);
+        sink.write(l.inode_off, meta);
+    }
+    if (l.image_size > l.files_off) {
+        DataStream data(sink, hash, l.files_off, l.image_size, progress);
+        for (std::size_t i = 0; i < l.node_of.size(); i++) {
+            const Node &n = tree.nodes[l.node_of[i]];
+            if (S_ISREG(n.mode) && n.size)
+                data.add_file(n);
+        }
+        data.flush();
+    }
+    const struct daxfs_super sb = build_super(l, hash);
+    sink.write(0, std::as_bytes(std::span(&sb, 1)));
+    sink.finish();
+}
+
+} // namespace daxfs
