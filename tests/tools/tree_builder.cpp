@@ -227,20 +227,21 @@ void TreeBuilder::build_empty(int root) {
 // Large files: random content, mostly-hole content with scattered data, and all holes.
 void TreeBuilder::build_large(int root) {
     Fd dir = make_dir(root, "large", "large");
-    const std::uint64_t scale = profile_.small ? 1 : 16;
+    // Full: 32 MiB random, 24 MiB sparse, 8 MiB of holes; small: 256 KiB, 384 KiB, 64 KiB.
+    const std::uint64_t unit = profile_.small ? MiB / 8 : 16 * MiB;
     {
         Fd fd = open_at(dir.get(), "random", O_WRONLY | O_CREAT | O_EXCL, 0644);
-        for (std::uint64_t i = 0; i < 2 * scale; i++) {
-            std::string chunk = random_bytes(MiB);
+        for (std::uint64_t i = 0; i < 2 * unit / std::min(unit, MiB); i++) {
+            std::string chunk = random_bytes(std::min(unit, MiB));
             write_all(fd.get(), chunk.data(), chunk.size(), "large/random");
         }
         stats_.entries++;
-        stats_.bytes += 2 * scale * MiB;
+        stats_.bytes += 2 * unit;
     }
     {
-        const std::uint64_t size = 3 * scale * MiB / 2 + 1234;
+        const std::uint64_t size = 3 * unit / 2 + 1234;
         Fd fd = open_at(dir.get(), "sparse", O_WRONLY | O_CREAT | O_EXCL, 0644);
-        for (std::uint64_t off = 0; off < size; off += 512 * 1024 + 4096 * (next() % 64)) {
+        for (std::uint64_t off = 0; off < size; off += unit / 32 + 4096 * (next() % 64)) {
             std::string chunk =
                 random_bytes(std::min<std::uint64_t>(1000 + next() % 70000, size - off));
             if (::pwrite(fd.get(), chunk.data(), chunk.size(), static_cast<off_t>(off)) < 0)
@@ -253,7 +254,7 @@ void TreeBuilder::build_large(int root) {
     }
     {
         Fd fd = open_at(dir.get(), "holes", O_WRONLY | O_CREAT | O_EXCL, 0644);
-        if (::ftruncate(fd.get(), static_cast<off_t>(scale * MiB / 2 + 1)) != 0)
+        if (::ftruncate(fd.get(), static_cast<off_t>(unit / 2 + 1)) != 0)
             throw_errno("cannot truncate", "large/holes");
         stats_.entries++;
     }
@@ -262,13 +263,13 @@ void TreeBuilder::build_large(int root) {
 // Sizes around page, 64 KiB and huge-page boundaries.
 void TreeBuilder::build_sizes(int root) {
     Fd dir = make_dir(root, "sizes", "sizes");
-    std::vector<std::uint64_t> sizes = {1,     2,     511,     512,  4095,   4096,
-                                        4097,  8191,  8192,    8193, 12288,  65535,
-                                        65536, 65537, MiB - 1, MiB,  MiB + 1};
+    std::vector<std::uint64_t> sizes = {1, 2, 511, 512, 4095, 4096, 4097, 8191, 8192, 8193, 12288};
     if (!profile_.small) {
-        sizes.push_back(2 * MiB - 1);
-        sizes.push_back(2 * MiB);
-        sizes.push_back(2 * MiB + 1);
+        for (std::uint64_t big : {std::uint64_t{64 << 10}, MiB, 2 * MiB}) {
+            sizes.push_back(big - 1);
+            sizes.push_back(big);
+            sizes.push_back(big + 1);
+        }
     }
     for (auto size : sizes)
         make_file(dir.get(), "s" + std::to_string(size), random_bytes(size));
