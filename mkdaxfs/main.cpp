@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daxfs/dedup.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/from_image.hpp"
 #include "daxfs/layout.hpp"
@@ -150,6 +151,7 @@ int run(const Args &a) {
     } else {
         tree = daxfs::scan_tree(a.directory, {daxfs::source_date_epoch()});
     }
+    daxfs::find_duplicates(tree);
     const daxfs::Layout layout = daxfs::plan_layout(tree);
 
     std::unique_ptr<daxfs::ProgressBar> bar;

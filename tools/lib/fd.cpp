@@ -59,4 +59,27 @@ Mapping map_file_readonly(const char *path) {
     return Mapping(p, len, {static_cast<std::byte *>(p), len});
 }
 
+UniqueFd open_source(const std::string &path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME));
+    if (!fd && errno == EPERM)
+        fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd)
+        throw_sys(errno, "cannot read", path);
+    return fd;
+}
+
+void read_exact(int fd, std::span<std::byte> into, const std::string &path) {
+    while (!into.empty()) {
+        ssize_t n = ::read(fd, into.data(), into.size());
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw_sys(errno, "cannot read", path);
+        }
+        if (n == 0)
+            throw Error(EIO, "'" + path + "' shrank while it was being read");
+        into = into.subspan(static_cast<std::size_t>(n));
+    }
+}
+
 } // namespace daxfs

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unordered_map>
 
 #include "daxfs/error.hpp"
 #include "daxfs_format.h"
@@ -99,12 +100,20 @@ void place_data(const Tree &tree, Layout &l) {
     }
     l.files_off = round_up(at, DAXFS_BLOCK_SIZE);
     at = l.files_off;
+    std::unordered_map<std::uint32_t, std::uint64_t> shared; // same_data -> first copy
     for (std::uint64_t i = 0; i < n; i++) {
         const Node &node = tree.nodes[l.node_of[i]];
-        if (S_ISREG(node.mode) && node.size) {
+        if (!S_ISREG(node.mode) || !node.size)
+            continue;
+        if (node.same_data) {
+            auto [it, fresh] = shared.try_emplace(node.same_data, at);
+            l.data[i] = it->second;
+            if (!fresh)
+                continue;
+        } else {
             l.data[i] = at;
-            at += round_up(node.size, DAXFS_BLOCK_SIZE);
         }
+        at += round_up(node.size, DAXFS_BLOCK_SIZE);
     }
     l.image_size = at;
 }

@@ -77,6 +77,7 @@ class DataStream {
 
     void add_file(const Node &n);
     void flush();
+    std::uint64_t position() const { return off_ + used_; }
 
   private:
     std::span<std::byte> room() { return std::span(buf_).subspan(used_); }
@@ -117,25 +118,14 @@ void DataStream::add_bytes(std::span<const std::byte> bytes) {
 }
 
 void DataStream::add_path(const std::string &path, std::uint64_t size) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME));
-    if (!fd && errno == EPERM)
-        fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd)
-        throw_sys(errno, "cannot read", path);
+    UniqueFd fd = open_source(path);
     while (size) {
         if (room().empty())
             flush();
         std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, room().size()));
-        ssize_t n = ::read(fd.get(), room().data(), want);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            throw_sys(errno, "cannot read", path);
-        }
-        if (n == 0)
-            throw Error(EIO, fmt::format("'{}' shrank while it was being read", path));
-        used_ += static_cast<std::size_t>(n);
-        size -= static_cast<std::uint64_t>(n);
+        read_exact(fd.get(), room().first(want), path);
+        used_ += want;
+        size -= want;
     }
 }
 
@@ -190,7 +180,8 @@ void write_image(const Tree &tree, const Layout &l, Sink &sink, const ProgressFn
         DataStream data(sink, hash, l.files_off, l.image_size, progress);
         for (std::size_t i = 0; i < l.node_of.size(); i++) {
             const Node &n = tree.nodes[l.node_of[i]];
-            if (S_ISREG(n.mode) && n.size)
+            // A file sharing the content of an earlier one (Layout) is already there.
+            if (S_ISREG(n.mode) && n.size && l.data[i] == data.position())
                 data.add_file(n);
         }
         data.flush();

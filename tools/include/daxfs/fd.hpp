@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <utility>
 
 namespace daxfs {
@@ -50,5 +51,11 @@ class Mapping {
 
 // Map a whole file read-only; an empty file gives an empty mapping.
 Mapping map_file_readonly(const char *path);
+
+// Open a source file for reading, without updating its atime when allowed.
+UniqueFd open_source(const std::string &path);
+
+// Read exactly @into.size() bytes; daxfs::Error if the file ends early or read() fails.
+void read_exact(int fd, std::span<std::byte> into, const std::string &path);
 
 } // namespace daxfs

@@ -36,7 +36,8 @@ struct Layout {
 // Inode numbers are given breadth-first from the root (1), entries in name order, a hard
 // link taking its number where it is first met. The data area holds the directories
 // (DAXFS_DIR_ALIGN aligned) and symlink targets packed first, then every regular file's
-// content block aligned, in inode order. Throws daxfs::Error on too many inodes or links.
+// content block aligned, in inode order; files marked with the same Node::same_data share
+// one copy (the first in inode order). Throws daxfs::Error on too many inodes or links.
 Layout plan_layout(const Tree &tree);
 
 } // namespace daxfs

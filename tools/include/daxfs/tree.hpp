@@ -34,11 +34,12 @@ struct Node {
     std::uint32_t gid = 0;
     Timestamp mtime;
     Timestamp ctime;
-    std::uint32_t rdev = 0;     // devices: encode_dev() form
-    std::uint64_t size = 0;     // regular file: content bytes; symlink: target bytes
-    std::string target;         // symlink target
-    FileSource source;          // regular file content
-    std::vector<Entry> entries; // directory, sorted by daxfs_name_cmp(); hard links share nodes
+    std::uint32_t rdev = 0;      // devices: encode_dev() form
+    std::uint64_t size = 0;      // regular file: content bytes; symlink: target bytes
+    std::string target;          // symlink target
+    FileSource source;           // regular file content
+    std::uint32_t same_data = 0; // non-zero: files with the same value have identical content
+    std::vector<Entry> entries;  // directory, sorted by daxfs_name_cmp(); hard links share nodes
 };
 
 struct Tree {
