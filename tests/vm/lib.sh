@@ -37,7 +37,7 @@ _kmsg() {
 
 step() {
 	DAXFS_STEP=$*
-	echo "== $*"
+	echo "== [$(cut -d' ' -f1 /proc/uptime)s] $*"
 	_kmsg "== $*"
 }
 
@@ -49,7 +49,7 @@ fail() {
 }
 
 pass() {
-	echo "PASS: $DAXFS_TEST_NAME"
+	echo "PASS: $DAXFS_TEST_NAME [$(cut -d' ' -f1 /proc/uptime)s]"
 	_kmsg "PASS"
 	DAXFS_DONE=pass
 	exit 0

@@ -1,4 +1,6 @@
-# Smoke test: the harness works and daxfs.ko is loaded; a tiny image mounts and reads back.
+# Smoke test: the harness works, daxfs.ko is loaded, the tools run, and a tiny image built
+# in the guest mounts and reads back.
+# vm-run-args: --memmap 64M
 . "$(dirname "$0")/lib.sh"
 need_phys
 
@@ -6,14 +8,15 @@ step "daxfs is registered"
 expect_ok grep -qw daxfs /proc/filesystems
 
 step "tools run in the guest"
-expect_ok mkdaxfs --help >/dev/null
-expect_ok daxfs-inspect --help >/dev/null
+for tool in mkdaxfs daxfs-inspect fsck.daxfs daxfs-mktree daxfs-manifest daxfs-corrupt; do
+	expect_ok "$tool" --help >/dev/null
+done
 
 step "a tiny tree round-trips"
 mkdir -p /tmp/tiny/dir
 echo hello >/tmp/tiny/dir/file
 ln -s dir/file /tmp/tiny/link
-expect_ok mkdaxfs -d /tmp/tiny -o /tmp/tiny.img
+expect_ok mkdaxfs -q -d /tmp/tiny -o /tmp/tiny.img
 load_image /tmp/tiny.img
 mount_daxfs /mnt/tiny
 expect_ok grep -q '^none /mnt/tiny daxfs ' /proc/mounts
