@@ -7,8 +7,10 @@
 
 #define report(rep, ...)						\
 	do {								\
-		if (rep)						\
-			snprintf((rep)->msg, sizeof((rep)->msg), __VA_ARGS__); \
+		struct daxfs_report *rep_ = (rep);			\
+									\
+		if (rep_)						\
+			snprintf(rep_->msg, sizeof(rep_->msg), __VA_ARGS__); \
 	} while (0)
 
 /* @off + @len lies within [@lo, @hi), without overflow. */
