@@ -32,15 +32,15 @@ struct daxfs_fs_context {
 };
 
 enum daxfs_param {
-	Opt_phys,
-	Opt_size,
-	Opt_validate,
+	OPT_PHYS,
+	OPT_SIZE,
+	OPT_VALIDATE,
 };
 
 static const struct fs_parameter_spec daxfs_fs_parameters[] = {
-	fsparam_string("phys", Opt_phys),
-	fsparam_string("size", Opt_size),
-	fsparam_flag("validate", Opt_validate),
+	fsparam_string("phys", OPT_PHYS),
+	fsparam_string("size", OPT_SIZE),
+	fsparam_flag("validate", OPT_VALIDATE),
 	{}
 };
 
@@ -108,17 +108,17 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return opt;
 
 	switch (opt) {
-	case Opt_phys:
+	case OPT_PHYS:
 		if (daxfs_parse_size(param->string, &ctx->phys))
 			return invalfc(fc, "bad phys= value '%s'", param->string);
 		ctx->has_phys = true;
 		break;
-	case Opt_size:
+	case OPT_SIZE:
 		if (daxfs_parse_size(param->string, &ctx->size))
 			return invalfc(fc, "bad size= value '%s'", param->string);
 		ctx->has_size = true;
 		break;
-	case Opt_validate:
+	case OPT_VALIDATE:
 		ctx->validate = true;
 		break;
 	}
