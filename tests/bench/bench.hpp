@@ -32,6 +32,7 @@ struct Tree {
     std::string big_dir;                // directory with the most entries
     std::vector<std::string> big_names; // its entries' names
     std::uint64_t files = 0, symlinks = 0, others = 0, total_bytes = 0;
+    std::uint64_t sparse = 0; // regular files with holes, left out of the data tests
 };
 
 struct TreeOptions {

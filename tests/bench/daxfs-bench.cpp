@@ -41,8 +41,8 @@ std::string tree_line(const bench::Tree &t) {
 
 std::string data_line(const bench::Tree &t) {
     std::ostringstream s;
-    s << "data tests: the " << t.large.size() << " largest files, " << mib(t.large_bytes) << " ("
-      << t.large.front().path;
+    s << "data tests: the " << t.large.size() << " largest non-sparse files, " << mib(t.large_bytes)
+      << " (" << t.large.front().path;
     if (t.large.size() > 1)
         s << " ... " << t.large.back().path;
     s << "); lookup tests: " << t.big_dir << ", " << t.big_names.size() << " entries";

@@ -64,8 +64,8 @@ say "mkdaxfs into the region at $DAXFS_PHYS ($DAXFS_PHYS_SIZE bytes)"
 mkdaxfs -d "$tmpfs/tree" -p "$DAXFS_PHYS" -s "$DAXFS_PHYS_SIZE" >/tmp/mkdaxfs.out
 t2=$(uptime_cs)
 mount -t daxfs -o "phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE" none "$mnt"
-image=$(daxfs-inspect info --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" 2>/dev/null |
-	sed -n 's/.*image[ _]size[^0-9]*\([0-9][0-9]*\).*/\1/p' | head -n 1 || true)
+image=$(daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" info 2>/dev/null |
+	sed -n 's/^image: *\([0-9][0-9]*\) bytes.*/\1/p' | head -n 1 || true)
 
 {
 	echo "== kernel"; uname -a
@@ -77,7 +77,7 @@ image=$(daxfs-inspect info --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" 2>/dev
 		grep -i ' 0x0000000004\| 0x000000004\|40000000' /sys/kernel/debug/x86/pat_memtype_list 2>/dev/null || echo "(none or not available)"
 	fi
 	echo "== mkdaxfs output"; cat /tmp/mkdaxfs.out
-	echo "== daxfs-inspect info"; daxfs-inspect info --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" 2>&1 || true
+	echo "== daxfs-inspect info"; daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" info 2>&1 || true
 	echo "== mapping of a large daxfs file (smaps)"; "$bin" maps "$mnt" 2>&1 || true
 	echo "== mapping of the same tmpfs file (smaps)"; "$bin" maps "$tmpfs/tree" 2>&1 || true
 } >/share/diag.txt 2>&1

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <vector>
 
 namespace bench {
 namespace {
@@ -87,6 +88,36 @@ void print_maps(const std::filesystem::path &root) {
               << " ns/page\nafter touching every page:\n"
               << smaps_of(m);
     ::munmap(m, f.size);
+
+    // The fault handler without the trap: MAP_POPULATE faults every page in from the kernel.
+    const int fd2 = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd2 < 0)
+        throw Error(path + ": " + std::strerror(errno));
+    const std::int64_t t3 = now_ns();
+    void *m2 = ::mmap(nullptr, f.size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd2, 0);
+    const std::int64_t t4 = now_ns();
+    if (m2 == MAP_FAILED)
+        throw Error("mmap " + path + ": " + std::strerror(errno));
+    ::munmap(m2, f.size);
+    std::cout << "mmap(MAP_POPULATE): " << (t4 - t3) / static_cast<std::int64_t>(pages)
+              << " ns/page\n";
+
+    // Per-call cost of read(): the same bytes again and again (no fault, no cold cache).
+    std::vector<char> buf(1 << 20);
+    for (const std::size_t len :
+         {std::size_t{1}, std::size_t{4096}, std::size_t{65536}, std::size_t{1} << 20}) {
+        if (len > f.size)
+            break;
+        const int calls = len >= 65536 ? 200 : 5000;
+        const std::int64_t a = now_ns();
+        for (int i = 0; i < calls; i++)
+            if (::pread(fd2, buf.data(), len, 0) != static_cast<ssize_t>(len))
+                throw Error("pread " + path + ": " + std::strerror(errno));
+        const std::int64_t b = now_ns();
+        std::cout << "pread of " << len << " bytes at offset 0: " << (b - a) / calls
+                  << " ns/call\n";
+    }
+    ::close(fd2);
 }
 
 } // namespace bench

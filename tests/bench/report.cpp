@@ -47,11 +47,17 @@ void print_table(std::ostream &out, const ReportHeader &hdr, const Target &base,
         << (results.empty() ? 0 : results.front().base_ns.size()) << " samples each): > 1.00 means "
         << subject.name << " is faster\n\n";
 
-    const std::vector<std::size_t> w = {14, 44, 10, 10, 7, 12, 12, 7, 7};
-    const std::vector<std::string> head = {
-        "test", "work per sample", base.name + " ms", subject.name + " ms",
-        "unit", base.name,         subject.name,      "spread",
-        "ratio"};
+    const std::vector<std::size_t> w = {14, 38, 10, 10, 7, 10, 10, 7, 6, 6};
+    const std::vector<std::string> head = {"test",
+                                           "work per sample",
+                                           base.name + " ms",
+                                           subject.name + " ms",
+                                           "unit",
+                                           base.name,
+                                           subject.name,
+                                           "spread",
+                                           "ratio",
+                                           "best"};
     std::string line;
     for (std::size_t i = 0; i < head.size(); i++)
         line += pad(head[i], w[i], i >= 2 && i != 4) + (i + 1 < head.size() ? "  " : "");
@@ -62,6 +68,9 @@ void print_table(std::ostream &out, const ReportHeader &hdr, const Target &base,
         const std::int64_t mb = median(r.base_ns), mt = median(r.subject_ns);
         const double ratio = mt > 0 ? static_cast<double>(mb) / static_cast<double>(mt) : 0;
         const double sp = std::max(spread(r.base_ns), spread(r.subject_ns));
+        const std::int64_t bb = *std::min_element(r.base_ns.begin(), r.base_ns.end());
+        const std::int64_t bt = *std::min_element(r.subject_ns.begin(), r.subject_ns.end());
+        const double best = bt > 0 ? static_cast<double>(bb) / static_cast<double>(bt) : 0;
         std::string name = r.test;
         if (!r.note.empty()) {
             auto it = std::find(notes.begin(), notes.end(), r.note);
@@ -79,13 +88,16 @@ void print_table(std::ostream &out, const ReportHeader &hdr, const Target &base,
                                                 fmt("%.1f", rate(r.work, mb)),
                                                 fmt("%.1f", rate(r.work, mt)),
                                                 fmt("%.0f%%", sp),
-                                                fmt("%.2f", ratio)};
+                                                fmt("%.2f", ratio),
+                                                fmt("%.2f", best)};
         line.clear();
         for (std::size_t i = 0; i < cells.size(); i++)
             line += pad(cells[i], w[i], i >= 2 && i != 4) + (i + 1 < cells.size() ? "  " : "");
         out << line << "\n";
     }
-    out << "\nspread = (slowest - fastest) / median of the samples of the noisier target.\n";
+    out << "\nspread = (slowest - fastest) / median of the samples of the noisier target; "
+           "best = ratio of the fastest samples\n(interference from other work on the host "
+           "only ever adds time, so 'best' is the steadier figure when spread is high).\n";
     for (std::size_t i = 0; i < notes.size(); i++)
         out << std::string(i + 1, '*') << " " << notes[i] << "\n";
 }
