@@ -6,6 +6,7 @@
 #define _DAXFS_H
 
 #include <linux/fs.h>
+#include <linux/ratelimit.h>
 #include <linux/types.h>
 
 #include "daxfs_check.h"
@@ -17,6 +18,7 @@
  * @size: bytes of the region
  * @geo: the checked, decoded superblock
  * @validate: the whole image was validated at mount (option "validate")
+ * @corrupt_rs: rate limit of this mount's messages about a corrupt image
  */
 struct daxfs_sb_info {
 	void *region;
@@ -24,6 +26,7 @@ struct daxfs_sb_info {
 	u64 size;
 	struct daxfs_geo geo;
 	bool validate;
+	struct ratelimit_state corrupt_rs;
 };
 
 /**

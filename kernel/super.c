@@ -52,13 +52,18 @@ static const struct super_operations daxfs_super_ops;
  * @sb: the superblock
  * @err: the error the operation returns
  * @rep: the checker's reason
+ *
+ * Rate-limited per mount, so one damaged image cannot silence another.
  */
 void daxfs_report_corrupt(struct super_block *sb, int err,
 			  const struct daxfs_report *rep)
 {
-	pr_err_ratelimited("daxfs (phys=0x%llx): %s (error %d)\n",
-			   (unsigned long long)DAXFS_SB(sb)->phys,
-			   rep->msg[0] ? rep->msg : "corrupt image", err);
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (__ratelimit(&sbi->corrupt_rs))
+		pr_err("daxfs (phys=0x%llx): %s (error %d)\n",
+		       (unsigned long long)sbi->phys,
+		       rep->msg[0] ? rep->msg : "corrupt image", err);
 }
 
 /**
@@ -196,6 +201,8 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->phys = ctx->phys;
 	sbi->size = ctx->size;
 	sbi->validate = ctx->validate;
+	ratelimit_state_init(&sbi->corrupt_rs, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
 
 	sbi->region = memremap(sbi->phys, sbi->size, MEMREMAP_WB);
 	if (!sbi->region) {
