@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daxfs/error.hpp"
 #include "daxfs_check.h"
 
 namespace daxfs {

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// Small pieces: size parsing, device numbers, name order, layout invariants.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "daxfs/devnum.hpp"
+#include "daxfs/error.hpp"
+#include "daxfs/layout.hpp"
+#include "daxfs/scan.hpp"
+#include "daxfs/size.hpp"
+#include "daxfs/tree.hpp"
+#include "daxfs_check.h"
+#include "helpers.hpp"
+
+using namespace testing_daxfs;
+
+namespace {
+
+TEST(ParseSize, AcceptsSuffixesAndHex) {
+    EXPECT_EQ(daxfs::parse_size("4096"), 4096u);
+    EXPECT_EQ(daxfs::parse_size("0x40000000"), 0x40000000u);
+    EXPECT_EQ(daxfs::parse_size("64k"), 64u << 10);
+    EXPECT_EQ(daxfs::parse_size("256M"), 256u << 20);
+    EXPECT_EQ(daxfs::parse_size("1G"), 1u << 30);
+    EXPECT_EQ(daxfs::parse_size("2GiB"), 2ull << 30);
+}
+
+TEST(ParseSize, RejectsGarbage) {
+    for (const char *bad : {"", "x", "12Q", "0x", "1M2", "-5", "99999999999999999999", "20000000T"})
+        EXPECT_THROW(daxfs::parse_size(bad), daxfs::Error) << bad;
+}
+
+TEST(DevNum, RoundTripsLargeNumbers) {
+    for (dev_t d : {makedev(0, 0), makedev(8, 1), makedev(259, 1048575), makedev(4095, 255)})
+        EXPECT_EQ(daxfs::decode_dev(daxfs::encode_dev(d)), d);
+    // Small numbers keep the classic 16-bit form.
+    EXPECT_EQ(daxfs::encode_dev(makedev(8, 1)), 0x801u);
+}
+
+TEST(Tree, SortMatchesCheckerOrder) {
+    std::vector<daxfs::Entry> e = {{"b", 0}, {"ab", 0}, {"a", 0}, {"\xff", 0}, {"B", 0}};
+    daxfs::sort_entries(e);
+    for (std::size_t i = 1; i < e.size(); i++)
+        EXPECT_LT(daxfs_name_cmp(e[i - 1].name.data(), static_cast<u32>(e[i - 1].name.size()),
+                                 e[i].name.data(), static_cast<u32>(e[i].name.size())),
+                  0);
+    EXPECT_EQ(e.front().name, "B");
+    EXPECT_EQ(e.back().name, "\xff");
+}
+
+TEST(Layout, RegionsAlignedAndOrdered) {
+    TempDir dir;
+    write_file(dir / "a", pattern(1, 1));
+    write_file(dir / "b", pattern(4097, 2));
+    ASSERT_EQ(::symlink("abc", (dir / "s").c_str()), 0);
+    make_dir(dir / "d");
+    const daxfs::Tree tree = daxfs::scan_tree(dir.path());
+    const daxfs::Layout l = daxfs::plan_layout(tree);
+    EXPECT_EQ(l.inode_off, sizeof(daxfs_super));
+    EXPECT_EQ(l.data_off % DAXFS_BLOCK_SIZE, 0u);
+    EXPECT_EQ(l.files_off % DAXFS_BLOCK_SIZE, 0u);
+    EXPECT_EQ(l.image_size % DAXFS_BLOCK_SIZE, 0u);
+    EXPECT_EQ(l.image_size, l.files_off + 3 * DAXFS_BLOCK_SIZE);
+    EXPECT_EQ(l.counts.inodes, 5u);
+    EXPECT_EQ(l.counts.files, 2u);
+    EXPECT_EQ(l.counts.dirs, 2u);
+    EXPECT_EQ(l.counts.symlinks, 1u);
+    EXPECT_EQ(l.counts.data_bytes, 4098u);
+}
+
+TEST(Scan, MissingOrNonDirectoryRoot) {
+    TempDir dir;
+    write_file(dir / "f", {});
+    try {
+        daxfs::scan_tree(dir / "missing");
+        FAIL();
+    } catch (const daxfs::Error &e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "cannot read '" + (dir / "missing") + "': No such file or directory");
+    }
+    EXPECT_THROW(daxfs::scan_tree(dir / "f"), daxfs::Error);
+}
+
+TEST(Scan, UnreadableFileNamed) {
+    if (is_root())
+        GTEST_SKIP() << "root reads every file";
+    TempDir dir;
+    write_file(dir / "secret", pattern(10, 1), 0);
+    try {
+        daxfs::scan_tree(dir.path());
+        FAIL();
+    } catch (const daxfs::Error &e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "cannot read '" + (dir / "secret") + "': Permission denied");
+    }
+}
+
+} // namespace
