@@ -8,7 +8,8 @@
 // MTIME seconds.nanoseconds; TARGET the symlink target, RDEV major:minor of a device, and
 // SHA256 the content hash of a regular file ("-" where a field does not apply). PATH and
 // TARGET escape bytes outside '!'..'~' and the backslash as \xHH. Contents are read with
-// read(2), or with --mmap through MAP_PRIVATE and MAP_SHARED mappings.
+// read(2), or with --mmap through MAP_PRIVATE and MAP_SHARED mappings, or with --all both
+// ways (the line shows the read() hash; a mapping that differs is an error).
 //
 // A path that cannot be examined prints "PATH ERROR reason" and the exit status is 1;
 // everything else is still listed. Directory cycles and runaway depth are reported as
@@ -75,7 +76,8 @@ char type_char(mode_t mode) {
 
 class Walker {
   public:
-    explicit Walker(bool use_mmap) : use_mmap_(use_mmap) {}
+    enum class Mode { read, mmap, all };
+    explicit Walker(Mode mode) : mode_(mode) {}
 
     void walk_root(const std::string &root) {
         struct stat st {};
@@ -186,9 +188,14 @@ class Walker {
                 rdev = std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
             } else if (S_ISREG(st.st_mode)) {
                 Fd file = open_at(fd, *name, O_RDONLY | O_NOFOLLOW);
-                hash = use_mmap_
-                           ? sha256_mmap(file.get(), static_cast<std::uint64_t>(st.st_size), rel)
-                           : sha256_read(file.get(), rel);
+                const auto size = static_cast<std::uint64_t>(st.st_size);
+                hash = mode_ == Mode::mmap ? sha256_mmap(file.get(), size, rel)
+                                           : sha256_read(file.get(), rel);
+                if (mode_ == Mode::all) {
+                    std::string mapped = sha256_mmap(file.get(), size, rel);
+                    if (mapped != hash)
+                        throw std::runtime_error("read() gives " + hash + ", mmap " + mapped);
+                }
             }
         } catch (const std::system_error &e) {
             error(rel, e.what());
@@ -208,7 +215,7 @@ class Walker {
         lines_.push_back(escape(rel) + head + size + when + target + " " + rdev + " " + hash);
     }
 
-    bool use_mmap_;
+    Mode mode_;
     bool errors_ = false;
     std::set<std::pair<dev_t, ino_t>> on_path_;
     std::vector<std::string> lines_;
@@ -224,13 +231,16 @@ int main(int argc, char **argv) {
                  "daxfs-manifest"};
     std::string root;
     bool use_mmap = false;
+    bool use_all = false;
     app.add_option("ROOT", root, "Directory to describe")->required();
     app.add_flag("--mmap", use_mmap,
                  "Read file contents through MAP_PRIVATE and MAP_SHARED mappings");
+    app.add_flag("--all", use_all, "Read contents with read() and through both mappings")
+        ->excludes("--mmap");
     if (int rc = parse_cli(app, argc, argv); rc >= 0)
         return rc;
 
-    Walker walker(use_mmap);
+    Walker walker(use_all ? Walker::Mode::all : use_mmap ? Walker::Mode::mmap : Walker::Mode::read);
     try {
         walker.walk_root(root);
     } catch (const std::system_error &e) {

@@ -84,7 +84,9 @@ std::string hash_one_mapping(int fd, std::uint64_t size, int flags, const std::s
 std::string sha256_read(int fd, const std::string &path) {
     sha256_ctx ctx{};
     sha256_init(&ctx);
-    std::vector<std::uint8_t> buf(1 << 20);
+    // One buffer for the whole run: allocating (and zeroing) it per file would cost more
+    // than hashing the thousands of small files of a tree.
+    static std::vector<std::uint8_t> buf(256 << 10);
     for (;;) {
         ssize_t got = ::read(fd, buf.data(), buf.size());
         if (got < 0) {

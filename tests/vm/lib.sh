@@ -21,11 +21,14 @@
 #   fail MSG             print FAIL with the current step and MSG, exit 1
 #
 # Every command run by expect_* is echoed to the kernel log too, so dmesg lines up with the
-# test. A command killed by a signal (exit status >= 128) is a crash and fails the test in
-# every helper, expected failure or not. An EXIT trap unmounts whatever the test mounted
+# test. A command killed by a signal (exit status 129..192, i.e. 128 + signal number) is a
+# crash and fails the test in every helper, expected failure or not (busybox applets exit
+# 255 on plain errors, which is not a crash). An EXIT trap unmounts whatever the test mounted
 # and reports an unexpected exit.
 
 DAXFS_TEST_NAME=$(basename "$0" .sh)
+# The test's own stdout, kept on fd 9 so that messages survive `expect_ok cmd >/dev/null`.
+exec 9>&1
 DAXFS_STEP="(setup)"
 DAXFS_MOUNTS=""
 DAXFS_DONE=""
@@ -37,29 +40,34 @@ _kmsg() {
 
 step() {
 	DAXFS_STEP=$*
-	echo "== [$(cut -d' ' -f1 /proc/uptime)s] $*"
+	echo "== [$(cut -d' ' -f1 /proc/uptime)s] $*" >&9
 	_kmsg "== $*"
 }
 
 fail() {
-	echo "FAIL: $DAXFS_TEST_NAME: step '$DAXFS_STEP': $*"
+	echo "FAIL: $DAXFS_TEST_NAME: step '$DAXFS_STEP': $*" >&9
 	_kmsg "FAIL: step '$DAXFS_STEP': $*"
 	DAXFS_DONE=fail
 	exit 1
 }
 
 pass() {
-	echo "PASS: $DAXFS_TEST_NAME [$(cut -d' ' -f1 /proc/uptime)s]"
+	echo "PASS: $DAXFS_TEST_NAME [$(cut -d' ' -f1 /proc/uptime)s]" >&9
 	_kmsg "PASS"
 	DAXFS_DONE=pass
 	exit 0
+}
+
+# _signalled STATUS: true if STATUS is that of a command killed by a signal.
+_signalled() {
+	[ "$1" -gt 128 ] && [ "$1" -le 192 ]
 }
 
 expect_ok() {
 	_kmsg "+ $*"
 	"$@"
 	_rc=$?
-	[ $_rc -lt 128 ] || fail "CRASH: '$*' killed by signal $((_rc - 128))"
+	! _signalled $_rc || fail "CRASH: '$*' killed by signal $((_rc - 128))"
 	[ $_rc -eq 0 ] || fail "'$*' exited $_rc, expected success"
 	return 0
 }
@@ -68,7 +76,7 @@ expect_fail() {
 	_kmsg "+ (must fail) $*"
 	"$@"
 	_rc=$?
-	[ $_rc -lt 128 ] || fail "CRASH: '$*' killed by signal $((_rc - 128))"
+	! _signalled $_rc || fail "CRASH: '$*' killed by signal $((_rc - 128))"
 	[ $_rc -ne 0 ] || fail "'$*' succeeded, expected failure"
 	return 0
 }
@@ -76,7 +84,7 @@ expect_fail() {
 expect_nocrash() {
 	"$@" >/dev/null 2>&1
 	_rc=$?
-	[ $_rc -lt 128 ] || fail "CRASH: '$*' killed by signal $((_rc - 128))"
+	! _signalled $_rc || fail "CRASH: '$*' killed by signal $((_rc - 128))"
 	return $_rc
 }
 
@@ -84,7 +92,7 @@ expect_nocrash() {
 DAXFS_DMESG_BAD='BUG:|kernel BUG|Oops|WARNING:|general protection|Call Trace|KASAN|UBSAN|soft lockup|hard LOCKUP|blocked for more than|rcu.*stall|usercopy|Kernel panic|RIP:'
 
 check_dmesg() {
-	_bad=$(dmesg | grep -E "$DAXFS_DMESG_BAD")
+	_bad=$(dmesg | grep -v 'daxfs-test\[' | grep -E "$DAXFS_DMESG_BAD")
 	if [ -n "$_bad" ]; then
 		echo "---- kernel log (last 60 lines) ----"
 		dmesg | tail -n 60
@@ -131,7 +139,7 @@ try_mount_daxfs() {
 	_kmsg "+ mount -t daxfs -o $(_mount_opts "$2") none $1"
 	mount -t daxfs -o "$(_mount_opts "$2")" none "$1" 2>/dev/null
 	_rc=$?
-	[ $_rc -lt 128 ] || fail "CRASH: mount of $1 killed by signal $((_rc - 128))"
+	! _signalled $_rc || fail "CRASH: mount of $1 killed by signal $((_rc - 128))"
 	[ $_rc -eq 0 ] && DAXFS_MOUNTS="$1 $DAXFS_MOUNTS"
 	return $_rc
 }
@@ -158,7 +166,7 @@ _daxfs_exit() {
 		umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null
 	done
 	if [ -z "$DAXFS_DONE" ]; then
-		echo "FAIL: $DAXFS_TEST_NAME: step '$DAXFS_STEP': script exited $_rc without pass/fail"
+		echo "FAIL: $DAXFS_TEST_NAME: step '$DAXFS_STEP': script exited $_rc without pass/fail" >&9
 		_kmsg "FAIL: exited $_rc in step '$DAXFS_STEP'"
 		[ $_rc -ne 0 ] || _rc=1
 	fi
