@@ -7,6 +7,7 @@
 # validator (daxfs-inspect check on the same region) on every copy: they are the same code.
 # Usage (in the guest): corrupt.sh [COPIES [FIRST_SEED]]
 # vm-run-args: --memmap 64M --timeout 1500
+# quick-args: 40
 . "$(dirname "$0")/lib.sh"
 need_phys
 
