@@ -64,5 +64,6 @@ extern const struct file_operations daxfs_dir_operations;
 /* file.c */
 extern const struct inode_operations daxfs_file_inode_operations;
 extern const struct file_operations daxfs_file_operations;
+extern const struct address_space_operations daxfs_file_aops;
 
 #endif /* _DAXFS_H */

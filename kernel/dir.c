@@ -79,4 +79,5 @@ const struct file_operations daxfs_dir_operations = {
 	.llseek		= generic_file_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= daxfs_readdir,
+	.fsync		= noop_fsync,
 };

@@ -109,8 +109,34 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * Reads of a mapping by another process (ptrace, /proc/PID/mem) cannot go
+ * through get_user_pages() on our pfn ptes: copy from the region instead.
+ * Writes never get here for pfn pages (a forced write breaks COW first).
+ */
+static int daxfs_vma_access(struct vm_area_struct *vma, unsigned long addr,
+			    void *buf, int len, int write)
+{
+	struct inode *inode = file_inode(vma->vm_file);
+	u64 size = DAXFS_I(inode)->di.size;
+	u64 pos = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	const void *p;
+	size_t n;
+
+	if (write || len <= 0 || pos >= size)
+		return -EINVAL;
+	n = min3((size_t)len, (size_t)(PAGE_SIZE - offset_in_page(addr)),
+		 (size_t)min_t(u64, size - pos, PAGE_SIZE));
+	p = daxfs_file_ptr(inode, pos, n);
+	if (!p)
+		return -EUCLEAN;
+	memcpy(buf, p, n);
+	return n;
+}
+
 static const struct vm_operations_struct daxfs_vm_ops = {
 	.fault		= daxfs_fault,
+	.access		= daxfs_vma_access,
 };
 
 /*
@@ -135,9 +161,18 @@ static int daxfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 const struct inode_operations daxfs_file_inode_operations = {
 };
 
+/*
+ * No page cache is ever used; direct_IO only lets O_DIRECT opens succeed,
+ * since every read already goes straight to the region.
+ */
+const struct address_space_operations daxfs_file_aops = {
+	.direct_IO	= noop_direct_IO,
+};
+
 const struct file_operations daxfs_file_operations = {
 	.llseek		= generic_file_llseek,
 	.read_iter	= daxfs_file_read_iter,
 	.mmap		= daxfs_file_mmap,
 	.splice_read	= daxfs_splice_read,
+	.fsync		= noop_fsync,
 };

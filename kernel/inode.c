@@ -76,6 +76,7 @@ static int daxfs_fill_inode(struct inode *inode, struct daxfs_report *rep)
 	case S_IFREG:
 		inode->i_op = &daxfs_file_inode_operations;
 		inode->i_fop = &daxfs_file_operations;
+		inode->i_mapping->a_ops = &daxfs_file_aops;
 		return 0;
 	case S_IFDIR:
 		inode->i_op = &daxfs_dir_inode_operations;

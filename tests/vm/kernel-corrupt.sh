@@ -3,6 +3,7 @@
 # kernel message naming the region (never an oops, a hang or a read outside the region);
 # with validate the mount itself is refused. Intact objects stay readable.
 # Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-corrupt.sh
+# vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"
 need_phys

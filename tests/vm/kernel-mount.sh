@@ -3,6 +3,7 @@
 # an unknown incompat feature and of a bad superblock checksum; read-only remount;
 # rmmod/insmod with and without a mount.
 # Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-mount.sh
+# vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"
 need_phys

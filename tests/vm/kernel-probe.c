@@ -13,6 +13,10 @@
  *   readdir DIR N        getdents64 with tiny buffers and seekdir resumption
  *                        see N entries (plus . and ..), each once, same order
  *   erofs DIR FILE       every modifying call on the mount fails with EROFS
+ *   procmem FILE REF     /proc/self/mem reads of a shared and a private map
+ *                        of FILE (ptrace's path) equal REF
+ *   sendfile FILE REF    sendfile() of FILE into a temporary file equals REF
+ *   direct FILE REF      O_DIRECT preads of FILE equal REF
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -375,6 +380,101 @@ static int cmd_erofs(const char *dir, const char *file)
 	return 0;
 }
 
+/* Read @len bytes at address @p of this process through /proc/self/mem. */
+static int procmem_equals(const void *p, const unsigned char *want, size_t len)
+{
+	unsigned char *buf = malloc(len);
+	int fd = open("/proc/self/mem", O_RDONLY);
+	size_t done = 0;
+
+	if (fd < 0 || !buf)
+		die("cannot open %s", "/proc/self/mem");
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, (uintptr_t)p + done);
+
+		if (n <= 0) {
+			printf("FAILED: /proc/self/mem read at +%zu: %s\n", done,
+			       n ? strerror(errno) : "EOF");
+			return 1;
+		}
+		done += n;
+	}
+	close(fd);
+	if (memcmp(buf, want, len))
+		return bad("/proc/self/mem content differs", 0, len);
+	free(buf);
+	return 0;
+}
+
+static int cmd_procmem(const char *file, const char *ref)
+{
+	size_t len, maplen;
+	unsigned char *want = slurp(ref, &len), *shared, *priv;
+
+	if (!len)
+		return bad("procmem needs a non-empty file", 0, 0);
+	maplen = page_round(len);
+	shared = map_file(file, maplen, PROT_READ, MAP_SHARED, NULL);
+	priv = map_file(file, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE, NULL);
+	if (procmem_equals(shared, want, len))
+		return 1;
+	/* Before and after faulting the pages in. */
+	if (procmem_equals(priv, want, len))
+		return 1;
+	if (memcmp(priv, want, len))
+		return bad("private map content differs", 0, len);
+	if (procmem_equals(priv, want, len))
+		return 1;
+	printf("procmem: %zu bytes through /proc/self/mem ok\n", len);
+	return 0;
+}
+
+static int cmd_sendfile(const char *file, const char *ref)
+{
+	char tmp[] = "/tmp/daxfs-kprobe-XXXXXX";
+	size_t len, got;
+	unsigned char *want = slurp(ref, &len), *have;
+	int in = open(file, O_RDONLY), out = mkstemp(tmp);
+	off_t off = 0;
+
+	if (in < 0 || out < 0)
+		die("cannot open %s or a temporary file", file);
+	while ((size_t)off < len) {
+		ssize_t n = sendfile(out, in, &off, len - off);
+
+		if (n <= 0)
+			die("sendfile from %s", file);
+	}
+	close(out);
+	have = slurp(tmp, &got);
+	unlink(tmp);
+	if (got != len || memcmp(have, want, len))
+		return bad("sendfile copy differs", got, len);
+	printf("sendfile: %zu bytes ok\n", len);
+	return 0;
+}
+
+static int cmd_direct(const char *file, const char *ref)
+{
+	size_t len, off, chunk = 1 << 16;
+	unsigned char *want = slurp(ref, &len), *buf;
+	int fd = open(file, O_RDONLY | O_DIRECT);
+
+	if (fd < 0)
+		die("cannot open %s with O_DIRECT", file);
+	if (posix_memalign((void **)&buf, 4096, chunk))
+		die("no memory for %s", file);
+	for (off = 0; off < len; off += chunk) {
+		size_t expect = len - off < chunk ? len - off : chunk;
+		ssize_t n = pread(fd, buf, chunk, off);
+
+		if (n != (ssize_t)expect || memcmp(buf, want + off, expect))
+			return bad("O_DIRECT pread at", off, n);
+	}
+	printf("direct: %zu bytes with O_DIRECT ok\n", len);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -393,7 +493,14 @@ int main(int argc, char **argv)
 		return cmd_readdir(argv[2], atol(argv[3]));
 	if (!strcmp(cmd, "erofs") && argc == 4)
 		return cmd_erofs(argv[2], argv[3]);
-	fprintf(stderr, "usage: %s read|mmap-shared|mmap-private FILE REF | "
-		"mmap-nowrite|sigbus FILE | readdir DIR N | erofs DIR FILE\n", prog);
+	if (!strcmp(cmd, "procmem") && argc == 4)
+		return cmd_procmem(argv[2], argv[3]);
+	if (!strcmp(cmd, "sendfile") && argc == 4)
+		return cmd_sendfile(argv[2], argv[3]);
+	if (!strcmp(cmd, "direct") && argc == 4)
+		return cmd_direct(argv[2], argv[3]);
+	fprintf(stderr, "usage: %s read|mmap-shared|mmap-private|procmem|sendfile|"
+		"direct FILE REF | mmap-nowrite|sigbus FILE | readdir DIR N | "
+		"erofs DIR FILE\n", prog);
 	return 2;
 }

@@ -4,6 +4,7 @@
 # nanoseconds, atime = mtime, nlink, blocks, blksize, rdev, hard links sharing an inode),
 # symlink targets, and EROFS for every modifying call. Runs with and without validate.
 # Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-read.sh
+# vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"
 need_phys
@@ -35,6 +36,25 @@ expect_ok chown 1234:5678 $SRC/files/f4095
 expect_ok chown 4000000000:3000000000 $SRC/odd/fifo
 expect_ok touch -d "1999-12-31 23:59:59" $SRC/files/f8191
 expect_ok touch -d "1970-01-01 00:00:00" $SRC/files/f8192
+# Executables: busybox (static), a dynamic tool with its loader and libraries.
+mkdir -p $SRC/bin $SRC/lib
+for b in /bin/busybox /usr/bin/busybox /sbin/busybox; do
+	[ -f $b ] && break
+done
+expect_ok cp $b $SRC/bin/busybox
+LOADER=ld-linux-x86-64.so.2
+DYN=""
+for t in daxfs-inspect mkdaxfs; do
+	p=$(command -v $t) && [ -f /lib64/$LOADER ] &&
+		/lib64/$LOADER --verify "$p" >/dev/null 2>&1 && DYN=$p && break
+done
+if [ -n "$DYN" ]; then
+	expect_ok cp "$DYN" $SRC/bin/dyn
+	for l in /lib64/$LOADER /lib/x86_64-linux-gnu/*.so* /usr/lib/x86_64-linux-gnu/*.so* \
+		/usr/local/lib/*.so*; do
+		[ -f "$l" ] && cp -L "$l" $SRC/lib/ 2>/dev/null
+	done
+fi
 make_image $SRC img
 load_image img
 
@@ -95,9 +115,21 @@ check_stat
 step "read(), mmap shared/private, SIGBUS past EOF"
 check_data full
 
-step "cp of a mounted file gives the same bytes"
+step "cp, sendfile, O_DIRECT and /proc/PID/mem read the same bytes"
 expect_ok cp $MNT/files/f3145733 copy
 expect_ok cmp copy $SRC/files/f3145733
+expect_ok daxfs-kprobe sendfile $MNT/files/f3145733 $SRC/files/f3145733
+expect_ok daxfs-kprobe direct $MNT/files/f3145733 $SRC/files/f3145733
+expect_ok daxfs-kprobe procmem $MNT/files/f65537 $SRC/files/f65537
+
+step "programs run from the mount: a static one, and a dynamic one with its libraries"
+expect_ok $MNT/bin/busybox true
+[ "$($MNT/bin/busybox echo from-daxfs)" = from-daxfs ] || fail "busybox from daxfs misbehaves"
+if [ -n "$DYN" ]; then
+	expect_ok $MNT/lib/$LOADER --library-path $MNT/lib $MNT/bin/dyn --help >/dev/null
+else
+	echo "no dynamically linked tool in this guest: only the static program ran"
+fi
 
 step "every modifying call fails with EROFS"
 expect_ok daxfs-kprobe erofs $MNT/odd $MNT/files/f4096

@@ -3,6 +3,7 @@
 # 255-byte names, odd bytes in names, ENOENT and ENAMETOOLONG; empty directories; a deep
 # path; the entry order is the bytewise name order.
 # Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-readdir.sh
+# vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"
 need_phys
