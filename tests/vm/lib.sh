@@ -115,15 +115,18 @@ load_image() {
 	[ "$_size" -le "$DAXFS_PHYS_SIZE" ] ||
 		fail "load_image: $1 is $_size bytes, the region only $DAXFS_PHYS_SIZE"
 	_kmsg "+ load_image $1 ($_size bytes)"
-	# 64 KiB blocks: DAXFS_PHYS is 64 KiB aligned, and dd's seek counts output blocks.
-	dd if="$1" of=/dev/mem bs=65536 seek=$((DAXFS_PHYS / 65536)) conv=notrunc 2>/dev/null ||
+	# dd's seek counts output blocks: 1 MiB blocks (few 9p round trips) when DAXFS_PHYS
+	# is 1 MiB aligned, as vm-run's is.
+	_bs=1048576
+	[ $((DAXFS_PHYS % _bs)) -eq 0 ] || _bs=4096
+	dd if="$1" of=/dev/mem bs=$_bs seek=$((DAXFS_PHYS / _bs)) conv=notrunc 2>/dev/null ||
 		fail "load_image: writing $1 to /dev/mem at $DAXFS_PHYS failed"
 }
 
 clear_region() {
 	need_phys
-	dd if=/dev/zero of=/dev/mem bs=65536 seek=$((DAXFS_PHYS / 65536)) \
-		count=$((DAXFS_PHYS_SIZE / 65536)) conv=notrunc 2>/dev/null ||
+	dd if=/dev/zero of=/dev/mem bs=4096 seek=$((DAXFS_PHYS / 4096)) \
+		count=$((DAXFS_PHYS_SIZE / 4096)) conv=notrunc 2>/dev/null ||
 		fail "clear_region: writing /dev/mem failed"
 }
 
