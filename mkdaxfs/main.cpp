@@ -95,6 +95,14 @@ int parse(int argc, char **argv, Args &a) {
         return usage_error("-p needs -s SIZE");
     if (a.phys.empty() && !a.size.empty())
         return usage_error("-s goes with -p");
+    for (const std::string *v : {&a.phys, &a.size}) {
+        try {
+            if (!v->empty())
+                daxfs::parse_size(*v);
+        } catch (const daxfs::Error &e) {
+            return usage_error(e.what());
+        }
+    }
     return -1;
 }
 
@@ -102,6 +110,11 @@ std::string mount_size(std::uint64_t size) {
     if (size % (1u << 20) == 0)
         return fmt::format("{}M", size >> 20);
     return fmt::format("{}", size);
+}
+
+std::string mount_line(const Args &a) {
+    return fmt::format("mount -t daxfs -o phys=0x{:x},size={} none /mnt", daxfs::parse_size(a.phys),
+                       mount_size(daxfs::parse_size(a.size)));
 }
 
 // The output must not be the image we read from: truncating it would pull the tree away.
@@ -127,7 +140,7 @@ void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
         if (!a.output.empty())
             j["output"] = a.output;
         else
-            j["phys"] = a.phys;
+            j["mount"] = mount_line(a);
         fmt::print("{}\n", j.dump());
     } else if (!a.quiet) {
         fmt::print(stderr,
@@ -161,10 +174,9 @@ int run(const Args &a) {
     if (bar)
         progress = [&](std::uint64_t done, std::uint64_t total) { bar->update(done, total); };
 
-    std::uint64_t addr = 0, size = 0;
     if (!a.phys.empty()) {
-        addr = daxfs::parse_size(a.phys);
-        size = daxfs::parse_size(a.size);
+        const std::uint64_t addr = daxfs::parse_size(a.phys);
+        const std::uint64_t size = daxfs::parse_size(a.size);
         daxfs::check_fits(layout.image_size, size); // before touching memory
         daxfs::Mapping mem = daxfs::map_phys(addr, size, true);
         daxfs::MemorySink sink(mem.bytes());
@@ -181,7 +193,7 @@ int run(const Args &a) {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     print_summary(a, layout, took.count());
     if (!a.phys.empty() && !a.json && !a.quiet)
-        fmt::print("mount -t daxfs -o phys=0x{:x},size={} none /mnt\n", addr, mount_size(size));
+        fmt::print("{}\n", mount_line(a));
     return 0;
 }
 

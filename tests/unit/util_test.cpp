@@ -8,8 +8,11 @@
 #include "daxfs/error.hpp"
 #include "daxfs/layout.hpp"
 #include "daxfs/scan.hpp"
+#include "daxfs/sink.hpp"
 #include "daxfs/size.hpp"
 #include "daxfs/tree.hpp"
+#include "daxfs/validate.hpp"
+#include "daxfs/writer.hpp"
 #include "daxfs_check.h"
 #include "helpers.hpp"
 
@@ -93,6 +96,68 @@ TEST(Scan, UnreadableFileNamed) {
     } catch (const daxfs::Error &e) {
         EXPECT_EQ(std::string(e.what()),
                   "cannot read '" + (dir / "secret") + "': Permission denied");
+    }
+}
+
+} // namespace
+
+namespace {
+
+daxfs::Tree one_entry_tree(const std::string &name, std::uint32_t mode, std::string target = {}) {
+    daxfs::Tree t;
+    t.nodes.resize(2);
+    t.nodes[0].mode = S_IFDIR | 0755;
+    t.nodes[1].mode = mode;
+    t.nodes[1].target = target;
+    t.nodes[1].size = target.size();
+    t.nodes[0].entries.push_back({name, 1});
+    return t;
+}
+
+TEST(Layout, RefusesNamesTheFormatCannotHold) {
+    EXPECT_NO_THROW(daxfs::plan_layout(one_entry_tree(std::string(255, 'a'), S_IFIFO | 0644)));
+    for (const std::string &bad : {std::string(256, 'a'), std::string(), std::string("."),
+                                   std::string(".."), std::string("a/b"), std::string("a\0b", 3)})
+        EXPECT_THROW(daxfs::plan_layout(one_entry_tree(bad, S_IFIFO | 0644)), daxfs::Error) << bad;
+}
+
+TEST(Layout, RefusesSymlinkTargetsTheFormatCannotHold) {
+    EXPECT_NO_THROW(
+        daxfs::plan_layout(one_entry_tree("l", S_IFLNK | 0777, std::string(4095, 'x'))));
+    EXPECT_THROW(daxfs::plan_layout(one_entry_tree("l", S_IFLNK | 0777, std::string(4096, 'x'))),
+                 daxfs::Error);
+    EXPECT_THROW(daxfs::plan_layout(one_entry_tree("l", S_IFLNK | 0777, "")), daxfs::Error);
+}
+
+TEST(Layout, RefusesADirectoryWithTwoNames) {
+    daxfs::Tree t = one_entry_tree("d", S_IFDIR | 0755);
+    t.nodes[0].entries.push_back({"e", 1});
+    EXPECT_THROW(daxfs::plan_layout(t), daxfs::Error);
+}
+
+TEST(MemorySink, WritesIntoALargerRegionAndRefusesASmallerOne) {
+    TempDir dir;
+    write_file(dir / "f", pattern(9000, 5));
+    const daxfs::Tree tree = daxfs::scan_tree(dir.path());
+    const daxfs::Layout l = daxfs::plan_layout(tree);
+    std::vector<std::byte> region(l.image_size + 5 * DAXFS_BLOCK_SIZE, std::byte{0xee});
+    daxfs::MemorySink sink(region);
+    daxfs::write_image(tree, l, sink);
+    EXPECT_TRUE(daxfs::validate_image(region).ok);
+    // Bytes past the image are not touched.
+    EXPECT_EQ(region.back(), std::byte{0xee});
+
+    std::vector<std::byte> small(l.image_size - 1);
+    daxfs::MemorySink too_small(small);
+    try {
+        daxfs::write_image(tree, l, too_small);
+        FAIL() << "wrote into a region that is too small";
+    } catch (const daxfs::Error &e) {
+        EXPECT_EQ(e.code(), ENOSPC);
+        EXPECT_EQ(
+            std::string(e.what()).find("image needs " + std::to_string(l.image_size) + " bytes"),
+            0u)
+            << e.what();
     }
 }
 

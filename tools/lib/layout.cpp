@@ -17,6 +17,24 @@ constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t align) {
     return (v + align - 1) / align * align;
 }
 
+// The writer's side of the format's rules for names and link targets (what the checker
+// in common/ refuses when reading); trees built by hand or by a scanner must keep them.
+void check_entry(const Tree &tree, const Entry &e) {
+    const std::string_view n = e.name;
+    if (n.empty() || n.size() > DAXFS_NAME_MAX)
+        throw Error(ENAMETOOLONG,
+                    fmt::format("name '{}' is not 1..{} bytes long", n, DAXFS_NAME_MAX));
+    if (n == "." || n == ".." || n.find_first_of(std::string_view("/\0", 2)) != n.npos)
+        throw Error(EINVAL, fmt::format("'{}' cannot be a name in a directory", n));
+    if (e.node >= tree.nodes.size())
+        throw Error(EINVAL, fmt::format("entry '{}' names no node", n));
+    const Node &node = tree.nodes[e.node];
+    if (S_ISLNK(node.mode) && (node.target.empty() || node.target.size() > DAXFS_SYMLINK_MAX ||
+                               node.target.find('\0') != std::string::npos))
+        throw Error(ENAMETOOLONG,
+                    fmt::format("symlink '{}': target is not 1..{} bytes", n, DAXFS_SYMLINK_MAX));
+}
+
 // Inode numbers, names per inode and parents, breadth-first from the root.
 void number_inodes(const Tree &tree, Layout &l) {
     const auto &nodes = tree.nodes;
@@ -28,7 +46,8 @@ void number_inodes(const Tree &tree, Layout &l) {
     for (std::size_t i = 0; i < l.node_of.size(); i++) {
         const Node &dir = nodes[l.node_of[i]];
         for (const Entry &e : dir.entries) {
-            const bool is_dir = S_ISDIR(nodes.at(e.node).mode);
+            check_entry(tree, e);
+            const bool is_dir = S_ISDIR(nodes[e.node].mode);
             std::uint32_t ino = l.ino_of[e.node];
             if (!ino) {
                 if (l.node_of.size() >= UINT32_MAX - 1)
