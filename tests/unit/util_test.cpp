@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include "daxfs/devnum.hpp"
+#include "daxfs/discover.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/layout.hpp"
 #include "daxfs/scan.hpp"
@@ -159,6 +160,26 @@ TEST(MemorySink, WritesIntoALargerRegionAndRefusesASmallerOne) {
             0u)
             << e.what();
     }
+}
+
+} // namespace
+
+namespace {
+
+TEST(Discover, ParsesPersistentMemoryFromIomem) {
+    const std::string iomem = "00000000-00000fff : Reserved\n"
+                              "00100000-3fffffff : System RAM\n"
+                              "  01000000-01ffffff : Kernel code\n"
+                              "40000000-4fffffff : Persistent Memory (legacy)\n"
+                              "  40000000-4fffffff : namespace0.0\n"
+                              "100000000-17fffffff : Persistent Memory\n";
+    const auto r = daxfs::parse_iomem(iomem);
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0].name, "Persistent Memory (legacy)");
+    EXPECT_EQ(r[0].start, 0x40000000u);
+    EXPECT_EQ(r[0].size, 0x10000000u);
+    EXPECT_EQ(r[1].start, 0x100000000u);
+    EXPECT_EQ(r[1].size, 0x80000000u);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daxfs/discover.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/extract.hpp"
 #include "daxfs/summary.hpp"
@@ -131,6 +132,26 @@ int cmd_stat(const SourceSpec &src, const std::string &path, bool json) {
 int cmd_extract(const SourceSpec &src, const std::string &dir) {
     Source source(src);
     daxfs::extract_image(source.image(), dir);
+    return 0;
+}
+
+int cmd_devices(bool json) {
+    const auto ranges = daxfs::discover_memory();
+    if (json) {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto &r : ranges)
+            j.push_back(
+                {{"name", r.name}, {"source", r.source}, {"start", r.start}, {"size", r.size}});
+        fmt::print("{}\n", j.dump(2));
+        return 0;
+    }
+    if (ranges.empty())
+        fmt::print("no persistent-memory ranges{}\n",
+                   daxfs::have_daxctl() ? " or DAX devices" : " (built without libdaxctl)");
+    for (const auto &r : ranges)
+        fmt::print("{:<30} {:<7} phys=0x{:x},size={}\n", r.name, r.source, r.start, r.size);
+    if (!ranges.empty() && ranges.front().start == 0 && ::geteuid() != 0)
+        fmt::print("(addresses read as 0: run as root to see them)\n");
     return 0;
 }
 

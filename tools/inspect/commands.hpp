@@ -15,6 +15,8 @@ int cmd_ls(const SourceSpec &src, const std::string &path, bool long_format);
 int cmd_cat(const SourceSpec &src, const std::string &path);
 int cmd_stat(const SourceSpec &src, const std::string &path, bool json);
 int cmd_extract(const SourceSpec &src, const std::string &dir);
+// Physical ranges an image could go to (no image needed).
+int cmd_devices(bool json);
 
 // fsck.daxfs [-n|-y|-f|-a|-p] IMAGE, with fsck(8) exit codes.
 int fsck_main(int argc, char **argv);

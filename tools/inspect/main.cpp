@@ -36,6 +36,7 @@ struct Command {
     std::size_t min, max; // operand counts, IMAGE excluded
     bool json;
     std::function<int(const Options &)> run;
+    bool image = true; // takes an IMAGE (or --phys/--size)
 };
 
 std::string operand(const Options &o, std::size_t i, const char *fallback) {
@@ -58,6 +59,8 @@ const std::vector<Command> &commands() {
          [](const Options &o) { return inspect::cmd_stat(o.src, o.args[0], o.json); }},
         {"extract", "Recreate the whole tree in DIR (types, modes, owners, mtimes, links)", "DIR",
          1, 1, false, [](const Options &o) { return inspect::cmd_extract(o.src, o.args[0]); }},
+        {"devices", "List persistent-memory ranges and DAX devices an image can be written to", "",
+         0, 0, true, [](const Options &o) { return inspect::cmd_devices(o.json); }, false},
     };
     return list;
 }
@@ -89,7 +92,8 @@ int main(int argc, char **argv) {
     for (const Command &c : commands()) {
         auto *sub = app.add_subcommand(c.name, c.help);
         sub->allow_extras();
-        sub->add_option("operands", o.args, std::string("IMAGE (unless --phys) ") + c.operands);
+        if (c.image)
+            sub->add_option("operands", o.args, std::string("IMAGE (unless --phys) ") + c.operands);
         if (c.json)
             sub->add_flag("--json", o.json, "JSON output");
         if (std::string(c.name) == "ls")
@@ -122,7 +126,7 @@ int main(int argc, char **argv) {
         return usage_error("need a subcommand");
     if (o.src.phys.empty() != o.src.size.empty())
         return usage_error("--phys and --size go together");
-    if (o.src.phys.empty()) {
+    if (o.src.phys.empty() && chosen->image) {
         if (o.args.empty())
             return usage_error(fmt::format("{} needs an IMAGE", chosen->name));
         o.src.image = o.args.front();
