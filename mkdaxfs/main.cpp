@@ -162,7 +162,11 @@ int run(const Args &a) {
         source.emplace(daxfs::Image::open_file(a.from));
         tree = daxfs::tree_from_image(*source);
     } else {
-        tree = daxfs::scan_tree(a.directory, {daxfs::source_date_epoch()});
+        daxfs::ScanOptions opts{daxfs::source_date_epoch(), {}};
+        struct stat out;
+        if (!a.output.empty() && !::stat(a.output.c_str(), &out) && S_ISREG(out.st_mode))
+            opts.exclude = {out.st_dev, out.st_ino}; // an older image inside the tree
+        tree = daxfs::scan_tree(a.directory, opts);
     }
     daxfs::find_duplicates(tree);
     const daxfs::Layout layout = daxfs::plan_layout(tree);

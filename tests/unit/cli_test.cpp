@@ -119,6 +119,15 @@ TEST_F(Cli, FromImageIsByteIdentical) {
     EXPECT_EQ(same.status, 1) << same.err;
 }
 
+TEST_F(Cli, OutputInsideTheTreeIsLeftOut)
+{
+    const std::string inside = tree_ / "src/self.daxfs";
+    ASSERT_EQ(mk("-q -d " + quote(tree_ / "src") + " -o " + quote(inside)).status, 0);
+    const RunResult again = mk("-q -d " + quote(tree_ / "src") + " -o " + quote(inside));
+    ASSERT_EQ(again.status, 0) << again.err;
+    EXPECT_EQ(in("ls " + quote(inside)).out, "hello\nlink\nsub\n");
+}
+
 TEST_F(Cli, FsckExitCodes) {
     ASSERT_EQ(mk("-q -d " + quote(tree_ / "src") + " -o " + quote(img_)).status, 0);
     EXPECT_EQ(run(quote(fsck) + " -n " + quote(img_)).status, 0);

@@ -16,6 +16,12 @@ using namespace testing_daxfs;
 
 namespace {
 
+daxfs::ScanOptions clamp_at(std::optional<std::int64_t> t) {
+    daxfs::ScanOptions o;
+    o.clamp_time = t;
+    return o;
+}
+
 TEST(Determinism, TwoBuildsAreIdentical) {
     TempDir dir;
     make_rich_tree(dir.path(), 300);
@@ -36,7 +42,7 @@ TEST(Determinism, CreationOrderDoesNotMatter) {
     set_mtime(a.path(), 5, 0);
     set_mtime(b.path(), 5, 0);
     auto scan = [](const std::string &d) {
-        daxfs::Tree t = daxfs::scan_tree(d, {0}); // clamp ctimes
+        daxfs::Tree t = daxfs::scan_tree(d, clamp_at(0)); // clamp ctimes
         return build_image(std::move(t));
     };
     EXPECT_EQ(scan(a.path()), scan(b.path()));
@@ -55,12 +61,12 @@ TEST(Determinism, UuidFollowsContent) {
     TempDir dir;
     write_file(dir / "f", pattern(5000, 1));
     set_mtime(dir / "f", 1, 0);
-    const auto before = build_image(daxfs::scan_tree(dir.path(), {100}));
+    const auto before = build_image(daxfs::scan_tree(dir.path(), clamp_at(100)));
     auto changed = pattern(5000, 1);
     changed[4000] ^= std::byte{1};
     write_file(dir / "f", changed);
     set_mtime(dir / "f", 1, 0);
-    const auto after = build_image(daxfs::scan_tree(dir.path(), {100}));
+    const auto after = build_image(daxfs::scan_tree(dir.path(), clamp_at(100)));
     const daxfs::Image a(before), b(after);
     EXPECT_NE(std::memcmp(a.geo().uuid, b.geo().uuid, 16), 0);
     EXPECT_EQ(a.geo().uuid[6] >> 4, 8); // version 8: derived, not random
@@ -75,7 +81,7 @@ TEST(Determinism, SourceDateEpochClampsTimes) {
     const auto clamp = daxfs::source_date_epoch();
     ::unsetenv("SOURCE_DATE_EPOCH");
     ASSERT_EQ(clamp, std::optional<std::int64_t>(2000));
-    const auto bytes = build_image(daxfs::scan_tree(dir.path(), {clamp}));
+    const auto bytes = build_image(daxfs::scan_tree(dir.path(), clamp_at(clamp)));
     const daxfs::Image img(bytes);
     const daxfs_ino n = img.lookup("/new"), o = img.lookup("/old");
     EXPECT_EQ(n.mtime, 2000);

@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,13 +52,25 @@ Mapping map_file_readonly(const char *path) {
         throw_sys(errno, "cannot stat", path);
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
         throw Error(EINVAL, std::string("'") + path + "' is not a regular file");
-    auto len = static_cast<std::size_t>(st.st_size);
+    auto len = static_cast<std::size_t>(file_size(fd.get(), path));
     if (len == 0)
         return {};
     void *p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED)
         throw_sys(errno, "cannot map", path);
     return Mapping(p, len, {static_cast<std::byte *>(p), len});
+}
+
+std::uint64_t file_size(int fd, const std::string &path) {
+    struct stat st;
+    if (::fstat(fd, &st))
+        throw_sys(errno, "cannot stat", path);
+    if (!S_ISBLK(st.st_mode))
+        return static_cast<std::uint64_t>(st.st_size);
+    std::uint64_t bytes = 0;
+    if (::ioctl(fd, BLKGETSIZE64, &bytes))
+        throw_sys(errno, "cannot get the size of", path);
+    return bytes;
 }
 
 UniqueFd open_source(const std::string &path) {

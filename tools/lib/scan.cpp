@@ -145,6 +145,9 @@ void Scanner::scan_dir(std::uint32_t dir, const std::string &path) {
         struct stat st;
         if (::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
             throw_sys(errno, "cannot read", child);
+        if (opts_.exclude && opts_.exclude->first == st.st_dev &&
+            opts_.exclude->second == st.st_ino)
+            continue;
         std::uint32_t node = add_node(fd, de->d_name, child, st);
         entries.push_back({std::string(name), node});
     }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daxfs/error.hpp"
@@ -15,10 +16,15 @@ namespace daxfs {
 FileSink::FileSink(std::string path) : path_(std::move(path)) {}
 
 void FileSink::reserve(std::uint64_t image_size) {
-    fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
     if (!fd_)
         throw_sys(errno, "cannot create", path_);
-    if (::ftruncate(fd_.get(), static_cast<off_t>(image_size)))
+    struct stat st;
+    if (::fstat(fd_.get(), &st))
+        throw_sys(errno, "cannot stat", path_);
+    if (S_ISBLK(st.st_mode)) // a pmem or other block device: the image must fit
+        check_fits(image_size, file_size(fd_.get(), path_));
+    else if (::ftruncate(fd_.get(), 0) || ::ftruncate(fd_.get(), static_cast<off_t>(image_size)))
         throw_sys(errno, "cannot write", path_);
 }
 

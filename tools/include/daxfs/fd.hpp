@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <utility>
@@ -51,6 +52,9 @@ class Mapping {
 
 // Map a whole file read-only; an empty file gives an empty mapping.
 Mapping map_file_readonly(const char *path);
+
+// Size of an open regular file or block device.
+std::uint64_t file_size(int fd, const std::string &path);
 
 // Open a source file for reading, without updating its atime when allowed.
 UniqueFd open_source(const std::string &path);

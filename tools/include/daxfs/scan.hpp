@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <sys/types.h>
+#include <utility>
 
 #include "daxfs/tree.hpp"
 
@@ -13,6 +15,8 @@ namespace daxfs {
 struct ScanOptions {
     // Timestamps later than this are clamped to it (SOURCE_DATE_EPOCH).
     std::optional<std::int64_t> clamp_time;
+    // A file left out of the tree (the output image when it lies inside the tree).
+    std::optional<std::pair<dev_t, ino_t>> exclude;
 };
 
 // The clamp SOURCE_DATE_EPOCH asks for, if set (throws on a malformed value).

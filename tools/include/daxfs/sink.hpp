@@ -25,7 +25,7 @@ class Sink {
     virtual void finish() {}
 };
 
-// A regular file, created or truncated.
+// A regular file (created or truncated) or a block device (the image must fit).
 class FileSink : public Sink {
   public:
     explicit FileSink(std::string path);
