@@ -5,7 +5,10 @@
 
 #include "daxfs/extract.hpp"
 #include "daxfs/from_image.hpp"
+#include "daxfs/layout.hpp"
 #include "daxfs/reader.hpp"
+#include "daxfs/scan.hpp"
+#include "daxfs/summary.hpp"
 #include "daxfs/validate.hpp"
 #include "helpers.hpp"
 #include "rich_tree.hpp"
@@ -97,6 +100,19 @@ TEST_F(RichTree, LookupErrors) {
         EXPECT_EQ(e.code(), ENOENT);
     }
     EXPECT_EQ(img.lookup("/links/..").ino, DAXFS_ROOT_INO);
+}
+
+TEST_F(RichTree, ImageCountsMatchTheLayout) {
+    const daxfs::Counts want = daxfs::plan_layout(daxfs::scan_tree(dir_->path())).counts;
+    const daxfs::Counts got = daxfs::count_image(image());
+    EXPECT_EQ(got.inodes, want.inodes);
+    EXPECT_EQ(got.files, want.files);
+    EXPECT_EQ(got.dirs, want.dirs);
+    EXPECT_EQ(got.symlinks, want.symlinks);
+    EXPECT_EQ(got.specials, want.specials);
+    EXPECT_EQ(got.hardlinks, 2u); // links/target has three names
+    EXPECT_EQ(got.hardlinks, want.hardlinks);
+    EXPECT_EQ(got.data_bytes, want.data_bytes);
 }
 
 TEST_F(RichTree, ExtractRecreatesTheTree) {

@@ -77,26 +77,9 @@ void number_inodes(const Tree &tree, Layout &l) {
 }
 
 void count(const Tree &tree, Layout &l) {
-    Counts &c = l.counts;
-    c.inodes = l.node_of.size();
     for (std::size_t i = 0; i < l.node_of.size(); i++) {
         const Node &n = tree.nodes[l.node_of[i]];
-        switch (n.mode & S_IFMT) {
-        case S_IFREG:
-            c.files++;
-            c.data_bytes += n.size;
-            break;
-        case S_IFDIR:
-            c.dirs++;
-            break;
-        case S_IFLNK:
-            c.symlinks++;
-            break;
-        default:
-            c.specials++;
-        }
-        if (!S_ISDIR(n.mode))
-            c.hardlinks += l.nlink[i] - 1;
+        count_inode(l.counts, n.mode, n.size, l.nlink[i]);
     }
 }
 
@@ -138,6 +121,26 @@ void place_data(const Tree &tree, Layout &l) {
 }
 
 } // namespace
+
+void count_inode(Counts &c, std::uint32_t mode, std::uint64_t size, std::uint32_t nlink) {
+    c.inodes++;
+    switch (mode & S_IFMT) {
+    case S_IFREG:
+        c.files++;
+        c.data_bytes += size;
+        break;
+    case S_IFDIR:
+        c.dirs++;
+        break;
+    case S_IFLNK:
+        c.symlinks++;
+        break;
+    default:
+        c.specials++;
+    }
+    if (!S_ISDIR(mode) && nlink > 1)
+        c.hardlinks += nlink - 1;
+}
 
 Layout plan_layout(const Tree &tree) {
     if (tree.nodes.empty() || !S_ISDIR(tree.nodes[0].mode))

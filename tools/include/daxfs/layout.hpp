@@ -20,6 +20,9 @@ struct Counts {
     std::uint64_t data_bytes = 0; // regular file content
 };
 
+// Add one inode (its mode, content size and link count) to @c.
+void count_inode(Counts &c, std::uint32_t mode, std::uint64_t size, std::uint32_t nlink);
+
 struct Layout {
     std::vector<std::uint32_t> node_of; // [ino - 1] -> Tree node index
     std::vector<std::uint32_t> ino_of;  // [node] -> inode number (0: unreachable)
