@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include "daxfs/sink.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 
 #include "daxfs/error.hpp"
 #include "daxfs/size.hpp"
+#include "daxfs_format.h"
 
 namespace daxfs {
 
@@ -53,7 +55,12 @@ void check_fits(std::uint64_t image_size, std::uint64_t region_size) {
                                         image_size, human_bytes(image_size), region_size));
 }
 
-void MemorySink::reserve(std::uint64_t image_size) { check_fits(image_size, region_.size()); }
+void MemorySink::reserve(std::uint64_t image_size) {
+    check_fits(image_size, region_.size());
+    // An image already there stops being one before its data is overwritten; the new
+    // superblock is written last.
+    std::memset(region_.data(), 0, std::min<std::size_t>(region_.size(), sizeof(daxfs_super)));
+}
 
 void MemorySink::write(std::uint64_t off, std::span<const std::byte> bytes) {
     std::memcpy(region_.data() + off, bytes.data(), bytes.size());

@@ -38,7 +38,8 @@ class FileSink : public Sink {
     UniqueFd fd_;
 };
 
-// A fixed span of memory (a /dev/mem mapping); the image must fit in it.
+// A fixed span of memory (a /dev/mem mapping); the image must fit in it. The old
+// superblock is cleared first, so a half-written region never looks like an image.
 class MemorySink : public Sink {
   public:
     explicit MemorySink(std::span<std::byte> region) : region_(region) {}
