@@ -8,8 +8,10 @@
 #include "daxfs/layout.hpp"
 #include "daxfs/reader.hpp"
 #include "daxfs/scan.hpp"
+#include "daxfs/sink.hpp"
 #include "daxfs/summary.hpp"
 #include "daxfs/validate.hpp"
+#include "daxfs/writer.hpp"
 #include "helpers.hpp"
 #include "rich_tree.hpp"
 
@@ -135,6 +137,30 @@ TEST(RoundTrip, EmptyRoot) {
     EXPECT_EQ(img.geo().inode_count, 1u);
     EXPECT_EQ(img.entry_count(img.root()), 0u);
     expect_same_tree(img, dir.path());
+}
+
+TEST(RoundTrip, FilesLargerThanTheWriterBuffer) {
+    // The writer gathers file data in chunks of a few MiB: files spanning chunk borders,
+    // before and after, must land whole and in place.
+    TempDir dir;
+    write_file(dir / "a", pattern(3, 1));
+    write_file(dir / "b", pattern((9u << 20) + 5, 2));
+    write_file(dir / "c", pattern((7u << 20) + 4096, 3));
+    write_file(dir / "d", pattern(4097, 4));
+    daxfs::Tree tree = daxfs::scan_tree(dir.path());
+    const daxfs::Layout layout = daxfs::plan_layout(tree);
+    std::uint64_t last = 0, calls = 0;
+    daxfs::VectorSink sink;
+    daxfs::write_image(tree, layout, sink, [&](std::uint64_t done, std::uint64_t total) {
+        EXPECT_GT(done, last);
+        EXPECT_EQ(total, layout.image_size);
+        last = done;
+        calls++;
+    });
+    EXPECT_EQ(last, layout.image_size);
+    EXPECT_GT(calls, 2u);
+    ASSERT_TRUE(daxfs::validate_image(sink.bytes).ok);
+    expect_same_tree(daxfs::Image(sink.bytes), dir.path());
 }
 
 TEST(RoundTrip, ManyEntriesFindable) {
