@@ -39,7 +39,8 @@ void make_rich_tree(const std::string &r, int big_dir_entries) {
     ASSERT_EQ(::symlink(std::string(4095, 'x').c_str(), (r + "/links/long").c_str()), 0);
     ASSERT_EQ(::mkfifo((r + "/fifo").c_str(), 0640), 0);
     make_dir(r + "/modes");
-    write_file(r + "/modes/none", pattern(3, 10), 0);
+    // Only root can read a file of mode 0 to put it in an image.
+    write_file(r + "/modes/none", pattern(3, 10), is_root() ? 0 : 0400);
     write_file(r + "/modes/all", pattern(3, 11), 07777);
     write_file(r + "/modes/setgid", pattern(3, 12), 02711);
     make_dir(r + "/modes/sticky", 01777);
