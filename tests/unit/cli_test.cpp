@@ -119,8 +119,7 @@ TEST_F(Cli, FromImageIsByteIdentical) {
     EXPECT_EQ(same.status, 1) << same.err;
 }
 
-TEST_F(Cli, OutputInsideTheTreeIsLeftOut)
-{
+TEST_F(Cli, OutputInsideTheTreeIsLeftOut) {
     const std::string inside = tree_ / "src/self.daxfs";
     ASSERT_EQ(mk("-q -d " + quote(tree_ / "src") + " -o " + quote(inside)).status, 0);
     const RunResult again = mk("-q -d " + quote(tree_ / "src") + " -o " + quote(inside));
