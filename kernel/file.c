@@ -67,10 +67,10 @@ static ssize_t daxfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 }
 
 /*
- * Map the faulting page and, on a read fault, up to DAXFS_FAULT_AROUND - 1
- * pages after it (within the vma and the file), so sequential access takes
- * one fault per DAXFS_FAULT_AROUND pages. Pages already mapped, e.g. private
- * copies, are left alone by vmf_insert_mixed().
+ * Map the faulting page and, on a read fault, the other pages of its
+ * DAXFS_FAULT_AROUND-page aligned window (within the vma and the file), so
+ * access in either direction takes one fault per window. Pages already
+ * mapped, e.g. private copies, are left alone by vmf_insert_mixed().
  */
 #define DAXFS_FAULT_AROUND	16
 
@@ -80,31 +80,38 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 	struct inode *inode = file_inode(vma->vm_file);
 	const struct daxfs_ino *di = &DAXFS_I(inode)->di;
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	const unsigned long window = DAXFS_FAULT_AROUND << PAGE_SHIFT;
 	pgoff_t end = DIV_ROUND_UP(di->size, PAGE_SIZE);
-	pgoff_t nr = 1, i;
+	unsigned long addr = vmf->address, start, stop, a;
 	unsigned long pfn;
 	vm_fault_t ret;
 	u64 pos;
 
 	if (vmf->pgoff >= end)
 		return VM_FAULT_SIGBUS;
-	if (!(vmf->flags & FAULT_FLAG_WRITE))
-		nr = min3(end - vmf->pgoff, (pgoff_t)DAXFS_FAULT_AROUND,
-			  (pgoff_t)((vma->vm_end - vmf->address) >> PAGE_SHIFT));
+	start = addr;
+	stop = addr + PAGE_SIZE;
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		start = max(vma->vm_start, ALIGN_DOWN(addr, window));
+		stop = min(vma->vm_end, ALIGN_DOWN(addr, window) + window);
+		stop = min(stop, addr + ((end - vmf->pgoff) << PAGE_SHIFT));
+	}
 	/*
 	 * The file's bytes in these pages must lie in the data area; the
 	 * rest of the last page is in the region too, as the data and the
 	 * region are page aligned.
 	 */
-	pos = (u64)vmf->pgoff << PAGE_SHIFT;
-	if (!daxfs_file_ptr(inode, pos, min_t(u64, di->size - pos,
-					      (u64)nr << PAGE_SHIFT)))
+	pos = ((u64)vmf->pgoff << PAGE_SHIFT) - (addr - start);
+	if (!daxfs_file_ptr(inode, pos, min_t(u64, di->size - pos, stop - start)))
 		return VM_FAULT_SIGBUS;
 	pfn = PHYS_PFN(sbi->phys + di->data + pos);
-	ret = vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
-	for (i = 1; i < nr && ret == VM_FAULT_NOPAGE; i++)
-		if (vmf_insert_mixed(vma, vmf->address + (i << PAGE_SHIFT),
-				     pfn_to_pfn_t(pfn + i)) != VM_FAULT_NOPAGE)
+	ret = vmf_insert_mixed(vma, addr,
+			       pfn_to_pfn_t(pfn + ((addr - start) >> PAGE_SHIFT)));
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
+	for (a = start; a < stop; a += PAGE_SIZE, pfn++)
+		if (a != addr &&
+		    vmf_insert_mixed(vma, a, pfn_to_pfn_t(pfn)) != VM_FAULT_NOPAGE)
 			break;
 	return ret;
 }
