@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 // Writer -> reader round trips: everything put in an image reads back the same.
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -175,6 +176,18 @@ TEST(RoundTrip, ManyEntriesFindable) {
     for (int i = 0; i < n; i += 997)
         EXPECT_TRUE(img.find(img.root(), "f" + std::to_string(i)).has_value());
     EXPECT_FALSE(img.find(img.root(), "f").has_value());
+}
+
+TEST(RoundTrip, SeedCorpusImagesAreValid) {
+    // The fuzzer's seeds must stay images the format accepts, or fuzzing starts nowhere.
+    int seen = 0;
+    for (const auto &e : std::filesystem::directory_iterator(DAXFS_CORPUS)) {
+        const daxfs::Image img = daxfs::Image::open_file(e.path().string());
+        const daxfs::Validation v = daxfs::validate_image(img.region());
+        EXPECT_TRUE(v.ok) << e.path() << ": " << v.message;
+        seen++;
+    }
+    EXPECT_GE(seen, 3);
 }
 
 } // namespace
