@@ -4,10 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "daxfs/error.hpp"
 #include "daxfs/fd.hpp"
