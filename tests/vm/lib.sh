@@ -25,6 +25,9 @@
 # crash and fails the test in every helper, expected failure or not (busybox applets exit
 # 255 on plain errors, which is not a crash). An EXIT trap unmounts whatever the test mounted
 # and reports an unexpected exit.
+#
+# A scenario's header comments tell tests/vm/run how to run it (see tests/vm/run --help):
+#   # vm-run-args: --memmap 256M     # host-prep: CMD     # quick-args: ARGS
 
 DAXFS_TEST_NAME=$(basename "$0" .sh)
 # The test's own stdout, kept on fd 9 so that messages survive `expect_ok cmd >/dev/null`.
