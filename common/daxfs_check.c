@@ -222,19 +222,13 @@ int daxfs_read_inode(const void *region, const struct daxfs_geo *geo,
 /* @name is the whole DAXFS_NAME_MAX + 1 byte field of a dirent. */
 static bool name_ok(const char *name, u32 len)
 {
-	u32 i;
-
 	if (len < 1 || len > DAXFS_NAME_MAX)
 		return false;
 	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
 		return false;
-	for (i = 0; i < len; i++)
-		if (name[i] == '/' || name[i] == '\0')
-			return false;
-	for (; i <= DAXFS_NAME_MAX; i++)
-		if (name[i])
-			return false;
-	return true;
+	if (memchr(name, '/', len) || memchr(name, '\0', len))
+		return false;
+	return daxfs_mem_is_zero(name + len, DAXFS_NAME_MAX + 1 - len);
 }
 
 int daxfs_read_dirent(const void *region, const struct daxfs_geo *geo,

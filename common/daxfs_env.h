@@ -31,6 +31,12 @@ static inline u32 daxfs_crc32c_update(u32 crc, const void *p, size_t len)
 {
 	return __crc32c_le(crc, p, len);
 }
+
+/* All @len bytes at @p are zero. */
+static inline bool daxfs_mem_is_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
 #else /* userspace */
 #include <linux/types.h>
 #include <endian.h>
@@ -73,6 +79,14 @@ u32 daxfs_crc32c_update(u32 crc, const void *p, size_t len);
 #ifdef __cplusplus
 }
 #endif
+
+/* All @len bytes at @p are zero. */
+static inline bool daxfs_mem_is_zero(const void *p, size_t len)
+{
+	const unsigned char *b = (const unsigned char *)p;
+
+	return !len || (b[0] == 0 && memcmp(b, b + 1, len - 1) == 0);
+}
 #endif /* __KERNEL__ */
 
 #ifndef EFSCORRUPTED
