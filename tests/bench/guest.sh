@@ -1,10 +1,11 @@
 #!/bin/sh
 # Guest half of tests/bench/run (runs inside scripts/vm-run with --memmap and --share).
 #
-# Usage: tests/bench/guest.sh rich|tar REPS [daxfs-bench compare options...]
+# Usage: tests/bench/guest.sh rich|tar REPS daxfs|tmpfs2 [daxfs-bench compare options...]
 #   rich  generate the rich tree in the guest (build/bin/daxfs-mktree if it exists,
 #         else daxfs-bench gen-tree)
 #   tar   extract /share/tree.tar (prepared by run from the minbase tree or a directory)
+#   daxfs compare tmpfs with DAXFS; tmpfs2: with a second tmpfs copy (A/A noise check)
 #
 # The tree is built in a tmpfs (/bench/tmpfs/tree); mkdaxfs writes its image straight into
 # the reserved region; DAXFS is mounted on /bench/daxfs; daxfs-bench compare times both.
@@ -12,9 +13,10 @@
 # reading the numbers: region, PAT memtypes, mount options, dmesg, mapping flags).
 set -eu
 
-kind=${1:?usage: guest.sh rich|tar REPS [options]}
-reps=${2:?usage: guest.sh rich|tar REPS [options]}
-shift 2
+kind=${1:?usage: guest.sh rich|tar REPS daxfs|tmpfs2 [options]}
+reps=${2:?usage: guest.sh rich|tar REPS daxfs|tmpfs2 [options]}
+subject=${3:?usage: guest.sh rich|tar REPS daxfs|tmpfs2 [options]}
+shift 3
 bin=/share/daxfs-bench
 tmpfs=/bench/tmpfs
 mnt=/bench/daxfs
@@ -25,6 +27,7 @@ uptime_cs() { sed 's/^\([0-9]*\)\.\([0-9]*\) .*/\1\2/' /proc/uptime; } # centise
 
 cleanup() {
 	umount "$mnt" 2>/dev/null || true
+	umount /bench/tmpfs2 2>/dev/null || true
 	umount "$tmpfs" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -82,9 +85,17 @@ image=$(daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" info 2>/dev
 	echo "== mapping of the same tmpfs file (smaps)"; "$bin" maps "$tmpfs/tree" 2>&1 || true
 } >/share/diag.txt 2>&1
 
+subject_arg="daxfs=$mnt" title="DAXFS vs tmpfs"
+if [ "$subject" = tmpfs2 ]; then
+	say "A/A control: copying the tree to a second tmpfs"
+	mkdir -p /bench/tmpfs2
+	mount -t tmpfs -o size=75% tmpfs /bench/tmpfs2
+	cp -a "$tmpfs/tree" /bench/tmpfs2/tree
+	subject_arg="tmpfs2=/bench/tmpfs2/tree" title="A/A CONTROL: tmpfs vs a second tmpfs copy (no DAXFS)"
+fi
 say "running daxfs-bench compare ($reps samples per test and filesystem)"
-"$bin" compare --base "tmpfs=$tmpfs/tree" --subject "daxfs=$mnt" --reps "$reps" \
-	--header "DAXFS vs tmpfs, one guest: kernel $(uname -r), QEMU TCG (no KVM), $(grep -c ^processor /proc/cpuinfo) vCPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo) RAM" \
+"$bin" compare --base "tmpfs=$tmpfs/tree" --subject "$subject_arg" --reps "$reps" \
+	--header "$title, one guest: kernel $(uname -r), QEMU TCG (no KVM), $(grep -c ^processor /proc/cpuinfo) vCPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo) RAM" \
 	--header "region: memmap at $DAXFS_PHYS, $((DAXFS_PHYS_SIZE >> 20)) MiB; tmpfs mounted size=75%; tree $treedesc built in $(((t1 - t0) / 100)).$(((t1 - t0) % 100 / 10)) s, mkdaxfs -p took $(((t2 - t1) / 100)).$(((t2 - t1) % 100 / 10)) s${image:+, image $image bytes}" \
 	--tsv /share/results.tsv --out /share/results.txt "$@"
 
