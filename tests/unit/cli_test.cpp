@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "daxfs/reader.hpp"
 #include "helpers.hpp"
@@ -153,6 +154,23 @@ TEST_F(Cli, ExtractRoundTrip) {
     EXPECT_EQ(
         run("diff -r --no-dereference " + quote(tree_ / "src") + " " + quote(tree_ / "out")).status,
         0);
+}
+
+TEST_F(Cli, ExtractWithoutRootSkipsDevicesOnly) {
+    if (!is_root())
+        GTEST_SKIP() << "making the device node of the source tree needs root";
+    ASSERT_EQ(::mknod((tree_ / "src/null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+    ASSERT_EQ(mk("-q -d " + quote(tree_ / "src") + " -o " + quote(img_)).status, 0);
+    ASSERT_EQ(::chmod(tree_.path().c_str(), 0777), 0);
+    const RunResult r = run("setpriv --reuid=65534 --regid=65534 --clear-groups " + quote(inspect) +
+                            " extract " + quote(img_) + " " + quote(tree_ / "out"));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "daxfs-inspect: '" + (tree_ / "out/null") +
+                         "': device node not created (needs root)\n");
+    struct stat st;
+    EXPECT_EQ(::lstat((tree_ / "out/sub/big").c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, 70000);
+    EXPECT_EQ(::lstat((tree_ / "out/null").c_str(), &st), -1);
 }
 
 TEST_F(Cli, UnreadableFileIsNamed) {

@@ -131,8 +131,14 @@ int cmd_stat(const SourceSpec &src, const std::string &path, bool json) {
 
 int cmd_extract(const SourceSpec &src, const std::string &dir) {
     Source source(src);
-    daxfs::extract_image(source.image(), dir);
-    return 0;
+    int skipped = 0;
+    daxfs::ExtractOptions opts;
+    opts.warn = [&skipped](const std::string &msg) {
+        fmt::print(stderr, "daxfs-inspect: {}\n", msg);
+        skipped++;
+    };
+    daxfs::extract_image(source.image(), dir, opts);
+    return skipped ? 1 : 0;
 }
 
 int cmd_devices(bool json) {

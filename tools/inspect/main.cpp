@@ -57,8 +57,11 @@ const std::vector<Command> &commands() {
          [](const Options &o) { return inspect::cmd_cat(o.src, o.args[0]); }},
         {"stat", "Show an inode", "PATH", 1, 1, true,
          [](const Options &o) { return inspect::cmd_stat(o.src, o.args[0], o.json); }},
-        {"extract", "Recreate the whole tree in DIR (types, modes, owners, mtimes, links)", "DIR",
-         1, 1, false, [](const Options &o) { return inspect::cmd_extract(o.src, o.args[0]); }},
+        {"extract",
+         "Recreate the whole tree in DIR (types, modes, owners, mtimes, links); "
+         "without root, device nodes are skipped with a warning and the exit status is 1",
+         "DIR", 1, 1, false,
+         [](const Options &o) { return inspect::cmd_extract(o.src, o.args[0]); }},
         {"devices", "List persistent-memory ranges and DAX devices an image can be written to", "",
          0, 0, true, [](const Options &o) { return inspect::cmd_devices(o.json); }, false},
     };

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
@@ -94,6 +95,10 @@ void Extractor::create(const daxfs_ino &in, const std::string &path) {
     case S_IFSOCK:
         rc = ::mknod(path.c_str(), S_IFSOCK | 0600, 0);
         break;
+    }
+    if (rc && errno == EPERM && !root_ && opts_.warn && (S_ISCHR(in.mode) || S_ISBLK(in.mode))) {
+        opts_.warn(fmt::format("'{}': device node not created (needs root)", path));
+        return;
     }
     if (rc)
         throw_sys(errno, "cannot create", path);

@@ -2,6 +2,7 @@
 // Recreating an image's tree in a directory of the host.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "daxfs/reader.hpp"
@@ -10,6 +11,9 @@ namespace daxfs {
 
 struct ExtractOptions {
     bool owners = true; // chown to the image's uid/gid (ignored EPERM when not root)
+    // Told about what could not be recreated without privileges (device nodes when not
+    // root); without it, that is an error.
+    std::function<void(const std::string &)> warn;
 };
 
 // @dir is created if missing and must be empty. Keeps types, modes, owners, mtimes, hard
