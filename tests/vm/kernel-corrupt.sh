@@ -114,6 +114,24 @@ mark_kmsg
 mount_refused $MNT validate
 expect_kmsg "fails validation"
 
+step "the region is overwritten under a live mount (another writer)"
+load_image img
+mount_daxfs $MNT
+expect_ok cmp $SRC/file $MNT/file
+exec 8<$MNT/file
+dd if=/dev/urandom of=/dev/mem bs=4096 seek=$((DAXFS_PHYS / 4096)) \
+	count=$(($(stat -c %s img) / 4096)) conv=notrunc 2>/dev/null ||
+	fail "cannot overwrite the region"
+echo 2 >/proc/sys/vm/drop_caches
+expect_nocrash find $MNT
+expect_nocrash ls -lR $MNT
+expect_nocrash cat $MNT/file $MNT/intact $MNT/dir/a
+expect_nocrash daxfs-kprobe read $MNT/file $SRC/file
+expect_nocrash daxfs-kprobe mmap-shared $MNT/file $SRC/file
+expect_nocrash cat <&8
+exec 8<&-
+umount_daxfs $MNT
+
 step "the intact image still mounts with validate"
 load_image img
 mount_daxfs $MNT validate

@@ -92,6 +92,12 @@ echo "$line" | grep -Eq " ro[, ]" || fail "mount is not read-only: $line"
 echo "$line" | grep -q "phys=$(printf 0x%x "$P"),size=$S,validate" ||
 	fail "options missing from /proc/mounts: $line"
 
+step "the same region mounted twice at once"
+mount_daxfs $MNT.2
+[ "$(cat $MNT.2/dir/file)" = hello ] || fail "second mount does not read"
+[ "$(cat $MNT/dir/file)" = hello ] || fail "first mount no longer reads"
+umount_daxfs $MNT.2
+
 step "statfs figures"
 want_blocks=$(($(get_le64 img 32) / 4096))
 want_files=$(count_inodes tree)
