@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daxfs/cli.hpp"
 #include "daxfs/dedup.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/from_image.hpp"
@@ -33,10 +34,7 @@ struct Args {
     bool quiet = false, json = false;
 };
 
-int usage_error(const std::string &msg) {
-    fmt::print(stderr, "mkdaxfs: {} (see --help)\n", msg);
-    return 2;
-}
+int usage_error(const std::string &msg) { return daxfs::usage_error("mkdaxfs", msg); }
 
 // One line for any command-line problem, exit status 2. Returns -1 to go on.
 int parse(int argc, char **argv, Args &a) {
@@ -69,24 +67,8 @@ int parse(int argc, char **argv, Args &a) {
                "SOURCE_DATE_EPOCH (if set) are clamped to it. Modes, owners, timestamps,\n"
                "symlinks, hard links and device nodes/FIFOs/sockets are kept.\n"
                "Exit status: 0 success, 1 error, 2 bad command line.");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError &e) {
-        if (e.get_exit_code() == 0)
-            return app.exit(e);
-        std::string msg = e.what();
-        for (char &c : msg)
-            if (c == '\n')
-                c = ' ';
-        return usage_error(msg);
-    }
-    if (!app.remaining().empty()) {
-        const std::string r = app.remaining().front();
-        return usage_error((r.size() > 1 && r[0] == '-' ? "unknown option "
-                                                        : "unexpected "
-                                                          "argument ") +
-                           r);
-    }
+    if (auto stop = daxfs::parse_command_line(app, argc, argv, "mkdaxfs"))
+        return *stop;
     if (a.directory.empty() && a.from.empty())
         return usage_error("need -d DIR or --from IMAGE");
     if (a.output.empty() && a.phys.empty())

@@ -8,14 +8,12 @@
 #include <libgen.h>
 
 #include "commands.hpp"
+#include "daxfs/cli.hpp"
 #include "daxfs/error.hpp"
 
 namespace {
 
-int usage_error(const std::string &msg) {
-    fmt::print(stderr, "daxfs-inspect: {} (see --help)\n", msg);
-    return 2;
-}
+int usage_error(const std::string &msg) { return daxfs::usage_error("daxfs-inspect", msg); }
 
 bool invoked_as_fsck(const char *argv0) {
     const char *slash = std::strrchr(argv0, '/');
@@ -103,28 +101,8 @@ int main(int argc, char **argv) {
             sub->add_flag("-l", o.long_format, "Long listing");
         sub->callback([&chosen, &c]() { chosen = &c; });
     }
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError &e) {
-        if (e.get_exit_code() == 0)
-            return app.exit(e);
-        std::string msg = e.what();
-        for (char &ch : msg)
-            if (ch == '\n')
-                ch = ' ';
-        return usage_error(msg);
-    }
-    std::vector<std::string> extras = app.remaining();
-    for (const auto *sub : app.get_subcommands())
-        for (const auto &r : sub->remaining())
-            extras.push_back(r);
-    if (!extras.empty()) {
-        const std::string &r = extras.front();
-        return usage_error((r.size() > 1 && r[0] == '-' ? "unknown option "
-                                                        : "unexpected "
-                                                          "argument ") +
-                           r);
-    }
+    if (auto stop = daxfs::parse_command_line(app, argc, argv, "daxfs-inspect"))
+        return *stop;
     if (!chosen)
         return usage_error("need a subcommand");
     if (o.src.phys.empty() != o.src.size.empty())

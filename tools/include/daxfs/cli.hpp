@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// Command-line conventions shared by every DAXFS tool: a bad command line gets exactly one
+// line on stderr ("PROG: what is wrong (see --help)") and exit status 2.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+namespace daxfs {
+
+inline constexpr int kUsageExit = 2;
+
+// Prints "PROG: MSG (see --help)" on stderr and returns kUsageExit.
+int usage_error(const std::string &prog, const std::string &msg);
+
+// Parses argv into @app. Returns an exit status when the program should stop now (--help
+// printed: 0; any problem, including left-over arguments of @app or its chosen
+// subcommands: kUsageExit after one line), or nothing to go on.
+std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv,
+                                      const std::string &prog);
+
+} // namespace daxfs
