@@ -47,7 +47,7 @@ void print_table(std::ostream &out, const ReportHeader &hdr, const Target &base,
         << (results.empty() ? 0 : results.front().base_ns.size()) << " samples each): > 1.00 means "
         << subject.name << " is faster\n\n";
 
-    const std::vector<std::size_t> w = {14, 38, 10, 10, 7, 10, 10, 7, 6, 6};
+    const std::vector<std::size_t> w = {14, 46, 10, 10, 7, 10, 10, 7, 6, 6};
     const std::vector<std::string> head = {"test",
                                            "work per sample",
                                            base.name + " ms",

@@ -331,9 +331,14 @@ std::vector<Result> run_all(const Tree &tree, const Target &base, const Target &
             add(
                 "stat-all-cold", std::to_string(tree.entries.size()) + " paths", "kop/s", nentries,
                 [&](const Target &t) { return stat_all(tree, t); }, true, why);
+            // One pass, each name once: a second pass would hit the dentries of the first.
+            const std::size_t once = std::min(order.size(), tree.big_names.size());
+            const std::vector<std::uint32_t> first(
+                order.begin(), order.begin() + static_cast<std::ptrdiff_t>(once));
             add(
-                "lookup-cold", std::to_string(order.size()) + " stats " + big, "kop/s", nlookup,
-                [&](const Target &t) { return lookup(tree, t, order); }, true, why);
+                "lookup-cold", std::to_string(once) + " stats " + big, "kop/s",
+                static_cast<double>(once) / 1000.0,
+                [&tree, first](const Target &t) { return lookup(tree, t, first); }, true, why);
         } else {
             std::cerr << "daxfs-bench: cannot write /proc/sys/vm/drop_caches: "
                          "skipping the cold tests\n";
