@@ -80,7 +80,7 @@ int daxfs_check_super(const void *region, u64 region_size,
 		return -EINVAL;
 	}
 	magic = le32_to_cpu(sb->magic);
-	if (magic != DAXFS_MAGIC) {
+	if (magic != DAXFS_SUPER_MAGIC) {
 		report(rep, "no DAXFS magic (found 0x%08x)", magic);
 		return -EINVAL;
 	}

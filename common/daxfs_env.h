@@ -17,14 +17,7 @@
 #include <linux/crc32.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
-#include <linux/magic.h>
 #include <asm/byteorder.h>
-
-/*
- * The kernel's uapi magic.h calls the magic of its internal dax
- * pseudo-filesystem DAXFS_MAGIC; the image format defines its own.
- */
-#undef DAXFS_MAGIC
 
 /* Raw crc32c step: no pre- or post-inversion. */
 static inline u32 daxfs_crc32c_update(u32 crc, const void *p, size_t len)

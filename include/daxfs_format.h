@@ -25,7 +25,7 @@
 #include <assert.h>
 #endif
 
-#define DAXFS_MAGIC		0x53465844	/* "DXFS" read as a __le32 */
+#define DAXFS_SUPER_MAGIC	0x53465844	/* "DXFS" read as a __le32 */
 #define DAXFS_VERSION		3
 #define DAXFS_BLOCK_SIZE	4096
 #define DAXFS_BLOCK_SHIFT	12
@@ -57,7 +57,7 @@
  * fresh image and are not covered by the checksum.
  */
 struct daxfs_super {
-	__le32 magic;		/* DAXFS_MAGIC */
+	__le32 magic;		/* DAXFS_SUPER_MAGIC */
 	__le32 version;		/* DAXFS_VERSION */
 	__le32 checksum;	/* crc32c of the fixed part, this field as 0 */
 	__le32 block_size;	/* DAXFS_BLOCK_SIZE */

@@ -215,7 +215,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (err)
 		return err;
 
-	sb->s_magic = DAXFS_MAGIC;
+	sb->s_magic = DAXFS_SUPER_MAGIC;
 	sb->s_flags |= SB_RDONLY | SB_NOATIME;
 	sb->s_blocksize = DAXFS_BLOCK_SIZE;
 	sb->s_blocksize_bits = DAXFS_BLOCK_SHIFT;
@@ -335,7 +335,7 @@ static int daxfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	struct daxfs_sb_info *sbi = DAXFS_SB(dentry->d_sb);
 	u64 id[2];
 
-	buf->f_type = DAXFS_MAGIC;
+	buf->f_type = DAXFS_SUPER_MAGIC;
 	buf->f_bsize = DAXFS_BLOCK_SIZE;
 	buf->f_frsize = DAXFS_BLOCK_SIZE;
 	buf->f_blocks = DIV_ROUND_UP(sbi->geo.image_size, DAXFS_BLOCK_SIZE);

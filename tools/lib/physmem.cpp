@@ -20,7 +20,7 @@ Mapping map_phys(std::uint64_t addr, std::uint64_t size, bool writable) {
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     const std::uint64_t base = addr / page * page, lead = addr - base;
     const std::uint64_t len = (lead + size + page - 1) / page * page;
-    UniqueFd fd(::open("/dev/mem", (writable ? O_RDWR : O_RDONLY) | O_SYNC | O_CLOEXEC));
+    UniqueFd fd(::open("/dev/mem", (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC));
     if (!fd)
         throw Error(errno, fmt::format("cannot open /dev/mem: {}{}", std::strerror(errno),
                                        errno == EACCES ? " (run as root)" : ""));

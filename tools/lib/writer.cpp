@@ -148,7 +148,7 @@ void DataStream::add_file(const Node &n) {
 
 struct daxfs_super build_super(const Layout &l, const ContentHash &hash) {
     struct daxfs_super sb {};
-    sb.magic = cpu_to_le32(DAXFS_MAGIC);
+    sb.magic = cpu_to_le32(DAXFS_SUPER_MAGIC);
     sb.version = cpu_to_le32(DAXFS_VERSION);
     sb.block_size = cpu_to_le32(DAXFS_BLOCK_SIZE);
     sb.root_ino = cpu_to_le32(DAXFS_ROOT_INO);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-// Physical memory through /dev/mem (O_SYNC, MAP_SHARED), for writing images into a
-// reserved range (mkdaxfs -p) and reading them back (daxfs-inspect --phys).
+// Physical memory through /dev/mem (MAP_SHARED), for writing images into a reserved range
+// (mkdaxfs -p) and reading them back (daxfs-inspect --phys). The mapping is write-back
+// cached, the same memory type as a daxfs mount's, so the two can coexist (x86 PAT refuses
+// an uncached /dev/mem mapping of a range the kernel maps write-back) and a mount on the
+// same host sees what was written.
 #pragma once
 
 #include <cstdint>
