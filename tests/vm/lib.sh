@@ -106,6 +106,17 @@ check_dmesg() {
 	return 0
 }
 
+# same_manifest WANT GOT: the two daxfs-manifest outputs must be identical; otherwise
+# show the first differing lines and fail.
+same_manifest() {
+	if ! cmp -s "$1" "$2"; then
+		echo "manifests differ ($(diff "$1" "$2" | grep -c '^[-+][^-+]') lines):"
+		diff "$1" "$2" | head -n 40 | cut -c1-300
+		fail "$2 differs from $1"
+	fi
+	echo "identical: $(wc -l <"$2") paths"
+}
+
 need_phys() {
 	[ -n "$DAXFS_PHYS" ] && [ -n "$DAXFS_PHYS_SIZE" ] ||
 		fail "no physical region: run this scenario with scripts/vm-run --memmap SIZE"

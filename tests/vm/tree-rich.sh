@@ -11,16 +11,6 @@ need_phys
 
 MNT=/mnt/rich
 
-# compare WANT GOT: the two manifests must be identical.
-compare() {
-	if ! cmp -s "$1" "$2"; then
-		echo "manifests differ ($(diff "$1" "$2" | grep -c '^[-+][^-+]') lines):"
-		diff "$1" "$2" | head -n 40 | cut -c1-300
-		fail "$2 differs from $1"
-	fi
-	echo "identical: $(wc -l <"$2") paths"
-}
-
 step "generate the rich tree in tmpfs"
 expect_ok daxfs-mktree /tmp/tree
 expect_ok daxfs-manifest /tmp/tree >/tmp/want
@@ -38,7 +28,7 @@ for opts in "" validate; do
 
 	step "manifest of the mount (read() and mmap) equals the source (${opts:-no validate})"
 	expect_ok daxfs-manifest --all "$MNT" >/tmp/got
-	compare /tmp/want /tmp/got
+	same_manifest /tmp/want /tmp/got
 
 	umount_daxfs "$MNT"
 done
