@@ -26,6 +26,9 @@ for opts in "" validate; do
 	step "mount -o ${opts:-(no validate)}"
 	mount_daxfs "$MNT" "$opts"
 
+	step "daxfs-inspect --phys reads the region while it is mounted (same memory type)"
+	expect_ok daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check
+
 	step "manifest of the mount (read() and mmap) equals the source (${opts:-no validate})"
 	expect_ok daxfs-manifest --all "$MNT" >/tmp/got
 	same_manifest /tmp/want /tmp/got
