@@ -22,6 +22,7 @@
 #include "daxfs/scan.hpp"
 #include "daxfs/sink.hpp"
 #include "daxfs/size.hpp"
+#include "daxfs/summary.hpp"
 #include "daxfs/validate.hpp"
 #include "daxfs/writer.hpp"
 
@@ -110,15 +111,9 @@ void refuse_same_file(const std::string &from, const std::string &out) {
 void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
     const daxfs::Counts &c = l.counts;
     if (a.json) {
-        nlohmann::json j = {{"inodes", c.inodes},
-                            {"files", c.files},
-                            {"dirs", c.dirs},
-                            {"symlinks", c.symlinks},
-                            {"hardlinks", c.hardlinks},
-                            {"specials", c.specials},
-                            {"data_bytes", c.data_bytes},
-                            {"image_bytes", l.image_size},
-                            {"seconds", seconds}};
+        nlohmann::json j = daxfs::counts_json(c);
+        j["image_bytes"] = l.image_size;
+        j["seconds"] = seconds;
         if (!a.output.empty())
             j["output"] = a.output;
         else

@@ -50,7 +50,7 @@ int cmd_info(const SourceSpec &src, bool json) {
                             {"feature_incompat", g.feature_incompat},
                             {"block_size", DAXFS_BLOCK_SIZE},
                             {"version", DAXFS_VERSION},
-                            {"counts", counts_json(c)}};
+                            {"counts", daxfs::counts_json(c)}};
         fmt::print("{}\n", j.dump(2));
         return 0;
     }

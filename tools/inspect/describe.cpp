@@ -128,12 +128,6 @@ nlohmann::json inode_json(const daxfs::Image &image, const daxfs_ino &in) {
     return j;
 }
 
-nlohmann::json counts_json(const daxfs::Counts &c) {
-    return {{"inodes", c.inodes},        {"files", c.files},         {"dirs", c.dirs},
-            {"symlinks", c.symlinks},    {"hardlinks", c.hardlinks}, {"specials", c.specials},
-            {"data_bytes", c.data_bytes}};
-}
-
 std::string long_line(const daxfs::Image &image, const daxfs_ino &in, std::string_view name) {
     char when[32] = "?";
     const time_t t = static_cast<time_t>(in.mtime);

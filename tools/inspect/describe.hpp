@@ -18,7 +18,6 @@ std::string errno_name(int err);
 std::string uuid_string(const std::uint8_t (&uuid)[16]);
 
 nlohmann::json inode_json(const daxfs::Image &image, const daxfs_ino &in);
-nlohmann::json counts_json(const daxfs::Counts &c);
 // One `ls -l` line.
 std::string long_line(const daxfs::Image &image, const daxfs_ino &in, std::string_view name);
 

@@ -12,4 +12,10 @@ Counts count_image(const Image &image) {
     return c;
 }
 
+nlohmann::json counts_json(const Counts &c) {
+    return {{"inodes", c.inodes},        {"files", c.files},         {"dirs", c.dirs},
+            {"symlinks", c.symlinks},    {"hardlinks", c.hardlinks}, {"specials", c.specials},
+            {"data_bytes", c.data_bytes}};
+}
+
 } // namespace daxfs
