@@ -41,6 +41,11 @@ struct daxfs_geo {
 	u32 feature_ro_compat;
 	u32 feature_incompat;
 	u8 uuid[16];
+	/* With DAXFS_FEATURE_INCOMPAT_BRANCHES, else all 0: */
+	u64 branch_off;		/* DAXFS_BRANCH_COUNT entries */
+	u64 delta_off;		/* block aligned */
+	u64 delta_pages;	/* 4 KiB pages of the delta region */
+	u64 meta_pages;		/* pages 0..meta_pages-1 hold the owner table */
 };
 
 /* A decoded, checked inode. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * DAXFS in-memory format, version 3.
+ * DAXFS in-memory format, version 3 (with branches: feature INCOMPAT_BRANCHES).
  *
  * This header is the single definition of the format. It is shared by the
  * kernel module (kernel/) and the userspace tools (tools/, mkdaxfs/, ...),
@@ -14,6 +14,14 @@
  *   | super  | inode table   | data area                           |
  *   +--------+---------------+-------------------------------------+
  *            ^ inode_off     ^ data_off (both block aligned)
+ *
+ * With DAXFS_FEATURE_INCOMPAT_BRANCHES a branch table follows the superblock
+ * and a delta region ends the image:
+ *
+ *   +-------+--------------+-------------+-----------+----------------------+
+ *   | super | branch table | inode table | data area | delta region         |
+ *   +-------+--------------+-------------+-----------+----------------------+
+ *           ^ branch_off                             ^ delta_off  image_size ^
  */
 #ifndef _DAXFS_FORMAT_H
 #define _DAXFS_FORMAT_H
@@ -41,9 +49,9 @@
  */
 #define DAXFS_FEATURE_COMPAT_SUPP	0x0u
 #define DAXFS_FEATURE_RO_COMPAT_SUPP	0x0u
-/* The image carries a branch table and a delta region (reserved, see issue 3). */
+/* The image carries a branch table and a delta region (see below). */
 #define DAXFS_FEATURE_INCOMPAT_BRANCHES	0x1u
-#define DAXFS_FEATURE_INCOMPAT_SUPP	0x0u
+#define DAXFS_FEATURE_INCOMPAT_SUPP	DAXFS_FEATURE_INCOMPAT_BRANCHES
 
 /* Bytes of the superblock covered by its checksum; the rest is live state. */
 #define DAXFS_SUPER_FIXED_SIZE	2048
@@ -137,5 +145,252 @@ static_assert(sizeof(struct daxfs_dirent) == 264, "daxfs_dirent is 264 bytes");
 
 /* DT_* value of a mode. */
 #define DAXFS_MODE_TO_DT(mode)	(((mode) >> 12) & 15)
+
+/* ------------------------------------------------------------------------
+ * Branches (DAXFS_FEATURE_INCOMPAT_BRANCHES)
+ *
+ * The base image above is never written. Changes live in branches: a branch
+ * is a log of records over its parent branch; slot 0 of the branch table is
+ * "main" at the base image. main is the base image plus the chain of
+ * committed branches ending at live.main_head. All words shared between
+ * mounts (possibly in different kernels) are changed only with atomic
+ * instructions (cmpxchg, atomic add) on naturally aligned little-endian words.
+ */
+
+#define DAXFS_BRANCH_COUNT	256	/* entries in the branch table */
+#define DAXFS_BRANCH_NAME_MAX	47	/* bytes of a branch name */
+#define DAXFS_MAIN_SLOT		0
+
+/*
+ * Live words: the struct at superblock offset DAXFS_SUPER_FIXED_SIZE (the
+ * "live" bytes). mkdaxfs writes their first values; mounts change them.
+ */
+struct daxfs_live {
+	/*
+	 * The newest committed branch: DAXFS_HEAD(slot, generation). Starts as
+	 * DAXFS_HEAD(DAXFS_MAIN_SLOT, 0). A commit is one cmpxchg of this word.
+	 */
+	__le64 main_head;
+	/*
+	 * Bumped after every commit and every abort: a mount loads it at the
+	 * start of each operation and rechecks its chain only when it moved.
+	 */
+	__le64 commit_seq;
+	__le64 next_ino;	/* next inode number for a new file (atomic add) */
+	__le64 table_lock;	/* 0, or the id of the mount changing slots */
+	__le64 alloc_hint;	/* delta page where the next allocation looks */
+	__le64 free_pages;	/* FREE pages of the owner table (atomic add) */
+	__u8 reserved[4096 - DAXFS_SUPER_FIXED_SIZE - 48];	/* zero */
+};
+
+#define DAXFS_HEAD(slot, gen)	(((__u64)(gen) << 8) | (slot))
+#define DAXFS_HEAD_SLOT(head)	((__u32)((head) & 0xff))
+#define DAXFS_HEAD_GEN(head)	((head) >> 8)
+
+/* Branch states (struct daxfs_branch.state). */
+#define DAXFS_BRANCH_FREE	0	/* unused slot */
+#define DAXFS_BRANCH_MAIN	1	/* slot 0 only: the base image */
+#define DAXFS_BRANCH_ACTIVE	2	/* a live branch */
+#define DAXFS_BRANCH_COMMITTED	3	/* part of main; never changes again */
+#define DAXFS_BRANCH_DEAD	4	/* aborted/discarded; pages being freed */
+#define DAXFS_BRANCH_CLAIMED	5	/* taken, being filled in by its creator */
+
+/*
+ * An entry of the branch table (DAXFS_BRANCH_COUNT x 128 bytes at
+ * branch_off). @state changes only with cmpxchg. A slot's fields other than
+ * @state, @log_tail, @pages and @mounts are written only while its state is
+ * CLAIMED.
+ *
+ * The log of a branch is a chain of log pages in the delta region, starting
+ * at @log_head. @log_tail is DAXFS_TAIL(page, offset): the end of the last
+ * complete record. It is published with a release store after the record is
+ * written (and flushed, on persistent memory), so a reader that loads it
+ * with acquire semantics sees whole records only, and a crash at any instant
+ * leaves a clean prefix.
+ */
+struct daxfs_branch {
+	__le32 state;		/* DAXFS_BRANCH_* */
+	__le32 parent;		/* slot of the parent (main: itself, 0) */
+	__le64 generation;	/* bumped each time the slot is claimed */
+	__le64 parent_gen;	/* generation of the parent at creation */
+	__le64 log_head;	/* delta page of the first log page, 0: none */
+	__le64 log_tail;	/* DAXFS_TAIL() of the log's end, 0: empty */
+	__le64 pages;		/* delta pages owned (data and log) */
+	__le64 created;		/* creation time, ns since the epoch */
+	__le64 owner;		/* id of the mount that created it */
+	__le32 mounts;		/* mounts of this branch now */
+	__le32 flags;		/* zero */
+	__le64 reserved;	/* zero */
+	char name[DAXFS_BRANCH_NAME_MAX + 1];	/* NUL-padded */
+};
+
+#define DAXFS_TAIL(page, off)	(((__u64)(page) << 12) | (off))
+#define DAXFS_TAIL_PAGE(tail)	((tail) >> 12)
+#define DAXFS_TAIL_OFF(tail)	((__u32)((tail) & 0xfff))
+
+/*
+ * The delta region: delta_size bytes at delta_off, both block aligned, cut
+ * into 4 KiB pages numbered from 0 at delta_off. It starts with the owner
+ * table, one __le32 per page of the delta region, which says who owns each
+ * page: DAXFS_OWNER_FREE, DAXFS_OWNER_META (the owner table's own pages),
+ * or DAXFS_OWNER(slot) for a page of that branch (a log page or a data
+ * page). Pages are taken with cmpxchg FREE -> OWNER(slot) and given back
+ * with a store of FREE. Page 0 is always META, so page number 0 means "none".
+ */
+#define DAXFS_OWNER_FREE	0u
+#define DAXFS_OWNER_META	0xffffffffu
+#define DAXFS_OWNER(slot)	((__u32)(slot) + 1)
+
+/* A log page: this header, then records, 8-byte aligned. */
+struct daxfs_log_page {
+	__le64 next;		/* delta page of the next log page, 0: last */
+	__le32 owner;		/* DAXFS_OWNER() of the branch */
+	__le32 reserved;	/* zero */
+};
+
+#define DAXFS_LOG_START		sizeof(struct daxfs_log_page)
+#define DAXFS_REC_ALIGN		8
+#define DAXFS_REC_MAX		(DAXFS_BLOCK_SIZE - DAXFS_LOG_START)
+
+/* Record types. */
+enum {
+	DAXFS_REC_WRITE = 1,	/* map file pages; set size, mtime */
+	DAXFS_REC_TRUNCATE,	/* set size, drop pages past it */
+	DAXFS_REC_CREATE,	/* new regular file */
+	DAXFS_REC_MKDIR,
+	DAXFS_REC_SYMLINK,	/* new symlink; target in a data page */
+	DAXFS_REC_MKNOD,	/* new device, FIFO or socket */
+	DAXFS_REC_LINK,		/* new name for an existing inode */
+	DAXFS_REC_UNLINK,	/* remove a name (file or empty directory) */
+	DAXFS_REC_RENAME,
+	DAXFS_REC_SETATTR,
+	DAXFS_REC_TYPE_MAX = DAXFS_REC_SETATTR,
+};
+
+/*
+ * Every record starts with this header. @len counts the header and body,
+ * is a multiple of DAXFS_REC_ALIGN and at most DAXFS_REC_MAX; a record never
+ * crosses a log page. @crc is crc32c of the @len bytes with @crc as 0.
+ * @seq is 1 for a branch's first record and grows by one. @time is the
+ * operation's time (ns since the epoch, signed): the new ctime of @ino, and
+ * the new mtime of what the record modifies (a file's content, a directory's
+ * entries).
+ */
+struct daxfs_rec {
+	__le16 type;
+	__le16 len;
+	__le32 crc;
+	__le64 seq;
+	__le64 ino;		/* the inode the record is about */
+	__le64 time;
+};
+
+/* One file page of a WRITE record. */
+struct daxfs_rec_page {
+	__le64 index;		/* page index in the file */
+	__le64 page;		/* delta page holding that page's bytes now */
+};
+
+/*
+ * WRITE: file @ino now has @size bytes, and page @map[i].index of it is
+ * delta page @map[i].page (a page this branch owns, taken for this record).
+ * Pages not named keep their old contents. Bytes of a page past @size are 0.
+ */
+struct daxfs_rec_write {
+	struct daxfs_rec h;
+	__le64 size;
+	__le32 count;		/* entries of @map */
+	__le32 reserved;	/* zero */
+	struct daxfs_rec_page map[];
+};
+
+/*
+ * TRUNCATE: file @ino now has @size bytes; pages wholly past @size are
+ * dropped, and base data past @size is never seen again. The part of the
+ * last page past @size was already zeroed (by a WRITE, if needed).
+ */
+struct daxfs_rec_truncate {
+	struct daxfs_rec h;
+	__le64 size;
+};
+
+/*
+ * CREATE, MKDIR, SYMLINK, MKNOD: new inode @h.ino named @name in directory
+ * @parent. A symlink's target is the first @size bytes of delta page @page
+ * (1..DAXFS_SYMLINK_MAX bytes, no NUL); other types have @page and @size 0.
+ * @name follows the struct, @name_len bytes, no NUL; the record is
+ * zero-padded to DAXFS_REC_ALIGN.
+ */
+struct daxfs_rec_create {
+	struct daxfs_rec h;
+	__le64 parent;
+	__le64 page;
+	__le64 size;
+	__le32 mode;		/* S_IFMT | 07777, type matching the record */
+	__le32 uid;
+	__le32 gid;
+	__le32 rdev;		/* new_encode_dev(), MKNOD of a device only */
+	__le16 name_len;
+	__u8 reserved[6];	/* zero */
+	char name[];
+};
+
+/*
+ * LINK: new name @name in @parent for inode @h.ino (not a directory).
+ * UNLINK: remove name @name from @parent; it named inode @h.ino (an empty
+ * directory, or a file whose link count drops by one).
+ */
+struct daxfs_rec_name {
+	struct daxfs_rec h;
+	__le64 parent;
+	__le16 name_len;
+	__u8 reserved[6];	/* zero */
+	char name[];
+};
+
+/*
+ * RENAME: move name @names[0, old_len) of @old_parent to
+ * @names[old_len, old_len + new_len) of @new_parent; @h.ino is the inode
+ * moved. @flags is 0, RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2). Without
+ * EXCHANGE an existing target is removed as by UNLINK; with EXCHANGE the two
+ * names swap inodes.
+ */
+struct daxfs_rec_rename {
+	struct daxfs_rec h;
+	__le64 old_parent;
+	__le64 new_parent;
+	__le32 flags;
+	__le16 old_len;
+	__le16 new_len;
+	char names[];
+};
+
+/* SETATTR bits. */
+#define DAXFS_ATTR_MODE		0x1u	/* permission bits (07777) */
+#define DAXFS_ATTR_UID		0x2u
+#define DAXFS_ATTR_GID		0x4u
+#define DAXFS_ATTR_MTIME	0x8u
+#define DAXFS_ATTR_ATIME	0x10u
+#define DAXFS_ATTR_SUPP		0x1fu
+
+/* SETATTR: change the attributes named by @valid; ctime becomes @h.time. */
+struct daxfs_rec_setattr {
+	struct daxfs_rec h;
+	__le32 valid;
+	__le32 mode;
+	__le32 uid;
+	__le32 gid;
+	__le64 mtime;		/* ns since the epoch */
+	__le64 atime;		/* ns since the epoch */
+};
+
+static_assert(sizeof(struct daxfs_live) == 4096 - DAXFS_SUPER_FIXED_SIZE,
+	      "daxfs_live fills the live half of the superblock");
+static_assert(sizeof(struct daxfs_branch) == 128, "daxfs_branch is 128 bytes");
+static_assert(sizeof(struct daxfs_rec) == 32, "daxfs_rec is 32 bytes");
+static_assert(sizeof(struct daxfs_rec_create) == 80, "rec_create is 80 bytes");
+static_assert(sizeof(struct daxfs_rec_name) == 48, "rec_name is 48 bytes");
+static_assert(sizeof(struct daxfs_rec_rename) == 56, "rec_rename is 56 bytes");
+static_assert(sizeof(struct daxfs_rec_setattr) == 64, "rec_setattr is 64 bytes");
 
 #endif /* _DAXFS_FORMAT_H */

@@ -6,10 +6,14 @@
 #define _DAXFS_H
 
 #include <linux/fs.h>
+#include <linux/mutex.h>
 #include <linux/ratelimit.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #include "daxfs_check.h"
+#include "daxfs_log.h"
 
 /**
  * struct daxfs_sb_info - one mounted DAXFS region
@@ -27,6 +31,30 @@ struct daxfs_sb_info {
 	struct daxfs_geo geo;
 	bool validate;
 	struct ratelimit_state corrupt_rs;
+
+	/* --- branches: shared-region side (branch.c, alloc.c, log.c) --- */
+	bool branching;		/* image has INCOMPAT_BRANCHES */
+	char *opt_branch;	/* mount options branch= and parent= */
+	char *opt_parent;
+	u32 slot;		/* mounted branch; DAXFS_MAIN_SLOT for main */
+	u64 gen;		/* its generation */
+	bool writable;		/* an ACTIVE branch mounted read-write */
+	bool dead;		/* invalidated: operations give -ESTALE */
+	u64 id;			/* random id of this mount (owner, locks) */
+	u64 seen_seq;		/* live.commit_seq when last checked */
+	u64 seen_head;		/* live.main_head when last checked */
+	/* slots whose logs make this view, oldest first (main's chain too) */
+	u32 chain[DAXFS_BRANCH_COUNT];
+	u32 chain_len;
+	struct mutex log_lock;	/* appends to this branch's log */
+	u64 log_seq;		/* seq of the last record appended */
+	u64 log_tail;		/* DAXFS_TAIL() after it */
+	u64 alloc_hint;
+
+	/* --- branches: index side (index.c) --- */
+	struct rw_semaphore index_lock;	/* the index below */
+	struct xarray nodes;	/* ino -> struct daxfs_node, touched inodes */
+	u64 index_seq;		/* bumped whenever the index changes */
 };
 
 /**
@@ -52,6 +80,72 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
 /* super.c */
 void daxfs_report_corrupt(struct super_block *sb, int err,
 			  const struct daxfs_report *rep);
+
+/*
+ * alloc.c: delta pages. Owner table entries change with cmpxchg only.
+ * daxfs_page_alloc() takes a FREE page for the mounted branch; data pages
+ * (@for_log false) leave DAXFS_LOG_RESERVE pages free so that a full region
+ * can still log the unlinks that free space. Returns -ENOSPC when none.
+ */
+#define DAXFS_LOG_RESERVE	16
+int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page);
+void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page);
+void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page);
+unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page);
+u64 daxfs_free_pages(struct daxfs_sb_info *sbi);
+/* Give back every page owned by @slot (a DEAD slot with no mounts). */
+void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
+
+/*
+ * log.c: append one record to the mounted branch's log. @rec is @len bytes
+ * of private memory (header + body, len a multiple of DAXFS_REC_ALIGN);
+ * this fills in len, seq and crc, copies it into the log (taking a log page
+ * when needed), and publishes the new tail with a release store. Returns 0,
+ * -ENOSPC, -EROFS (not writable) or -ESTALE (branch invalidated).
+ */
+int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len);
+/* Walk the log of @slot (published part), calling @fn for each record. */
+int daxfs_log_replay(struct super_block *sb, u32 slot,
+		     int (*fn)(struct super_block *sb,
+			       const struct daxfs_lrec *rec, bool owned));
+
+/*
+ * branch.c: slots, commit, abort, invalidation.
+ * daxfs_branch_mount() resolves sbi->opt_branch/opt_parent (both NULL: main)
+ * into sbi->slot, gen, chain, writable; it creates the slot for
+ * branch=,parent= and counts the mount in the slot.
+ * daxfs_branch_unmount() uncounts it and discards the branch (and any
+ * detached ancestors left with no children) if nothing else holds it.
+ */
+int daxfs_branch_mount(struct super_block *sb);
+void daxfs_branch_unmount(struct super_block *sb);
+int daxfs_branch_commit(struct super_block *sb);
+int daxfs_branch_abort(struct super_block *sb);
+/*
+ * Called at the start of every file operation, without locks held: one
+ * load of live.commit_seq. When it moved, rechecks the chain: a main (or
+ * committed) mount gets daxfs_index_refresh(); a branch that is no longer
+ * valid becomes dead (daxfs_zap_mappings() once) and -ESTALE is returned.
+ */
+int daxfs_check_live(struct super_block *sb);
+
+/* ioctl.c */
+long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/*
+ * index.c: the in-memory view of the mounted chain (docs/branches.md).
+ * daxfs_index_build() replays every log of sbi->chain at mount;
+ * daxfs_index_refresh() replays slots appended to sbi->chain since (a main
+ * mount following commits); daxfs_index_apply() applies one decoded record,
+ * both at replay and on the write path after daxfs_log_append().
+ */
+int daxfs_index_build(struct super_block *sb);
+int daxfs_index_refresh(struct super_block *sb, u32 first_new);
+void daxfs_index_destroy(struct super_block *sb);
+int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec,
+		      bool owned);
+/* Unmap every mapping of every inode of @sb (branch invalidated). */
+void daxfs_zap_mappings(struct super_block *sb);
 
 /* inode.c */
 struct inode *daxfs_iget(struct super_block *sb, u64 ino);
