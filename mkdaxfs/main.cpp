@@ -28,10 +28,13 @@
 
 namespace {
 
-constexpr std::uint64_t kProgressMin = 64u << 20; // a bar only for images this big
+constexpr std::uint64_t kProgressMin = 64u << 20;        // a bar only for images this big
+constexpr std::uint64_t kFileDeltaDefault = 64ull << 20; // -b without SIZE, into a file
 
 struct Args {
     std::string directory, output, from, phys, size;
+    bool branching = false;
+    std::string delta; // -b SIZE, empty: automatic
     bool quiet = false, json = false;
 };
 
@@ -56,6 +59,12 @@ int parse(int argc, char **argv, Args &a) {
                   ->type_name("ADDR");
     app.add_option("-s,--size", a.size, "Bytes of physical memory at ADDR (K/M/G or 0x hex)")
         ->type_name("SIZE");
+    auto *b = app.add_option("-b,--branching", a.delta,
+                             "Make an image with branches: a branch table and a delta region "
+                             "of SIZE bytes for the branches' changes (K/M/G or 0x hex). "
+                             "Without SIZE: the rest of the region with -p/-s, 64M for a file")
+                  ->type_name("[SIZE]")
+                  ->expected(0, 1);
     app.add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
     app.add_flag("--json", a.json, "Print a JSON summary on stdout");
     d->excludes(f);
@@ -63,13 +72,16 @@ int parse(int argc, char **argv, Args &a) {
     app.footer("Examples:\n"
                "  mkdaxfs -d rootfs -o rootfs.daxfs\n"
                "  mkdaxfs -d rootfs -p 0x40000000 -s 256M   (then mount the printed line)\n"
-               "  mkdaxfs --from old.daxfs -o new.daxfs\n\n"
+               "  mkdaxfs -d rootfs -b -p 0x40000000 -s 1G   (branches in the rest of 1G)\n"
+               "  mkdaxfs -d rootfs -b 256M -o rootfs.daxfs  (a 256M delta region)\n"
+               "  mkdaxfs --from old.daxfs -o new.daxfs     (main of old, flattened)\n\n"
                "The same tree always gives a byte-identical image; timestamps later than\n"
                "SOURCE_DATE_EPOCH (if set) are clamped to it. Modes, owners, timestamps,\n"
                "symlinks, hard links and device nodes/FIFOs/sockets are kept.\n"
                "Exit status: 0 success, 1 error, 2 bad command line.");
     if (auto stop = daxfs::parse_command_line(app, argc, argv, "mkdaxfs"))
         return *stop;
+    a.branching = b->count() > 0;
     if (a.directory.empty() && a.from.empty())
         return usage_error("need -d DIR or --from IMAGE");
     if (a.output.empty() && a.phys.empty())
@@ -78,7 +90,7 @@ int parse(int argc, char **argv, Args &a) {
         return usage_error("-p needs -s SIZE");
     if (a.phys.empty() && !a.size.empty())
         return usage_error("-s goes with -p");
-    for (const std::string *v : {&a.phys, &a.size}) {
+    for (const std::string *v : {&a.phys, &a.size, &a.delta}) {
         try {
             if (!v->empty())
                 daxfs::parse_size(*v);
@@ -113,6 +125,8 @@ void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
     if (a.json) {
         nlohmann::json j = daxfs::counts_json(c);
         j["image_bytes"] = l.image_size;
+        if (l.branching())
+            j["delta_bytes"] = l.delta_size;
         j["seconds"] = seconds;
         if (!a.output.empty())
             j["output"] = a.output;
@@ -122,11 +136,27 @@ void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
     } else if (!a.quiet) {
         fmt::print(stderr,
                    "mkdaxfs: {} inodes ({} files, {} dirs, {} symlinks, {} hard links, {} "
-                   "special), {} of data, image {} ({} bytes), {:.2f} s\n",
+                   "special), {} of data, image {} ({} bytes){}, {:.2f} s\n",
                    c.inodes, c.files, c.dirs, c.symlinks, c.hardlinks, c.specials,
                    daxfs::human_bytes(c.data_bytes), daxfs::human_bytes(l.image_size), l.image_size,
+                   l.branching()
+                       ? fmt::format(" with a {} delta region", daxfs::human_bytes(l.delta_size))
+                       : "",
                    seconds);
     }
+}
+
+// The delta region -b asks for: SIZE, else the rest of the region (-s) or a default.
+void size_delta_region(const Args &a, daxfs::Layout &l) {
+    std::uint64_t want = kFileDeltaDefault;
+    if (!a.delta.empty()) {
+        want = daxfs::parse_size(a.delta);
+    } else if (!a.phys.empty()) {
+        const std::uint64_t region = daxfs::parse_size(a.size);
+        daxfs::check_fits(l.base_size + daxfs::kMinDeltaSize, region);
+        want = region - l.base_size;
+    }
+    daxfs::set_delta_size(l, want);
 }
 
 int run(const Args &a) {
@@ -146,10 +176,12 @@ int run(const Args &a) {
         tree = daxfs::scan_tree(a.directory, opts);
     }
     daxfs::find_duplicates(tree);
-    const daxfs::Layout layout = daxfs::plan_layout(tree);
+    daxfs::Layout layout = daxfs::plan_layout(tree, a.branching);
+    if (a.branching)
+        size_delta_region(a, layout);
 
     std::unique_ptr<daxfs::ProgressBar> bar;
-    if (!a.quiet && layout.image_size >= kProgressMin && ::isatty(STDERR_FILENO))
+    if (!a.quiet && layout.base_size >= kProgressMin && ::isatty(STDERR_FILENO))
         bar = std::make_unique<daxfs::ProgressBar>(stderr);
     daxfs::ProgressFn progress;
     if (bar)

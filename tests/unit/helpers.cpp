@@ -86,6 +86,19 @@ std::vector<std::byte> build_image(const std::string &dir) {
     return build_image(daxfs::scan_tree(dir));
 }
 
+std::vector<std::byte> build_branch_image(daxfs::Tree tree, std::uint64_t delta_size) {
+    daxfs::find_duplicates(tree);
+    daxfs::Layout layout = daxfs::plan_layout(tree, true);
+    daxfs::set_delta_size(layout, delta_size);
+    daxfs::VectorSink sink;
+    daxfs::write_image(tree, layout, sink);
+    return std::move(sink.bytes);
+}
+
+std::vector<std::byte> build_branch_image(const std::string &dir, std::uint64_t delta_size) {
+    return build_branch_image(daxfs::scan_tree(dir), delta_size);
+}
+
 std::string quote(const std::string &s) {
     std::string q = "'";
     for (char c : s)

@@ -35,6 +35,9 @@ void set_mtime(const std::string &path, std::int64_t sec, long nsec);
 // Scan @dir and build its image in memory, as mkdaxfs does.
 std::vector<std::byte> build_image(const std::string &dir);
 std::vector<std::byte> build_image(daxfs::Tree tree);
+// The same with branches (mkdaxfs -b) and a delta region of @delta_size bytes.
+std::vector<std::byte> build_branch_image(daxfs::Tree tree, std::uint64_t delta_size);
+std::vector<std::byte> build_branch_image(const std::string &dir, std::uint64_t delta_size);
 
 struct RunResult {
     int status; // exit status, or 128 + signal

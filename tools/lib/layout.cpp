@@ -86,6 +86,8 @@ void count(const Tree &tree, Layout &l) {
 void place_data(const Tree &tree, Layout &l) {
     const std::uint64_t n = l.node_of.size();
     l.inode_off = sizeof(struct daxfs_super);
+    if (l.branching())
+        l.inode_off += round_up(DAXFS_BRANCH_COUNT * sizeof(struct daxfs_branch), DAXFS_BLOCK_SIZE);
     l.data_off = round_up(l.inode_off + n * sizeof(struct daxfs_inode), DAXFS_BLOCK_SIZE);
     l.data.assign(n, 0);
     std::uint64_t at = l.data_off;
@@ -117,7 +119,10 @@ void place_data(const Tree &tree, Layout &l) {
         }
         at += round_up(node.size, DAXFS_BLOCK_SIZE);
     }
+    l.base_size = at;
     l.image_size = at;
+    if (l.branching())
+        l.delta_off = at;
 }
 
 } // namespace
@@ -142,14 +147,31 @@ void count_inode(Counts &c, std::uint32_t mode, std::uint64_t size, std::uint32_
         c.hardlinks += nlink - 1;
 }
 
-Layout plan_layout(const Tree &tree) {
+Layout plan_layout(const Tree &tree, bool branching) {
     if (tree.nodes.empty() || !S_ISDIR(tree.nodes[0].mode))
         throw Error(EINVAL, "the root of a tree must be a directory");
     Layout l;
+    if (branching)
+        l.branch_off = sizeof(struct daxfs_super);
     number_inodes(tree, l);
     count(tree, l);
     place_data(tree, l);
     return l;
+}
+
+std::uint64_t meta_pages(std::uint64_t delta_pages) {
+    return (delta_pages * sizeof(__le32) + DAXFS_BLOCK_SIZE - 1) / DAXFS_BLOCK_SIZE;
+}
+
+void set_delta_size(Layout &l, std::uint64_t bytes) {
+    if (!l.branching())
+        throw Error(EINVAL, "a delta region needs a layout with branches");
+    bytes -= bytes % DAXFS_BLOCK_SIZE;
+    if (bytes < kMinDeltaSize)
+        throw Error(EINVAL, fmt::format("a delta region of {} bytes is too small (at least {})",
+                                        bytes, kMinDeltaSize));
+    l.delta_size = bytes;
+    l.image_size = l.delta_off + bytes;
 }
 
 } // namespace daxfs

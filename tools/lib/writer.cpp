@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sys/stat.h>
 
+#include "daxfs/branch_init.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/fd.hpp"
 #include "daxfs/hash.hpp"
@@ -156,11 +157,32 @@ struct daxfs_super build_super(const Layout &l, const ContentHash &hash) {
     sb.inode_off = cpu_to_le64(l.inode_off);
     sb.inode_count = cpu_to_le64(l.node_of.size());
     sb.data_off = cpu_to_le64(l.data_off);
-    sb.data_size = cpu_to_le64(l.image_size - l.data_off);
+    sb.data_size = cpu_to_le64(l.base_size - l.data_off);
+    if (l.branching()) {
+        sb.feature_incompat = cpu_to_le32(DAXFS_FEATURE_INCOMPAT_BRANCHES);
+        sb.branch_off = cpu_to_le64(l.branch_off);
+        sb.branch_count = cpu_to_le64(DAXFS_BRANCH_COUNT);
+        sb.delta_off = cpu_to_le64(l.delta_off);
+        sb.delta_size = cpu_to_le64(l.delta_size);
+    }
     auto uuid = hash.uuid();
     std::memcpy(sb.uuid, uuid.data(), sizeof(sb.uuid));
     sb.checksum = cpu_to_le32(daxfs_super_csum(&sb));
+    if (l.branching()) { // after the checksum: the live words are not covered by it
+        const struct daxfs_live live = initial_live(l);
+        std::memcpy(sb.live, &live, sizeof(live));
+    }
     return sb;
+}
+
+// Branch table and owner table; they are part of the uuid's content like the rest.
+void write_branch_area(const Layout &l, Sink &sink, ContentHash &hash) {
+    const std::vector<std::byte> table = initial_branch_table();
+    hash.update(table);
+    sink.write(l.branch_off, table);
+    const std::vector<std::byte> owners = initial_owner_table(l);
+    hash.update(owners);
+    sink.write(l.delta_off, owners);
 }
 
 } // namespace
@@ -173,8 +195,8 @@ void write_image(const Tree &tree, const Layout &l, Sink &sink, const ProgressFn
         hash.update(meta);
         sink.write(l.inode_off, meta);
     }
-    if (l.image_size > l.files_off) {
-        DataStream data(sink, hash, l.files_off, l.image_size, progress);
+    if (l.base_size > l.files_off) {
+        DataStream data(sink, hash, l.files_off, l.base_size, progress);
         for (std::size_t i = 0; i < l.node_of.size(); i++) {
             const Node &n = tree.nodes[l.node_of[i]];
             // A file sharing the content of an earlier one (Layout) is already there.
@@ -183,6 +205,8 @@ void write_image(const Tree &tree, const Layout &l, Sink &sink, const ProgressFn
         }
         data.flush();
     }
+    if (l.branching())
+        write_branch_area(l, sink, hash);
     const struct daxfs_super sb = build_super(l, hash);
     sink.write(0, std::as_bytes(std::span(&sb, 1)));
     sink.finish();

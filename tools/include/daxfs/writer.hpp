@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-// Emitting the bytes of an image: superblock, inode table, data area.
+// Emitting the bytes of an image: superblock, inode table, data area and, with branches,
+// the branch table, live words and owner table (branch_init.hpp).
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace daxfs {
 
-// Progress callback: bytes of the image written so far, out of Layout::image_size.
+// Progress callback: bytes of file data written so far, out of Layout::base_size.
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 // Write @tree as laid out by @layout into @sink. The superblock goes last, with a uuid
