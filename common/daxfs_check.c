@@ -4,6 +4,7 @@
  * See daxfs_check.h for the contract.
  */
 #include "daxfs_check.h"
+#include "daxfs_log.h"
 
 #define report(rep, ...)						\
 	do {								\
@@ -67,12 +68,64 @@ static int check_super_layout(const struct daxfs_geo *geo,
 	return 0;
 }
 
+/*
+ * Branch table between the superblock and the inode table; delta region
+ * after the data area, block aligned, inside the image, with at least one
+ * page past its owner table.
+ */
+static int check_branch_layout(const struct daxfs_super *sb,
+			       struct daxfs_geo *geo, struct daxfs_report *rep)
+{
+	u64 branch_off = le64_to_cpu(sb->branch_off);
+	u64 branch_count = le64_to_cpu(sb->branch_count);
+	u64 delta_off = le64_to_cpu(sb->delta_off);
+	u64 delta_size = le64_to_cpu(sb->delta_size);
+	const u64 table = DAXFS_BRANCH_COUNT * sizeof(struct daxfs_branch);
+
+	if (!(geo->feature_incompat & DAXFS_FEATURE_INCOMPAT_BRANCHES)) {
+		if (branch_off || branch_count || delta_off || delta_size) {
+			report(rep, "branch fields set without the branches feature");
+			return -EUCLEAN;
+		}
+		return 0;
+	}
+	if (branch_count != DAXFS_BRANCH_COUNT ||
+	    branch_off < sizeof(struct daxfs_super) ||
+	    branch_off % DAXFS_BLOCK_SIZE ||
+	    !range_in(branch_off, table, 0, geo->inode_off)) {
+		report(rep, "branch table misplaced (offset %llu, %llu entries)",
+		       (unsigned long long)branch_off,
+		       (unsigned long long)branch_count);
+		return -EUCLEAN;
+	}
+	if (delta_off % DAXFS_BLOCK_SIZE || delta_size % DAXFS_BLOCK_SIZE ||
+	    delta_off < geo->data_end ||
+	    !range_in(delta_off, delta_size, 0, geo->image_size)) {
+		report(rep, "delta region misplaced (offset %llu, %llu bytes)",
+		       (unsigned long long)delta_off,
+		       (unsigned long long)delta_size);
+		return -EUCLEAN;
+	}
+	geo->branch_off = branch_off;
+	geo->delta_off = delta_off;
+	geo->delta_pages = delta_size / DAXFS_BLOCK_SIZE;
+	geo->meta_pages = (geo->delta_pages * sizeof(__le32) +
+			   DAXFS_BLOCK_SIZE - 1) / DAXFS_BLOCK_SIZE;
+	if (geo->delta_pages <= geo->meta_pages) {
+		report(rep, "delta region of %llu pages has no room past its owner table",
+		       (unsigned long long)geo->delta_pages);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
 int daxfs_check_super(const void *region, u64 region_size,
 		      struct daxfs_geo *geo, struct daxfs_report *rep)
 {
 	const struct daxfs_super *sb = region;
 	u32 magic, version, unknown;
 	u64 data_size;
+	int err;
 
 	if (region_size < sizeof(*sb)) {
 		report(rep, "region of %llu bytes is smaller than a superblock",
@@ -117,7 +170,14 @@ int daxfs_check_super(const void *region, u64 region_size,
 	if (geo->data_end < data_size)
 		geo->data_end = 0;	/* overflow: rejected below */
 	memcpy(geo->uuid, sb->uuid, sizeof(geo->uuid));
-	return check_super_layout(geo, rep);
+	geo->branch_off = 0;
+	geo->delta_off = 0;
+	geo->delta_pages = 0;
+	geo->meta_pages = 0;
+	err = check_super_layout(geo, rep);
+	if (err)
+		return err;
+	return check_branch_layout(sb, geo, rep);
 }
 
 const void *daxfs_data_ptr(const void *region, const struct daxfs_geo *geo,
@@ -442,6 +502,11 @@ int daxfs_validate_image(const void *region, u64 region_size,
 		goto out;
 	}
 	err = validate_tree(&v);
+	if (!err && geo.branch_off) {
+		u64 leaked;
+
+		err = daxfs_validate_branches(region, &geo, &leaked, rep);
+	}
 out:
 	kvfree(v.queue);
 	kvfree(v.subdirs);
