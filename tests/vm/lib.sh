@@ -16,6 +16,8 @@
 #   try_mount_daxfs MNT [OPTS]  the same, but returns the mount status (no test failure
 #                        unless mount crashed)
 #   umount_daxfs MNT     unmount (fails the test if it cannot)
+#   mount_daxfs_fails MNT OPTS TEXT  mounting with OPTS must fail with an error message
+#                        containing TEXT (e.g. "Invalid argument"); a crash fails the test
 #   need_phys            fail unless the guest was started with --memmap
 #   pass                 print PASS and exit 0
 #   fail MSG             print FAIL with the current step and MSG, exit 1
@@ -175,6 +177,24 @@ umount_daxfs() {
 		[ "$_m" = "$1" ] || _left="$_left $_m"
 	done
 	DAXFS_MOUNTS=$_left
+}
+
+mount_daxfs_fails() {
+	need_phys
+	mkdir -p "$1"
+	_kmsg "+ (must fail: $3) mount -t daxfs -o $(_mount_opts "$2") none $1"
+	_out=$(mount -t daxfs -o "$(_mount_opts "$2")" none "$1" 2>&1)
+	_rc=$?
+	if [ $_rc -eq 0 ]; then
+		umount "$1" 2>/dev/null
+		fail "mount -o $2 succeeded, expected failure ($3)"
+	fi
+	! _signalled $_rc || fail "CRASH: mount -o $2 killed by signal $((_rc - 128))"
+	case $_out in
+	*"$3"*) ;;
+	*) fail "mount -o $2 failed with '$_out', expected '$3'" ;;
+	esac
+	return 0
 }
 
 _daxfs_exit() {
