@@ -2,8 +2,11 @@
 #include "daxfs/from_image.hpp"
 
 #include <sys/stat.h>
+#include <unordered_map>
 
+#include "daxfs/branches.hpp"
 #include "daxfs/error.hpp"
+#include "daxfs/replay.hpp"
 #include "daxfs/validate.hpp"
 
 namespace daxfs {
@@ -28,9 +31,61 @@ Node node_of_inode(const Image &image, const daxfs_ino &in) {
     return n;
 }
 
+Node node_of_vnode(const Overlay &view, const VNode &v, Tree &tree) {
+    Node n;
+    n.mode = v.mode;
+    n.uid = v.uid;
+    n.gid = v.gid;
+    n.mtime = v.mtime;
+    n.ctime = v.ctime;
+    n.rdev = v.rdev;
+    if (S_ISREG(v.mode)) {
+        n.size = v.size;
+        if (Overlay::data_changed(v)) {
+            auto buf = std::make_shared<std::vector<std::byte>>();
+            n.source.bytes = view.content(v, *buf);
+            tree.buffers.push_back(std::move(buf));
+        } else {
+            n.source.bytes = v.base;
+        }
+    } else if (S_ISLNK(v.mode)) {
+        n.target = view.target(v);
+        n.size = n.target.size();
+    }
+    return n;
+}
+
 } // namespace
 
+Tree tree_from_overlay(const Overlay &view) {
+    Tree tree;
+    std::unordered_map<std::uint64_t, std::uint32_t> node_for;
+    std::vector<std::uint64_t> dirs{DAXFS_ROOT_INO};
+    tree.nodes.push_back(node_of_vnode(view, view.node(DAXFS_ROOT_INO), tree));
+    node_for[DAXFS_ROOT_INO] = 0;
+    for (std::size_t d = 0; d < dirs.size(); d++) {
+        const VNode &dir = view.node(dirs[d]);
+        std::vector<Entry> entries;
+        entries.reserve(dir.entries.size());
+        for (const auto &[name, ino] : dir.entries) {
+            auto [it, fresh] =
+                node_for.try_emplace(ino, static_cast<std::uint32_t>(tree.nodes.size()));
+            if (fresh) {
+                const VNode &child = view.node(ino);
+                tree.nodes.push_back(node_of_vnode(view, child, tree));
+                if (S_ISDIR(child.mode))
+                    dirs.push_back(ino);
+            }
+            entries.push_back({name, it->second});
+        }
+        tree.nodes[node_for[dirs[d]]].entries = std::move(entries);
+    }
+    return tree;
+}
+
 Tree tree_from_image(const Image &image) {
+    if (has_branches(image))
+        return tree_from_overlay(replay_view(image, "main"));
     Validation v = validate_image(image.region());
     if (!v.ok)
         throw Error(v.err, "invalid image: " + v.message);

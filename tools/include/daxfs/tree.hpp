@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ struct Node {
 
 struct Tree {
     std::vector<Node> nodes; // nodes[0] is the root directory
+    // Memory some FileSource::bytes point into (contents assembled from a branch's log).
+    std::vector<std::shared_ptr<const std::vector<std::byte>>> buffers;
 };
 
 // Sort a directory's entries in the order the format requires.

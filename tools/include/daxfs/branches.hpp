@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// The branch table, live words and delta logs of an image with branches, read through the
+// shared checker (common/daxfs_log.h): every slot and record is decoded from a private copy
+// and checked, so a corrupt table or log gives daxfs::Error(EUCLEAN), never a bad read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daxfs/reader.hpp"
+#include "daxfs_log.h"
+
+namespace daxfs {
+
+// The image was made with branches (mkdaxfs -b).
+bool has_branches(const Image &image);
+
+// "free", "main", "active", "committed", "dead", "claimed".
+std::string branch_state_name(std::uint32_t state);
+
+class BranchTable {
+  public:
+    // Reads the live words and all DAXFS_BRANCH_COUNT slots once. Throws
+    // daxfs::Error(EOPNOTSUPP) on an image without branches.
+    explicit BranchTable(const Image &image);
+
+    const daxfs_live_words &live() const noexcept { return live_; }
+    const std::vector<daxfs_br> &slots() const noexcept { return slots_; }
+    const daxfs_br &slot(std::uint32_t s) const { return slots_.at(s); }
+
+    // The slot a name means: "main" is slot 0; otherwise an ACTIVE (or CLAIMED) slot of
+    // that name, else the newest COMMITTED one. daxfs::Error(ENOENT) if none.
+    const daxfs_br &find(std::string_view name) const;
+
+    // Slots whose logs make up a view, oldest first, slot 0 left out: for main the chain
+    // ending at live.main_head, for a branch the chain of its ancestors and itself.
+    // daxfs::Error(EUCLEAN) if a parent link is broken (wrong generation, a loop).
+    std::vector<std::uint32_t> main_chain() const;
+    std::vector<std::uint32_t> chain(std::uint32_t slot) const;
+
+  private:
+    std::vector<std::uint32_t> walk(std::uint32_t slot, std::uint64_t gen) const;
+
+    daxfs_live_words live_{};
+    std::vector<daxfs_br> slots_;
+};
+
+// Calls @fn for each record of @br's log, up to its log_tail, in order. Throws
+// daxfs::Error (EUCLEAN for a corrupt log).
+void for_each_record(const Image &image, const daxfs_br &br,
+                     const std::function<void(const daxfs_lrec &)> &fn);
+
+} // namespace daxfs

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "daxfs/branches.hpp"
+
+#include <cerrno>
+#include <fmt/format.h>
+#include <memory>
+
+#include "daxfs/error.hpp"
+
+namespace daxfs {
+
+namespace {
+
+[[noreturn]] void fail(int err, const daxfs_report &rep, const char *what) {
+    throw Error(-err, rep.msg[0] ? rep.msg : what);
+}
+
+} // namespace
+
+bool has_branches(const Image &image) {
+    return image.geo().feature_incompat & DAXFS_FEATURE_INCOMPAT_BRANCHES;
+}
+
+std::string branch_state_name(std::uint32_t state) {
+    switch (state) {
+    case DAXFS_BRANCH_FREE:
+        return "free";
+    case DAXFS_BRANCH_MAIN:
+        return "main";
+    case DAXFS_BRANCH_ACTIVE:
+        return "active";
+    case DAXFS_BRANCH_COMMITTED:
+        return "committed";
+    case DAXFS_BRANCH_DEAD:
+        return "dead";
+    case DAXFS_BRANCH_CLAIMED:
+        return "claimed";
+    default:
+        return fmt::format("state {}", state);
+    }
+}
+
+BranchTable::BranchTable(const Image &image) {
+    if (!has_branches(image))
+        throw Error(EOPNOTSUPP, "the image has no branches (made without mkdaxfs -b)");
+    const void *region = image.region().data();
+    daxfs_report rep{};
+    int err = daxfs_read_live(region, &image.geo(), &live_, &rep);
+    if (err)
+        fail(err, rep, "corrupt live words");
+    slots_.resize(DAXFS_BRANCH_COUNT);
+    for (std::uint32_t s = 0; s < DAXFS_BRANCH_COUNT; s++) {
+        err = daxfs_read_branch(region, &image.geo(), s, &slots_[s], &rep);
+        if (err)
+            fail(err, rep, "corrupt branch table");
+    }
+}
+
+const daxfs_br &BranchTable::find(std::string_view name) const {
+    if (name == "main")
+        return slots_[DAXFS_MAIN_SLOT];
+    const daxfs_br *committed = nullptr;
+    for (const daxfs_br &b : slots_) {
+        if (b.slot == DAXFS_MAIN_SLOT || name != b.name)
+            continue;
+        if (b.state == DAXFS_BRANCH_ACTIVE || b.state == DAXFS_BRANCH_CLAIMED)
+            return b;
+        if (b.state == DAXFS_BRANCH_COMMITTED && (!committed || b.created > committed->created))
+            committed = &b;
+    }
+    if (!committed)
+        throw Error(ENOENT, fmt::format("no branch '{}'", name));
+    return *committed;
+}
+
+std::vector<std::uint32_t> BranchTable::walk(std::uint32_t slot, std::uint64_t gen) const {
+    std::vector<std::uint32_t> chain;
+    while (slot != DAXFS_MAIN_SLOT) {
+        const daxfs_br &b = slots_.at(slot);
+        if (b.generation != gen || b.state == DAXFS_BRANCH_FREE)
+            throw Error(EUCLEAN,
+                        fmt::format("branch slot {} is not generation {} any more", slot, gen));
+        if (chain.size() >= DAXFS_BRANCH_COUNT)
+            throw Error(EUCLEAN, fmt::format("the parents of slot {} form a loop", slot));
+        chain.push_back(slot);
+        gen = b.parent_gen;
+        slot = b.parent;
+    }
+    return {chain.rbegin(), chain.rend()};
+}
+
+std::vector<std::uint32_t> BranchTable::main_chain() const {
+    const std::uint64_t head = live_.main_head;
+    std::vector<std::uint32_t> chain = walk(DAXFS_HEAD_SLOT(head), DAXFS_HEAD_GEN(head));
+    for (std::uint32_t s : chain) // ACTIVE: a commit cut short between its two steps
+        if (slots_[s].state != DAXFS_BRANCH_COMMITTED && slots_[s].state != DAXFS_BRANCH_ACTIVE)
+            throw Error(EUCLEAN, fmt::format("slot {} on main's chain is {}, not committed", s,
+                                             branch_state_name(slots_[s].state)));
+    return chain;
+}
+
+std::vector<std::uint32_t> BranchTable::chain(std::uint32_t slot) const {
+    return walk(slot, slots_.at(slot).generation);
+}
+
+void for_each_record(const Image &image, const daxfs_br &br,
+                     const std::function<void(const daxfs_lrec &)> &fn) {
+    if (!br.log_tail) // an empty log
+        return;
+    const void *region = image.region().data();
+    auto cur = std::make_unique<daxfs_log_cursor>();
+    daxfs_report rep{};
+    int err = daxfs_log_start(region, &image.geo(), &br, br.log_tail, cur.get(), &rep);
+    if (err)
+        fail(err, rep, "corrupt log");
+    for (;;) {
+        daxfs_lrec rec{};
+        err = daxfs_log_next(region, &image.geo(), cur.get(), &rec, &rep);
+        if (err < 0)
+            fail(err, rep, "corrupt log");
+        if (err == 0)
+            return;
+        fn(rec);
+    }
+}
+
+} // namespace daxfs
