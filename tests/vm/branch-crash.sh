@@ -1,0 +1,122 @@
+# Scenario: crash consistency of branch logs and commits. The host preparation
+# (branch-crash.prep) boots a guest with an NVDIMM backed by a host file and runs this
+# script in "workload" mode on it: mkdaxfs -b into the NVDIMM, then iterations k = 1, 2, ...
+# each in its own branch (create, pwrite, delete, rename, append; then commit), and after
+# MAXK commits one branch that keeps writing without committing. Meanwhile the host freezes
+# QEMU at random moments (SIGSTOP: every vCPU stops, the memory file is an instant of a
+# crash), copies the file and lets it go on, and at last kills QEMU with SIGKILL at a random
+# moment. Every copy, and the file after the kill, must pass the host's fsck.daxfs.
+# In the default "verify" mode (this guest) each copy is loaded into a memmap region: it
+# passes the shared validator and its main equals the base tree after exactly the first m
+# iterations (m = the last line of its journal), rebuilt in tmpfs: a prefix of the commits,
+# nothing half-applied.
+# Arguments: [verify] | workload MAXK
+# vm-run-args: --memmap 128M
+# host-prep: tests/vm/branch-crash.prep
+# quick-args:
+. "$(dirname "$0")/lib.sh"
+
+MODE=${1:-verify}
+MAXK=${2:-100}
+
+# The deterministic bytes every iteration copies from: 160,000 bytes of LCG hex.
+make_pattern() {
+	awk 'BEGIN { x = 1; for (i = 0; i < 20000; i++) { x = (x * 1103515245 + 12345) % 2147483648; printf "%08x", x } }' >/tmp/pattern
+}
+
+make_base() {
+	mkdir -p "$1/c" "$1/keep"
+	head -c 100000 /tmp/pattern >"$1/keep/big"
+	echo base >"$1/keep/small"
+}
+
+# iter DIR K: iteration K of the workload on DIR (the same on the branch and in tmpfs)
+iter() {
+	_j=0
+	while [ $_j -lt 4 ]; do
+		head -c $((($2 * 7919 + _j * 104729) % 150000)) /tmp/pattern >"$1/c/$2-$_j" || return 1
+		_j=$((_j + 1))
+	done
+	if [ "$2" -gt 1 ]; then
+		dd if=/tmp/pattern of="$1/c/$(($2 - 1))-0" bs=100 count=1 seek=$(($2 % 500)) \
+			skip=$(($2 % 1000)) conv=notrunc 2>/dev/null || return 1
+		dd if=/tmp/pattern of="$1/keep/big" bs=4096 count=1 seek=$(($2 % 30)) \
+			skip=$(($2 % 30)) conv=notrunc 2>/dev/null || return 1
+	fi
+	if [ "$2" -gt 2 ]; then
+		rm -f "$1/c/$(($2 - 2))-3" || return 1
+		mv "$1/c/$(($2 - 2))-2" "$1/c/r$(($2 - 2))" || return 1
+	fi
+	echo "$2" >>"$1/journal"
+}
+
+workload() {
+	[ -n "$DAXFS_PMEM_PHYS" ] || fail "no NVDIMM: run with scripts/vm-run --pmem FILE"
+	step "mkdaxfs -b into the NVDIMM ($DAXFS_PMEM_PHYS, $DAXFS_PMEM_SIZE bytes)"
+	make_base /tmp/base
+	expect_ok mkdaxfs -q -b -d /tmp/base -p "$DAXFS_PMEM_PHYS" -s "$DAXFS_PMEM_SIZE"
+	popts="phys=$DAXFS_PMEM_PHYS,size=$DAXFS_PMEM_SIZE"
+	mkdir -p /mnt/w /share/crash
+	echo "$DAXFS_KERNEL" >/share/crash/ready
+	step "iterations 1..$MAXK, each committed"
+	k=1
+	while [ $k -le "$MAXK" ]; do
+		mount -t daxfs -o "$popts,branch=w$k,parent=main" none /mnt/w || fail "mount w$k"
+		iter /mnt/w $k || fail "iteration $k"
+		daxfs-branch commit -m /mnt/w >/dev/null || fail "commit w$k"
+		umount /mnt/w || fail "umount w$k"
+		echo "$k" >/share/crash/progress
+		k=$((k + 1))
+	done
+	step "one branch writing without commits until the host kills the guest"
+	mount -t daxfs -o "$popts,branch=tail,parent=main" none /mnt/w || fail "mount tail"
+	while iter /mnt/w $k; do
+		k=$((k + 1))
+	done
+	echo "tail stopped at $k" >/share/crash/progress
+	while :; do sleep 1; done
+}
+
+# verify_one IMG: IMG's main is the base after exactly the iterations its journal names
+verify_one() {
+	step "$(basename "$1"): validates, main is a prefix of the commits"
+	clear_region
+	load_image "$1"
+	expect_ok daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/dev/null
+	mount_daxfs /mnt/main
+	m=0
+	[ -f /mnt/main/journal ] && m=$(tail -n 1 /mnt/main/journal)
+	rm -rf /tmp/want
+	make_base /tmp/want
+	k=1
+	while [ $k -le "$m" ]; do
+		iter /tmp/want $k || fail "rebuilding iteration $k in tmpfs"
+		k=$((k + 1))
+	done
+	expect_ok daxfs-manifest /tmp/want >/tmp/want.full
+	expect_ok daxfs-manifest --all /mnt/main >/tmp/got.full
+	awk '{ $7 = "-"; print }' /tmp/want.full >/tmp/want.m
+	awk '{ $7 = "-"; print }' /tmp/got.full >/tmp/got.m
+	echo "commits in main: $m"
+	same_manifest /tmp/want.m /tmp/got.m
+	umount_daxfs /mnt/main
+}
+
+make_pattern
+case $MODE in
+workload) workload ;;
+verify)
+	need_phys
+	ls /share/snap-*.img >/dev/null 2>&1 || fail "no snapshots in /share (branch-crash.prep makes them)"
+	cat /share/host-fsck.txt 2>/dev/null
+	n=0
+	for img in /share/snap-*.img; do
+		verify_one "$img"
+		n=$((n + 1))
+	done
+	echo "$n crash images verified"
+	check_dmesg
+	pass
+	;;
+*) fail "unknown mode '$MODE'" ;;
+esac
