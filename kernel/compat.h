@@ -31,6 +31,74 @@ static inline void daxfs_set_inode_times(struct inode *inode,
 }
 #endif
 
+/* Each of the three times of an inode. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static inline void daxfs_set_inode_times3(struct inode *inode,
+					  struct timespec64 atime,
+					  struct timespec64 mtime,
+					  struct timespec64 ctime)
+{
+	inode_set_atime_to_ts(inode, atime);
+	inode_set_mtime_to_ts(inode, mtime);
+	inode_set_ctime_to_ts(inode, ctime);
+}
+
+static inline struct timespec64 daxfs_inode_mtime(const struct inode *inode)
+{
+	return inode_get_mtime(inode);
+}
+
+static inline struct timespec64 daxfs_inode_atime(const struct inode *inode)
+{
+	return inode_get_atime(inode);
+}
+#else
+static inline void daxfs_set_inode_times3(struct inode *inode,
+					  struct timespec64 atime,
+					  struct timespec64 mtime,
+					  struct timespec64 ctime)
+{
+	inode->i_atime = atime;
+	inode->i_mtime = mtime;
+	inode->i_ctime = ctime;
+}
+
+static inline struct timespec64 daxfs_inode_mtime(const struct inode *inode)
+{
+	return inode->i_mtime;
+}
+
+static inline struct timespec64 daxfs_inode_atime(const struct inode *inode)
+{
+	return inode->i_atime;
+}
+#endif
+
+/*
+ * The id mapping argument of the inode operations: struct mnt_idmap since
+ * 6.3, struct user_namespace before.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define DAXFS_IDMAP struct mnt_idmap
+#else
+#define DAXFS_IDMAP struct user_namespace
+#endif
+
+/* generic_fillattr() takes the request mask since 6.6. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+static inline void daxfs_fillattr(DAXFS_IDMAP *idmap, u32 request_mask,
+				  struct inode *inode, struct kstat *stat)
+{
+	generic_fillattr(idmap, request_mask, inode, stat);
+}
+#else
+static inline void daxfs_fillattr(DAXFS_IDMAP *idmap, u32 request_mask,
+				  struct inode *inode, struct kstat *stat)
+{
+	generic_fillattr(idmap, inode, stat);
+}
+#endif
+
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 static inline void daxfs_vm_flags_mod(struct vm_area_struct *vma,
 				      vm_flags_t set, vm_flags_t clear)

@@ -7,6 +7,7 @@
 
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/ratelimit.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
@@ -14,6 +15,7 @@
 
 #include "daxfs_check.h"
 #include "daxfs_log.h"
+#include "compat.h"
 
 /**
  * struct daxfs_sb_info - one mounted DAXFS region
@@ -54,16 +56,28 @@ struct daxfs_sb_info {
 	/* --- branches: index side (index.c) --- */
 	struct rw_semaphore index_lock;	/* the index below */
 	struct xarray nodes;	/* ino -> struct daxfs_node, touched inodes */
-	u64 index_seq;		/* bumped whenever the index changes */
+	/*
+	 * Bumped whenever the index changes behind the VFS's back (replay of
+	 * newly committed slots); cached dentries carry the value they were
+	 * checked at (d_revalidate).
+	 */
+	u64 index_seq;
+	bool indexed;		/* daxfs_index_build() ran: nodes, lock valid */
+	/* live path: owned pages a record dropped, freed after publication */
+	struct xarray *drop_to;
 };
 
 /**
  * struct daxfs_inode_info - a DAXFS inode in memory
  * @di: checked copy of the on-media inode; the region is never read twice
+ *	(all zero for an inode created in a branch)
+ * @opens: open files of this inode (an unlinked file keeps its pages
+ *	until the last one is closed)
  * @vfs_inode: the VFS inode
  */
 struct daxfs_inode_info {
 	struct daxfs_ino di;
+	atomic_t opens;
 	struct inode vfs_inode;
 };
 
@@ -147,11 +161,107 @@ int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec,
 /* Unmap every mapping of every inode of @sb (branch invalidated). */
 void daxfs_zap_mappings(struct super_block *sb);
 
+/*
+ * The index (docs/branches.md). A node exists for every inode a record of
+ * the chain touched, for the mount's life; inodes without a node are as in
+ * the base image. Everything below is used under sbi->index_lock (read to
+ * look, write to change).
+ */
+
+/* An entry of a materialized directory. */
+struct daxfs_entry {
+	struct rb_node rb;	/* in daxfs_node.names, by name */
+	u64 cookie;		/* readdir position, stable for its life */
+	u64 ino;
+	u8 type;		/* DT_* */
+	u16 len;
+	char name[];
+};
+
+/* The current state of one inode of the view. */
+struct daxfs_node {
+	u64 ino;
+	u32 mode, uid, gid, nlink, rdev;
+	u64 size;
+	struct timespec64 atime, mtime, ctime;
+	u64 parent;		/* directories: the directory holding it */
+	bool has_base;		/* an inode of the base image: @base */
+	struct daxfs_ino base;
+	/* regular files: index -> xa_mk_value(delta page << 1 | owned) */
+	struct xarray pages;
+	u64 base_limit;		/* base data is visible below this only */
+	/* directories, once changed: every entry, by name and by cookie */
+	bool materialized;
+	struct rb_root names;
+	struct xarray cookies;
+	u64 next_cookie;
+	u64 entries;
+	/* symlinks */
+	char *link;
+	u64 link_page;		/* delta page of the target, if owned */
+};
+
+/* Where the bytes of one file page are (daxfs_index_file_page()). */
+struct daxfs_fpage {
+	const void *addr;	/* NULL: the page reads as zeros */
+	unsigned long pfn;	/* when @addr is set */
+	u64 page;		/* delta page, 0 for base data */
+	bool owned;		/* a delta page of the mounted branch */
+};
+
+struct daxfs_node *daxfs_node_find(struct daxfs_sb_info *sbi, u64 ino);
+/* The node of @ino, created from the base inode if needed. */
+struct daxfs_node *daxfs_node_get(struct super_block *sb, u64 ino);
+int daxfs_index_lookup(struct super_block *sb, struct inode *dir,
+		       const char *name, u32 len, u64 *ino, u32 *type);
+/* Next entry of @dir at or after cookie @pos; -ENOENT at the end. */
+int daxfs_index_readdir(struct super_block *sb, struct inode *dir, u64 pos,
+			u64 *cookie, u64 *ino, u32 *type, char *name,
+			u32 *len);
+int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
+			  u64 index, struct daxfs_fpage *out);
+/* Directory @node has no entries. */
+bool daxfs_index_dir_empty(struct super_block *sb, struct daxfs_node *node);
+/* Move every owned page of @node (file data, symlink) to sbi->drop_to. */
+void daxfs_index_drop_pages(struct daxfs_sb_info *sbi, struct daxfs_node *node);
+/* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
+bool daxfs_live_moved(struct daxfs_sb_info *sbi);
+/* Free the pages in @drops (after the record dropping them is public). */
+void daxfs_index_free_drops(struct daxfs_sb_info *sbi, struct xarray *drops);
+
 /* inode.c */
 struct inode *daxfs_iget(struct super_block *sb, u64 ino);
+/* Copy the attributes of @inode's node (if any) into the VFS inode. */
+void daxfs_inode_refresh(struct inode *inode);
+void daxfs_inode_refresh_locked(struct inode *inode);
+int daxfs_getattr_common(struct inode *inode);
 extern const struct inode_operations daxfs_symlink_inode_operations;
+extern const struct inode_operations daxfs_special_inode_operations;
+extern const struct dentry_operations daxfs_dentry_operations;
+
+/*
+ * namei.c: every mutation of a writable branch. daxfs_commit_rec() appends
+ * @rec, decodes and applies it under sbi->index_lock; owned pages it drops
+ * are added to @drops (may be NULL when none can be).
+ */
+int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
+		     struct xarray *drops);
+void daxfs_rec_init(struct daxfs_rec *h, u32 type, u32 len, u64 ino);
+int daxfs_setattr(DAXFS_IDMAP *idmap, struct dentry *dentry,
+		  struct iattr *attr);
+int daxfs_getattr(DAXFS_IDMAP *idmap, const struct path *path,
+		  struct kstat *stat, u32 request_mask, unsigned int flags);
+/* The last link of @inode went or its last opener left: free its pages. */
+void daxfs_release_unlinked(struct inode *inode);
+
+/* write.c */
+ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from);
+int daxfs_truncate(struct inode *inode, loff_t size);
+vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf);
 
 /* dir.c */
+struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,
+			    unsigned int flags);
 extern const struct inode_operations daxfs_dir_inode_operations;
 extern const struct file_operations daxfs_dir_operations;
 

@@ -1,69 +1,141 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DAXFS: regular files.
+ * DAXFS: regular files, read side and mappings.
  *
  * No page cache: read() copies straight from the region to the user buffer,
- * and mmap() maps the region's own pages into the process. A private
- * writable mapping gets copy-on-write into anonymous memory from the core
- * mm, since every pte this file installs is read-only and special.
+ * page by page from wherever the index says each page is (a delta page, the
+ * base data, or zeros), and mmap() maps those pages themselves into the
+ * process. A private writable mapping gets copy-on-write into anonymous
+ * memory from the core mm, since every pte this file installs is special.
+ * A shared writable mapping of a branch copies a page it does not own into
+ * a new delta page on the first write fault (write.c).
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/sched/signal.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "daxfs.h"
-#include "compat.h"
 
 /* Bytes copied per step of read(), between checks for rescheduling. */
 #define DAXFS_READ_CHUNK	SZ_1M
 
-/* The region bytes of file @inode at [@pos, @pos + @len), or NULL. */
-static const void *daxfs_file_ptr(struct inode *inode, u64 pos, u64 len)
+/* The current size of file @inode (index_lock held when indexed). */
+static u64 daxfs_size_locked(struct inode *inode)
 {
-	const struct daxfs_ino *di = &DAXFS_I(inode)->di;
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	struct daxfs_report rep = { };
-	const void *p;
+	struct daxfs_node *node;
 
-	p = daxfs_data_ptr(sbi->region, &sbi->geo, di->data + pos, len);
-	if (!p) {
-		snprintf(rep.msg, sizeof(rep.msg),
-			 "file %llu: bytes %llu+%llu outside the data area",
-			 (unsigned long long)di->ino, pos, len);
-		daxfs_report_corrupt(inode->i_sb, -EUCLEAN, &rep);
+	node = daxfs_node_find(DAXFS_SB(inode->i_sb), inode->i_ino);
+	return node ? node->size : DAXFS_I(inode)->di.size;
+}
+
+static void daxfs_index_lock(struct daxfs_sb_info *sbi)
+{
+	if (sbi->indexed)
+		down_read(&sbi->index_lock);
+}
+
+static void daxfs_index_unlock(struct daxfs_sb_info *sbi)
+{
+	if (sbi->indexed)
+		up_read(&sbi->index_lock);
+}
+
+/*
+ * Copy up to @max bytes at iocb->ki_pos to @to, page by page, under the
+ * index lock and with page faults off: a fault into a mapping of this very
+ * mount must not run under the lock. Returns bytes copied; *@fault is set
+ * when a copy stopped at an unmapped user page.
+ */
+static ssize_t daxfs_read_chunk(struct kiocb *iocb, struct iov_iter *to,
+				size_t max, bool *fault)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	struct super_block *sb = inode->i_sb;
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	ssize_t done = 0;
+	u64 size;
+	int err = 0;
+
+	daxfs_index_lock(sbi);
+	size = daxfs_size_locked(inode);
+	while (done < max && iov_iter_count(to) && (u64)iocb->ki_pos < size) {
+		u64 pos = iocb->ki_pos;
+		size_t off = offset_in_page(pos);
+		size_t n = min3(iov_iter_count(to), PAGE_SIZE - off,
+				(size_t)min_t(u64, size - pos, PAGE_SIZE));
+		struct daxfs_fpage fp;
+		size_t copied;
+
+		err = daxfs_index_file_page(sb, inode, pos >> PAGE_SHIFT, &fp);
+		if (err)
+			break;
+		pagefault_disable();
+		if (fp.addr)
+			copied = copy_to_iter(fp.addr + off, n, to);
+		else
+			copied = iov_iter_zero(n, to);
+		pagefault_enable();
+		iocb->ki_pos += copied;
+		done += copied;
+		if (copied < n) {
+			*fault = true;
+			break;
+		}
 	}
-	return p;
+	daxfs_index_unlock(sbi);
+	return done ? done : err;
 }
 
 static ssize_t daxfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
-	u64 size = DAXFS_I(inode)->di.size;
 	ssize_t done = 0;
+	int err;
 
+	err = daxfs_check_live(inode->i_sb);
+	if (err)
+		return err;
 	if (iocb->ki_pos < 0)
 		return -EINVAL;
-	while (iov_iter_count(to) && (u64)iocb->ki_pos < size) {
-		u64 pos = iocb->ki_pos;
-		size_t n = min3(iov_iter_count(to), (size_t)DAXFS_READ_CHUNK,
-				(size_t)min_t(u64, size - pos, SIZE_MAX));
-		const void *p = daxfs_file_ptr(inode, pos, n);
-		size_t copied;
+	while (iov_iter_count(to)) {
+		bool fault = false;
+		ssize_t n = daxfs_read_chunk(iocb, to, DAXFS_READ_CHUNK, &fault);
 
-		if (!p)
-			return done ? done : -EUCLEAN;
-		copied = copy_to_iter(p, n, to);
-		iocb->ki_pos += copied;
-		done += copied;
-		if (copied < n)
-			return done ? done : -EFAULT;
+		if (n < 0)
+			return done ? done : n;
+		done += n;
+		if (fault) {
+			/* Bring the user page in without our lock held. */
+			size_t want = min_t(size_t, iov_iter_count(to), PAGE_SIZE);
+
+			if (fault_in_iov_iter_writeable(to, want) == want)
+				return done ? done : -EFAULT;
+		} else if (!n) {
+			break;
+		}
 		if (fatal_signal_pending(current))
 			break;
 		cond_resched();
 	}
 	return done;
+}
+
+/* The pfn that maps page @pgoff of @inode, or 0 past EOF (index locked). */
+static int daxfs_fault_pfn(struct inode *inode, unsigned long addr,
+			   pgoff_t pgoff, unsigned long *pfn)
+{
+	struct daxfs_fpage fp;
+	int err;
+
+	err = daxfs_index_file_page(inode->i_sb, inode, pgoff, &fp);
+	if (err)
+		return err;
+	*pfn = fp.addr ? fp.pfn : my_zero_pfn(addr);
+	return 0;
 }
 
 /*
@@ -78,17 +150,20 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct inode *inode = file_inode(vma->vm_file);
-	const struct daxfs_ino *di = &DAXFS_I(inode)->di;
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	const unsigned long window = DAXFS_FAULT_AROUND << PAGE_SHIFT;
-	pgoff_t end = DIV_ROUND_UP(di->size, PAGE_SIZE);
-	unsigned long addr = vmf->address, start, stop, a;
-	unsigned long pfn;
-	vm_fault_t ret;
-	u64 pos;
+	unsigned long addr = vmf->address, start, stop, a, pfn;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	pgoff_t end;
 
-	if (vmf->pgoff >= end)
+	if (daxfs_check_live(inode->i_sb))
 		return VM_FAULT_SIGBUS;
+	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_SHARED))
+		return daxfs_fault_mkwrite(vmf);
+	daxfs_index_lock(sbi);
+	end = DIV_ROUND_UP(daxfs_size_locked(inode), PAGE_SIZE);
+	if (vmf->pgoff >= end)
+		goto out;
 	start = addr;
 	stop = addr + PAGE_SIZE;
 	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
@@ -96,23 +171,22 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 		stop = min(vma->vm_end, ALIGN_DOWN(addr, window) + window);
 		stop = min(stop, addr + ((end - vmf->pgoff) << PAGE_SHIFT));
 	}
-	/*
-	 * The file's bytes in these pages must lie in the data area; the
-	 * rest of the last page is in the region too, as the data and the
-	 * region are page aligned.
-	 */
-	pos = ((u64)vmf->pgoff << PAGE_SHIFT) - (addr - start);
-	if (!daxfs_file_ptr(inode, pos, min_t(u64, di->size - pos, stop - start)))
-		return VM_FAULT_SIGBUS;
-	pfn = PHYS_PFN(sbi->phys + di->data + pos);
-	ret = vmf_insert_mixed(vma, addr,
-			       pfn_to_pfn_t(pfn + ((addr - start) >> PAGE_SHIFT)));
+	if (daxfs_fault_pfn(inode, addr, vmf->pgoff, &pfn))
+		goto out;
+	ret = vmf_insert_mixed(vma, addr, pfn_to_pfn_t(pfn));
 	if (ret != VM_FAULT_NOPAGE)
-		return ret;
-	for (a = start; a < stop; a += PAGE_SIZE, pfn++)
-		if (a != addr &&
+		goto out;
+	for (a = start; a < stop; a += PAGE_SIZE) {
+		pgoff_t pg = vmf->pgoff + ((long)(a - addr) >> PAGE_SHIFT);
+
+		if (a == addr)
+			continue;
+		if (daxfs_fault_pfn(inode, a, pg, &pfn) ||
 		    vmf_insert_mixed(vma, a, pfn_to_pfn_t(pfn)) != VM_FAULT_NOPAGE)
 			break;
+	}
+out:
+	daxfs_index_unlock(sbi);
 	return ret;
 }
 
@@ -125,36 +199,55 @@ static int daxfs_vma_access(struct vm_area_struct *vma, unsigned long addr,
 			    void *buf, int len, int write)
 {
 	struct inode *inode = file_inode(vma->vm_file);
-	u64 size = DAXFS_I(inode)->di.size;
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	u64 pos = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
-	const void *p;
+	struct daxfs_fpage fp;
+	int ret = -EINVAL;
+	u64 size;
 	size_t n;
 
-	if (write || len <= 0 || pos >= size)
+	if (write || len <= 0)
 		return -EINVAL;
+	daxfs_index_lock(sbi);
+	size = daxfs_size_locked(inode);
+	if (pos >= size)
+		goto out;
 	n = min3((size_t)len, (size_t)(PAGE_SIZE - offset_in_page(addr)),
-		 (size_t)min_t(u64, size - pos, PAGE_SIZE));
-	p = daxfs_file_ptr(inode, pos, n);
-	if (!p)
-		return -EUCLEAN;
-	memcpy(buf, p, n);
-	return n;
+		 (size_t)min_t(u64, size - pos, PAGE_SIZE - offset_in_page(pos)));
+	ret = daxfs_index_file_page(inode->i_sb, inode, pos >> PAGE_SHIFT, &fp);
+	if (ret)
+		goto out;
+	if (fp.addr)
+		memcpy(buf, fp.addr + offset_in_page(pos), n);
+	else
+		memset(buf, 0, n);
+	ret = n;
+out:
+	daxfs_index_unlock(sbi);
+	return ret;
 }
 
 static const struct vm_operations_struct daxfs_vm_ops = {
 	.fault		= daxfs_fault,
+	.pfn_mkwrite	= daxfs_fault_mkwrite,
 	.access		= daxfs_vma_access,
 };
 
 /*
  * Map a file straight to the region. The ptes are inserted read-only with
- * the vma's protection; a shared mapping can never become writable (the
- * file cannot be opened for writing, and VM_MAYWRITE is dropped), and a
- * write to a private mapping copies the page into anonymous memory.
+ * the vma's protection. Outside a writable branch a shared mapping can
+ * never become writable (VM_MAYWRITE is dropped) and a write to a private
+ * mapping copies the page into anonymous memory. In a writable branch a
+ * shared mapping's first write to a page makes it a page of the branch.
  */
 static int daxfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	if (vma->vm_flags & VM_SHARED) {
+	struct daxfs_sb_info *sbi = DAXFS_SB(file_inode(file)->i_sb);
+	int err = daxfs_check_live(file_inode(file)->i_sb);
+
+	if (err)
+		return err;
+	if ((vma->vm_flags & VM_SHARED) && !sbi->writable) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
 		daxfs_vm_flags_mod(vma, 0, VM_MAYWRITE);
@@ -165,7 +258,45 @@ static int daxfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+static int daxfs_file_open(struct inode *inode, struct file *file)
+{
+	int err = daxfs_check_live(inode->i_sb);
+
+	if (err)
+		return err;
+	daxfs_inode_refresh(inode);
+	atomic_inc(&DAXFS_I(inode)->opens);
+	return 0;
+}
+
+static int daxfs_file_release(struct inode *inode, struct file *file)
+{
+	if (atomic_dec_and_test(&DAXFS_I(inode)->opens) && !inode->i_nlink)
+		daxfs_release_unlinked(inode);
+	return 0;
+}
+
+static int daxfs_fsync(struct file *file, loff_t start, loff_t end,
+		       int datasync)
+{
+	/* Every write is already in the region and its record published. */
+	return daxfs_check_live(file_inode(file)->i_sb);
+}
+
+static loff_t daxfs_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	int err = daxfs_check_live(inode->i_sb);
+
+	if (err)
+		return err;
+	daxfs_inode_refresh(inode);
+	return generic_file_llseek(file, offset, whence);
+}
+
 const struct inode_operations daxfs_file_inode_operations = {
+	.getattr	= daxfs_getattr,
+	.setattr	= daxfs_setattr,
 };
 
 /*
@@ -177,9 +308,15 @@ const struct address_space_operations daxfs_file_aops = {
 };
 
 const struct file_operations daxfs_file_operations = {
-	.llseek		= generic_file_llseek,
+	.open		= daxfs_file_open,
+	.release	= daxfs_file_release,
+	.llseek		= daxfs_llseek,
 	.read_iter	= daxfs_file_read_iter,
+	.write_iter	= daxfs_file_write_iter,
 	.mmap		= daxfs_file_mmap,
 	.splice_read	= daxfs_splice_read,
-	.fsync		= noop_fsync,
+	.splice_write	= iter_file_splice_write,
+	.fsync		= daxfs_fsync,
+	.unlocked_ioctl	= daxfs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };

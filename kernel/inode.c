@@ -8,6 +8,7 @@
  */
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
+#include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -16,9 +17,13 @@
 
 const struct inode_operations daxfs_symlink_inode_operations = {
 	.get_link	= simple_get_link,
+	.getattr	= daxfs_getattr,
+	.setattr	= daxfs_setattr,
 };
 
-static const struct inode_operations daxfs_special_inode_operations = {
+const struct inode_operations daxfs_special_inode_operations = {
+	.getattr	= daxfs_getattr,
+	.setattr	= daxfs_setattr,
 };
 
 /*
@@ -55,6 +60,29 @@ static int daxfs_read_symlink(struct inode *inode, struct daxfs_report *rep)
 	return 0;
 }
 
+/* Set the operations of a new VFS inode from its mode. */
+static void daxfs_set_ops(struct inode *inode, u32 rdev)
+{
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &daxfs_file_inode_operations;
+		inode->i_fop = &daxfs_file_operations;
+		inode->i_mapping->a_ops = &daxfs_file_aops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &daxfs_dir_inode_operations;
+		inode->i_fop = &daxfs_dir_operations;
+		break;
+	case S_IFLNK:
+		inode->i_op = &daxfs_symlink_inode_operations;
+		break;
+	default:
+		inode->i_op = &daxfs_special_inode_operations;
+		init_special_inode(inode, inode->i_mode, new_decode_dev(rdev));
+		break;
+	}
+}
+
 /* Fill a new VFS inode from its checked copy @di. */
 static int daxfs_fill_inode(struct inode *inode, struct daxfs_report *rep)
 {
@@ -71,25 +99,107 @@ static int daxfs_fill_inode(struct inode *inode, struct daxfs_report *rep)
 	inode->i_size = di->size;
 	inode->i_blocks = round_up(di->size, DAXFS_BLOCK_SIZE) >> 9;
 	daxfs_set_inode_times(inode, mtime, ctime);
-
-	switch (di->mode & S_IFMT) {
-	case S_IFREG:
-		inode->i_op = &daxfs_file_inode_operations;
-		inode->i_fop = &daxfs_file_operations;
-		inode->i_mapping->a_ops = &daxfs_file_aops;
-		return 0;
-	case S_IFDIR:
-		inode->i_op = &daxfs_dir_inode_operations;
-		inode->i_fop = &daxfs_dir_operations;
-		return 0;
-	case S_IFLNK:
-		inode->i_op = &daxfs_symlink_inode_operations;
+	daxfs_set_ops(inode, di->rdev);
+	if (S_ISLNK(di->mode))
 		return daxfs_read_symlink(inode, rep);
-	default:
-		inode->i_op = &daxfs_special_inode_operations;
-		init_special_inode(inode, di->mode, new_decode_dev(di->rdev));
-		return 0;
+	return 0;
+}
+
+/* Copy the attributes of @node into @inode. */
+static void daxfs_copy_node(struct inode *inode, const struct daxfs_node *node)
+{
+	inode->i_mode = node->mode;
+	i_uid_write(inode, node->uid);
+	i_gid_write(inode, node->gid);
+	set_nlink(inode, node->nlink);
+	if (S_ISREG(node->mode) || S_ISLNK(node->mode))
+		i_size_write(inode, node->size);
+	else if (S_ISDIR(node->mode))
+		i_size_write(inode, node->materialized ?
+			     node->entries * sizeof(struct daxfs_dirent) :
+			     node->base.size);
+	inode->i_blocks = round_up(inode->i_size, DAXFS_BLOCK_SIZE) >> 9;
+	daxfs_set_inode_times3(inode, node->atime, node->mtime, node->ctime);
+}
+
+/* Fill a new VFS inode from the node of its inode number. */
+static int daxfs_fill_from_node(struct inode *inode,
+				const struct daxfs_node *node)
+{
+	if (node->has_base)
+		DAXFS_I(inode)->di = node->base;
+	else
+		DAXFS_I(inode)->di.ino = node->ino;
+	daxfs_copy_node(inode, node);
+	daxfs_set_ops(inode, node->rdev);
+	if (S_ISLNK(node->mode)) {
+		inode->i_link = kstrdup(node->link ? node->link : "", GFP_KERNEL);
+		if (!inode->i_link)
+			return -ENOMEM;
 	}
+	return 0;
+}
+
+/**
+ * daxfs_inode_refresh_locked - bring a VFS inode up to date with its node
+ * @inode: the inode (sbi->index_lock held)
+ */
+void daxfs_inode_refresh_locked(struct inode *inode)
+{
+	struct daxfs_node *node;
+
+	node = daxfs_node_find(DAXFS_SB(inode->i_sb), inode->i_ino);
+	if (node)
+		daxfs_copy_node(inode, node);
+}
+
+/**
+ * daxfs_inode_refresh - bring a VFS inode up to date with its node
+ * @inode: the inode
+ *
+ * A main mount replays commits behind the VFS's back, so cached inodes are
+ * refreshed from the index before their attributes are used.
+ */
+void daxfs_inode_refresh(struct inode *inode)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+
+	if (!sbi->indexed)
+		return;
+	down_read(&sbi->index_lock);
+	daxfs_inode_refresh_locked(inode);
+	up_read(&sbi->index_lock);
+}
+
+/* Read the base inode or the node of @ino into a new VFS inode. */
+static int daxfs_read_new(struct inode *inode, struct daxfs_report *rep)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	u64 ino = inode->i_ino;
+	struct daxfs_node *node;
+	int err;
+
+	atomic_set(&DAXFS_I(inode)->opens, 0);
+	if (sbi->indexed) {
+		down_read(&sbi->index_lock);
+		node = daxfs_node_find(sbi, ino);
+		if (node) {
+			err = daxfs_fill_from_node(inode, node);
+			up_read(&sbi->index_lock);
+			return err;
+		}
+		up_read(&sbi->index_lock);
+	}
+	if (ino < 1 || ino > sbi->geo.inode_count) {
+		snprintf(rep->msg, sizeof(rep->msg), "inode number %llu out of range",
+			 (unsigned long long)ino);
+		return -EUCLEAN;
+	}
+	err = daxfs_read_inode(sbi->region, &sbi->geo, ino, &DAXFS_I(inode)->di,
+			       rep);
+	if (!err)
+		err = daxfs_fill_inode(inode, rep);
+	return err;
 }
 
 /**
@@ -98,18 +208,18 @@ static int daxfs_fill_inode(struct inode *inode, struct daxfs_report *rep)
  * @ino: the inode number, 1-based
  *
  * The same number always gives the same inode, so hard links (several
- * entries naming one inode) share it.
+ * entries naming one inode) share it. Inodes the mounted chain changed or
+ * created are filled from their node in the index, others from the base.
  *
  * Return: the inode, or an ERR_PTR (-EUCLEAN for a corrupt inode).
  */
 struct inode *daxfs_iget(struct super_block *sb, u64 ino)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_report rep = { };
 	struct inode *inode;
 	int err;
 
-	if (ino < 1 || ino > sbi->geo.inode_count) {
+	if (!ino) {
 		snprintf(rep.msg, sizeof(rep.msg), "inode number %llu out of range",
 			 (unsigned long long)ino);
 		err = -EUCLEAN;
@@ -121,10 +231,7 @@ struct inode *daxfs_iget(struct super_block *sb, u64 ino)
 	if (!(inode->i_state & I_NEW))
 		return inode;
 
-	err = daxfs_read_inode(sbi->region, &sbi->geo, ino, &DAXFS_I(inode)->di,
-			       &rep);
-	if (!err)
-		err = daxfs_fill_inode(inode, &rep);
+	err = daxfs_read_new(inode, &rep);
 	if (err)
 		goto out_failed;
 	unlock_new_inode(inode);
@@ -137,3 +244,56 @@ out_report:
 		daxfs_report_corrupt(sb, err, &rep);
 	return ERR_PTR(err);
 }
+
+/*
+ * Cached dentries of a mount that replays commits (main) are checked
+ * against the index again once it changed (sbi->index_seq moved).
+ */
+static bool daxfs_dentry_current(struct dentry *dentry, struct inode *dir)
+{
+	struct name_snapshot name;
+	struct inode *inode;
+	u32 type;
+	u64 ino;
+	int err;
+
+	take_dentry_name_snapshot(&name, dentry);
+	err = daxfs_index_lookup(dentry->d_sb, dir, name.name.name,
+				 name.name.len, &ino, &type);
+	release_dentry_name_snapshot(&name);
+	inode = d_inode(dentry);
+	if (err == -ENOENT)
+		return !inode;
+	if (err || !inode || inode->i_ino != ino)
+		return false;
+	daxfs_inode_refresh(inode);
+	return true;
+}
+
+static int daxfs_d_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(dentry->d_sb);
+	struct dentry *parent;
+	bool ok;
+	u64 seq;
+
+	if (!daxfs_live_moved(sbi) &&
+	    (unsigned long)READ_ONCE(dentry->d_fsdata) ==
+	    (unsigned long)READ_ONCE(sbi->index_seq))
+		return 1;
+	if (flags & LOOKUP_RCU)
+		return -ECHILD;
+	if (daxfs_check_live(dentry->d_sb))
+		return 0;
+	seq = READ_ONCE(sbi->index_seq);
+	parent = dget_parent(dentry);
+	ok = daxfs_dentry_current(dentry, d_inode(parent));
+	dput(parent);
+	if (ok)
+		WRITE_ONCE(dentry->d_fsdata, (void *)(unsigned long)seq);
+	return ok;
+}
+
+const struct dentry_operations daxfs_dentry_operations = {
+	.d_revalidate	= daxfs_d_revalidate,
+};
