@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daxfs/branch_list.hpp"
+#include "daxfs/branches.hpp"
 #include "daxfs/discover.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/extract.hpp"
@@ -16,16 +18,40 @@
 
 namespace inspect {
 
+namespace {
+
+nlohmann::json branches_info(const daxfs::Image &image) {
+    const daxfs_geo &g = image.geo();
+    const daxfs::BranchTable t(image);
+    const daxfs_live_words &l = t.live();
+    return {{"delta_off", g.delta_off},
+            {"delta_pages", g.delta_pages},
+            {"meta_pages", g.meta_pages},
+            {"free_pages", l.free_pages},
+            {"main_head",
+             {{"slot", DAXFS_HEAD_SLOT(l.main_head)}, {"generation", DAXFS_HEAD_GEN(l.main_head)}}},
+            {"commit_seq", l.commit_seq},
+            {"next_ino", l.next_ino},
+            {"list", daxfs::branches_json(daxfs::list_branches(t))}};
+}
+
+} // namespace
+
 int cmd_check(const SourceSpec &src, bool json) {
     Source source(src);
-    const daxfs::Validation v = daxfs::validate_image(source.bytes());
+    std::uint64_t leaked = 0;
+    const daxfs::Validation v = daxfs::validate_all(source.bytes(), leaked);
     if (json) {
         nlohmann::json j = {{"ok", v.ok}, {"errno", v.err}, {"error", errno_name(v.err)}};
         if (!v.ok)
             j["message"] = v.message;
+        else
+            j["leaked_pages"] = leaked;
         fmt::print("{}\n", j.dump());
     } else if (v.ok) {
         fmt::print("OK\n");
+        if (leaked)
+            fmt::print("{} leaked delta pages (owned by a branch, named by nothing)\n", leaked);
     } else {
         fmt::print("{}: {} ({})\n", src.name(), v.message, errno_name(v.err));
     }
@@ -51,6 +77,8 @@ int cmd_info(const SourceSpec &src, bool json) {
                             {"block_size", DAXFS_BLOCK_SIZE},
                             {"version", DAXFS_VERSION},
                             {"counts", daxfs::counts_json(c)}};
+        if (daxfs::has_branches(image))
+            j["branches"] = branches_info(image);
         fmt::print("{}\n", j.dump(2));
         return 0;
     }
@@ -67,12 +95,22 @@ int cmd_info(const SourceSpec &src, bool json) {
                g.feature_ro_compat, g.feature_incompat, g.image_size, g.region_size, g.inode_count,
                g.inode_off, g.data_end - g.data_off, g.data_off, c.files, c.data_bytes, c.dirs,
                c.symlinks, c.specials, c.hardlinks);
+    if (daxfs::has_branches(image)) {
+        const daxfs::BranchTable t(image);
+        fmt::print("delta region: {} pages at {}, {} free; main_head slot {} generation {}, "
+                   "commit_seq {}, next_ino {}\n",
+                   g.delta_pages, g.delta_off, t.live().free_pages,
+                   DAXFS_HEAD_SLOT(t.live().main_head), DAXFS_HEAD_GEN(t.live().main_head),
+                   t.live().commit_seq, t.live().next_ino);
+        fmt::print("branches:\n{}", daxfs::branches_table(daxfs::list_branches(t)));
+    }
     return 0;
 }
 
-int cmd_ls(const SourceSpec &src, const std::string &path, bool long_format) {
+int cmd_ls(const SourceSpec &src, const std::string &branch, const std::string &path,
+           bool long_format) {
     Source source(src);
-    const daxfs::Image image = source.image();
+    const daxfs::Image image = source.view(branch);
     const daxfs_ino in = image.lookup(path);
     if (!S_ISDIR(in.mode)) {
         fmt::print("{}\n", long_format ? long_line(image, in, path) : path);
@@ -89,9 +127,9 @@ int cmd_ls(const SourceSpec &src, const std::string &path, bool long_format) {
     return 0;
 }
 
-int cmd_cat(const SourceSpec &src, const std::string &path) {
+int cmd_cat(const SourceSpec &src, const std::string &branch, const std::string &path) {
     Source source(src);
-    const daxfs::Image image = source.image();
+    const daxfs::Image image = source.view(branch);
     const daxfs_ino in = image.lookup(path);
     if (S_ISDIR(in.mode))
         throw daxfs::Error(EISDIR, fmt::format("'{}': Is a directory", path));
@@ -111,9 +149,9 @@ int cmd_cat(const SourceSpec &src, const std::string &path) {
     return 0;
 }
 
-int cmd_stat(const SourceSpec &src, const std::string &path, bool json) {
+int cmd_stat(const SourceSpec &src, const std::string &branch, const std::string &path, bool json) {
     Source source(src);
-    const daxfs::Image image = source.image();
+    const daxfs::Image image = source.view(branch);
     const daxfs_ino in = image.lookup(path);
     nlohmann::json j = inode_json(image, in);
     j["path"] = path;
@@ -129,7 +167,7 @@ int cmd_stat(const SourceSpec &src, const std::string &path, bool json) {
     return 0;
 }
 
-int cmd_extract(const SourceSpec &src, const std::string &dir) {
+int cmd_extract(const SourceSpec &src, const std::string &branch, const std::string &dir) {
     Source source(src);
     int skipped = 0;
     daxfs::ExtractOptions opts;
@@ -137,7 +175,7 @@ int cmd_extract(const SourceSpec &src, const std::string &dir) {
         fmt::print(stderr, "daxfs-inspect: {}\n", msg);
         skipped++;
     };
-    daxfs::extract_image(source.image(), dir, opts);
+    daxfs::extract_image(source.view(branch), dir, opts);
     return skipped ? 1 : 0;
 }
 

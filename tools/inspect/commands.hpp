@@ -11,10 +11,12 @@ namespace inspect {
 
 int cmd_check(const SourceSpec &src, bool json);
 int cmd_info(const SourceSpec &src, bool json);
-int cmd_ls(const SourceSpec &src, const std::string &path, bool long_format);
-int cmd_cat(const SourceSpec &src, const std::string &path);
-int cmd_stat(const SourceSpec &src, const std::string &path, bool json);
-int cmd_extract(const SourceSpec &src, const std::string &dir);
+// @branch: the view to read ("main" by default: base plus committed logs).
+int cmd_ls(const SourceSpec &src, const std::string &branch, const std::string &path,
+           bool long_format);
+int cmd_cat(const SourceSpec &src, const std::string &branch, const std::string &path);
+int cmd_stat(const SourceSpec &src, const std::string &branch, const std::string &path, bool json);
+int cmd_extract(const SourceSpec &src, const std::string &branch, const std::string &dir);
 // Physical ranges an image could go to (no image needed).
 int cmd_devices(bool json);
 

@@ -57,14 +57,16 @@ int fsck_main(int argc, char **argv) {
         return usage("need an IMAGE");
     try {
         Source source(SourceSpec{image, {}, {}});
-        const daxfs::Validation v = daxfs::validate_image(source.bytes());
+        std::uint64_t leaked = 0;
+        const daxfs::Validation v = daxfs::validate_all(source.bytes(), leaked);
         if (!v.ok) {
             fmt::print("fsck.daxfs: {}: {} ({}), not corrected\n", image, v.message,
                        errno_name(v.err));
             return kUncorrected;
         }
         if (verbose)
-            fmt::print("fsck.daxfs: {}: clean\n", image);
+            fmt::print("fsck.daxfs: {}: clean{}\n", image,
+                       leaked ? fmt::format(", {} leaked delta pages", leaked) : "");
         return kClean;
     } catch (const std::exception &e) {
         fmt::print(stderr, "fsck.daxfs: {}\n", e.what());

@@ -25,6 +25,7 @@ struct Options {
     std::vector<std::string> args; // [IMAGE] then the subcommand's own operands
     bool json = false;
     bool long_format = false;
+    std::string branch = "main";
 };
 
 struct Command {
@@ -34,7 +35,8 @@ struct Command {
     std::size_t min, max; // operand counts, IMAGE excluded
     bool json;
     std::function<int(const Options &)> run;
-    bool image = true; // takes an IMAGE (or --phys/--size)
+    bool image = true;   // takes an IMAGE (or --phys/--size)
+    bool branch = false; // reads a view: --branch NAME
 };
 
 std::string operand(const Options &o, std::size_t i, const char *fallback) {
@@ -43,23 +45,28 @@ std::string operand(const Options &o, std::size_t i, const char *fallback) {
 
 const std::vector<Command> &commands() {
     static const std::vector<Command> list = {
-        {"check", "Validate the whole image with the shared checker; prints OK or the reason", "",
-         0, 0, true, [](const Options &o) { return inspect::cmd_check(o.src, o.json); }},
-        {"info", "Summary: sizes, counts, uuid, features", "", 0, 0, true,
-         [](const Options &o) { return inspect::cmd_info(o.src, o.json); }},
+        {"check",
+         "Validate the whole image with the shared checker (with branches: the branch "
+         "table, owner table and every log, replayed); prints OK or the reason",
+         "", 0, 0, true, [](const Options &o) { return inspect::cmd_check(o.src, o.json); }},
+        {"info", "Summary: sizes, counts, uuid, features; the branches and live words", "", 0, 0,
+         true, [](const Options &o) { return inspect::cmd_info(o.src, o.json); }},
         {"ls", "List a directory (default /)", "[PATH]", 0, 1, false,
          [](const Options &o) {
-             return inspect::cmd_ls(o.src, operand(o, 0, "/"), o.long_format);
-         }},
+             return inspect::cmd_ls(o.src, o.branch, operand(o, 0, "/"), o.long_format);
+         },
+         true, true},
         {"cat", "Print a regular file", "PATH", 1, 1, false,
-         [](const Options &o) { return inspect::cmd_cat(o.src, o.args[0]); }},
+         [](const Options &o) { return inspect::cmd_cat(o.src, o.branch, o.args[0]); }, true, true},
         {"stat", "Show an inode", "PATH", 1, 1, true,
-         [](const Options &o) { return inspect::cmd_stat(o.src, o.args[0], o.json); }},
+         [](const Options &o) { return inspect::cmd_stat(o.src, o.branch, o.args[0], o.json); },
+         true, true},
         {"extract",
          "Recreate the whole tree in DIR (types, modes, owners, mtimes, links); "
          "without root, device nodes are skipped with a warning and the exit status is 1",
          "DIR", 1, 1, false,
-         [](const Options &o) { return inspect::cmd_extract(o.src, o.args[0]); }},
+         [](const Options &o) { return inspect::cmd_extract(o.src, o.branch, o.args[0]); }, true,
+         true},
         {"devices", "List persistent-memory ranges and DAX devices an image can be written to", "",
          0, 0, true, [](const Options &o) { return inspect::cmd_devices(o.json); }, false},
     };
@@ -99,6 +106,11 @@ int main(int argc, char **argv) {
             sub->add_flag("--json", o.json, "JSON output");
         if (std::string(c.name) == "ls")
             sub->add_flag("-l", o.long_format, "Long listing");
+        if (c.branch)
+            sub->add_option("--branch", o.branch,
+                            "Read what branch NAME shows (default main: the base image plus "
+                            "every committed branch)")
+                ->type_name("NAME");
         sub->callback([&chosen, &c]() { chosen = &c; });
     }
     if (auto stop = daxfs::parse_command_line(app, argc, argv, "daxfs-inspect"))

@@ -26,6 +26,10 @@ class Source {
     std::span<const std::byte> bytes() const { return map_->bytes(); }
     // The checked image (superblock checked; daxfs::Error otherwise).
     daxfs::Image image() const { return daxfs::Image(bytes(), map_); }
+    // What branch @name shows ("main": the base plus committed logs), as an image: the
+    // image itself when nothing was committed, else the view replayed and laid out anew
+    // in memory (inode numbers are then those of the new layout).
+    daxfs::Image view(const std::string &name) const;
 
   private:
     std::shared_ptr<daxfs::Mapping> map_;

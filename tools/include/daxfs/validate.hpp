@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -15,5 +16,11 @@ struct Validation {
 };
 
 Validation validate_image(std::span<const std::byte> region);
+
+// validate_image(), then on an image with branches the branch table, owner table and every
+// log (daxfs_validate_branches), and a replay of main and of every active branch, which
+// must fit the tree. @leaked gets the delta pages owned by a branch but named by nothing
+// (not an error: a crash or a discard can leave them).
+Validation validate_all(std::span<const std::byte> region, std::uint64_t &leaked);
 
 } // namespace daxfs

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// The rows `daxfs-branch list` and `daxfs-inspect info` show for the branches of an image.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daxfs/branches.hpp"
+
+namespace daxfs {
+
+struct BranchRow {
+    std::uint32_t slot;
+    std::string name;
+    std::string parent; // name of the parent slot ("main" for main itself)
+    std::string state;  // branch_state_name()
+    std::uint64_t generation;
+    std::uint64_t bytes; // delta pages owned (data and log) * 4096
+    std::uint32_t mounts;
+    bool on_main; // main or on main's committed chain
+};
+
+// Every slot in use (not FREE), by slot number.
+std::vector<BranchRow> list_branches(const BranchTable &table);
+
+nlohmann::json branches_json(const std::vector<BranchRow> &rows);
+// An aligned table with a header line.
+std::string branches_table(const std::vector<BranchRow> &rows);
+
+} // namespace daxfs

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "daxfs/branch_list.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "daxfs/size.hpp"
+
+namespace daxfs {
+
+std::vector<BranchRow> list_branches(const BranchTable &table) {
+    std::vector<std::uint32_t> chain;
+    try {
+        chain = table.main_chain();
+    } catch (const Error &) {
+        // a broken chain is the checker's to report; list what is there
+    }
+    std::vector<BranchRow> rows;
+    for (const daxfs_br &b : table.slots()) {
+        if (b.state == DAXFS_BRANCH_FREE)
+            continue;
+        const bool on_main = b.slot == DAXFS_MAIN_SLOT ||
+                             std::find(chain.begin(), chain.end(), b.slot) != chain.end();
+        const daxfs_br &p = table.slot(b.parent < DAXFS_BRANCH_COUNT ? b.parent : 0);
+        rows.push_back({b.slot, b.name, p.name, branch_state_name(b.state), b.generation,
+                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, on_main});
+    }
+    return rows;
+}
+
+nlohmann::json branches_json(const std::vector<BranchRow> &rows) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const BranchRow &r : rows)
+        j.push_back({{"slot", r.slot},
+                     {"name", r.name},
+                     {"parent", r.parent},
+                     {"state", r.state},
+                     {"generation", r.generation},
+                     {"bytes", r.bytes},
+                     {"mounts", r.mounts},
+                     {"on_main", r.on_main}});
+    return j;
+}
+
+std::string branches_table(const std::vector<BranchRow> &rows) {
+    std::size_t w = 4, pw = 6;
+    for (const BranchRow &r : rows) {
+        w = std::max(w, r.name.size());
+        pw = std::max(pw, r.parent.size());
+    }
+    std::string out = fmt::format("{:>4}  {:<{}}  {:<{}}  {:<9}  {:>10}  {:>6}\n", "SLOT", "NAME",
+                                  w, "PARENT", pw, "STATE", "BYTES", "MOUNTS");
+    for (const BranchRow &r : rows)
+        out += fmt::format("{:>4}  {:<{}}  {:<{}}  {:<9}  {:>10}  {:>6}\n", r.slot, r.name, w,
+                           r.slot ? r.parent : "-", pw, r.state, r.bytes, r.mounts);
+    return out;
+}
+
+} // namespace daxfs
