@@ -78,6 +78,31 @@ void verify_same(const Tree &tree, const Target &base, const Target &subject);
 
 std::int64_t median(std::vector<std::int64_t> v);
 
+// The write tests (writes.cpp): both targets are writable directories holding the same
+// tree; OVERWRITE_FILE (relative) is overwritten at random, then read.
+struct WriteOptions {
+    int reps = 5;
+    std::uint64_t file_bytes = 64 << 20; // per test, split between the threads
+    std::string overwrite_file;
+    std::uint64_t overwrites = 10000;
+    std::uint64_t seed = 1;
+};
+std::vector<Result> run_writes(const Target &base, const Target &subject, const WriteOptions &opt);
+
+// Branch operations (branchops.cpp), timed through mount(2) and the DAXFS ioctls.
+struct BranchOptions {
+    std::string phys, size;            // the region, as mount options
+    std::filesystem::path mnt;         // where branches are mounted
+    std::filesystem::path lower;       // the tmpfs tree (overlayfs lower layer)
+    std::filesystem::path scratch;     // tmpfs directory for overlayfs upper/work
+    std::string file;                  // large file (relative) for the copy-up test
+    std::vector<std::uint64_t> sizes_mib{1, 256};
+    int reps = 5;
+};
+// Prints its own table: branch create, commit and abort times by size of change, and the
+// copy-up of overlayfs against the first write of a DAXFS branch to the same file.
+void run_branch_ops(std::ostream &out, const BranchOptions &opt, std::vector<Result> &copyup);
+
 // Writes the human table and a tab-separated file (one line per test) for scripts.
 struct ReportHeader {
     std::vector<std::string> lines; // free text printed above the table

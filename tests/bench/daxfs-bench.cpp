@@ -5,6 +5,8 @@
 //   daxfs-bench gen-tree DIR [options]      generate a benchmark tree
 //   daxfs-bench compare --base NAME=DIR --subject NAME=DIR [options]
 //   daxfs-bench maps ROOT                   mmap evidence: fault cost, smaps of a mapping
+//   daxfs-bench writes --base NAME=DIR --subject NAME=DIR --file REL [options]
+//   daxfs-bench branch-ops --phys P --size S --mnt DIR --lower DIR --scratch DIR --file REL
 //
 // Built static by tests/bench/run (no dependency on the CMake build). See README.md.
 #include "bench.hpp"
@@ -86,6 +88,30 @@ int compare(const std::string &base_spec, const std::string &subject_spec,
     return 0;
 }
 
+int write_results(const std::vector<bench::Result> &results, const bench::Target &base,
+                  const bench::Target &subject, const std::vector<std::string> &headers,
+                  const std::string &tsv_path, const std::string &out_path,
+                  const std::string &before = {}) {
+    bench::ReportHeader hdr{headers};
+    std::ostringstream table;
+    table << before;
+    bench::print_table(table, hdr, base, subject, results);
+    std::cout << table.str() << std::flush;
+    if (!out_path.empty()) {
+        std::ofstream f(out_path);
+        f << table.str();
+        if (!f.flush())
+            throw bench::Error("cannot write " + out_path);
+    }
+    if (!tsv_path.empty()) {
+        std::ofstream f(tsv_path);
+        bench::write_tsv(f, base, subject, results);
+        if (!f.flush())
+            throw bench::Error("cannot write " + tsv_path);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -133,6 +159,41 @@ int main(int argc, char **argv) {
     cmp->add_option("--tsv", tsv_path, "also write the results, tab separated, to this file");
     cmp->add_option("--out", out_path, "also write the table to this file");
 
+    std::string w_base, w_subject;
+    bench::WriteOptions wopt;
+    std::uint64_t w_mib = wopt.file_bytes >> 20;
+    auto *wr = app.add_subcommand("writes", "time writes (first write, rewrite) and reads after "
+                                            "random overwrites on two writable trees");
+    wr->add_option("--base", w_base, "NAME=DIR of the baseline (e.g. tmpfs)")->required();
+    wr->add_option("--subject", w_subject, "NAME=DIR under test (e.g. a DAXFS branch)")->required();
+    wr->add_option("--file", wopt.overwrite_file, "file (relative) to overwrite, then read")
+        ->required();
+    wr->add_option("--reps", wopt.reps, "timed samples per target and test")
+        ->check(CLI::Range(1, 1000));
+    wr->add_option("--mib", w_mib, "MiB written per test")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 16));
+    wr->add_option("--overwrites", wopt.overwrites, "random 4 KiB overwrites before the reads")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+    wr->add_option("--header", headers, "a line to print above the table (repeatable)");
+    wr->add_option("--tsv", tsv_path, "also write the results, tab separated, to this file");
+    wr->add_option("--out", out_path, "also write the table to this file");
+
+    bench::BranchOptions bopt;
+    auto *br = app.add_subcommand("branch-ops", "time branch create/commit/abort and the first "
+                                                "write to a large file against overlayfs copy-up");
+    br->add_option("--phys", bopt.phys, "region address (mount option phys=)")->required();
+    br->add_option("--size", bopt.size, "region size (mount option size=)")->required();
+    br->add_option("--mnt", bopt.mnt, "mount point to use")->required();
+    br->add_option("--lower", bopt.lower, "the tree in tmpfs (overlayfs lower layer)")->required();
+    br->add_option("--scratch", bopt.scratch, "tmpfs directory for overlayfs upper/work")
+        ->required();
+    br->add_option("--file", bopt.file, "large file (relative) for the copy-up test")->required();
+    br->add_option("--reps", bopt.reps, "samples per test")->check(CLI::Range(1, 1000));
+    br->add_option("--sizes", bopt.sizes_mib, "MiB of change per branch (repeatable)");
+    br->add_option("--header", headers, "a line to print above the table (repeatable)");
+    br->add_option("--tsv", tsv_path, "also write the copy-up result, tab separated, here");
+    br->add_option("--out", out_path, "also write the tables to this file");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp &e) {
@@ -150,6 +211,19 @@ int main(int argc, char **argv) {
         if (*maps) {
             bench::print_maps(maps_root);
             return 0;
+        }
+        if (*wr) {
+            wopt.file_bytes = w_mib << 20;
+            const bench::Target b = parse_target(w_base), t = parse_target(w_subject);
+            return write_results(bench::run_writes(b, t, wopt), b, t, headers, tsv_path,
+                                 out_path);
+        }
+        if (*br) {
+            std::ostringstream ops;
+            std::vector<bench::Result> copyup;
+            bench::run_branch_ops(ops, bopt, copyup);
+            return write_results(copyup, {"overlayfs", bopt.lower}, {"daxfs", bopt.mnt}, headers,
+                                 tsv_path, out_path, ops.str());
         }
         topt.large_cap = large_cap_mib << 20;
         ropt.cold = !no_cold;
