@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "commands.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "daxfs/branch_list.hpp"
+#include "daxfs/branches.hpp"
+#include "daxfs/diff.hpp"
+#include "daxfs/error.hpp"
+#include "daxfs/fd.hpp"
+#include "daxfs/mounts.hpp"
+#include "daxfs/reader.hpp"
+#include "daxfs/size.hpp"
+#include "daxfs_ioctl.h"
+
+namespace branch {
+
+namespace {
+
+// What mount(2) errors mean for a branch mount.
+std::string mount_error(int err, const CreateArgs &a) {
+    switch (err) {
+    case EEXIST:
+        return fmt::format("branch {} exists", a.name);
+    case ENOENT:
+        return fmt::format("no branch {} to create {} under", a.parent, a.name);
+    case ESTALE:
+        return fmt::format("parent {} is stale: it was aborted or another branch was "
+                           "committed over it",
+                           a.parent);
+    case ENOSPC:
+        return "no room: the branch table or the delta region is full";
+    case EINVAL:
+        return fmt::format("mount refused the options (branch names are 1..{} bytes of "
+                           "[A-Za-z0-9._-]; \"main\" is taken)",
+                           DAXFS_BRANCH_NAME_MAX);
+    case EOPNOTSUPP:
+        return "the image has no branches (make it with mkdaxfs -b)";
+    case EBUSY:
+        return fmt::format("{} is busy", a.mnt);
+    case ENODEV:
+        return "the kernel has no daxfs (load the module: insmod daxfs.ko)";
+    case EPERM:
+    case EACCES:
+        return "mounting needs root (CAP_SYS_ADMIN)";
+    default:
+        return std::strerror(err);
+    }
+}
+
+daxfs::UniqueFd open_mount(const std::string &mnt) {
+    daxfs::UniqueFd fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd)
+        daxfs::throw_sys(errno, "cannot open", mnt);
+    return fd;
+}
+
+// ioctl on a mount point, with the errors every command shares.
+int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
+    daxfs::UniqueFd fd = open_mount(mnt);
+    if (::ioctl(fd.get(), req, arg) == 0)
+        return 0;
+    const int err = errno;
+    if (err == ENOTTY || err == EINVAL)
+        throw daxfs::Error(err,
+                           fmt::format("'{}' is not a daxfs mount ({})", mnt, std::strerror(err)));
+    return err;
+}
+
+daxfs::Image open_where(const Where &w) {
+    if (!w.image.empty())
+        return daxfs::Image::open_file(w.image);
+    if (!w.phys.empty())
+        return daxfs::Image::open_phys(daxfs::parse_size(w.phys), daxfs::parse_size(w.size));
+    const daxfs::DaxfsMount m = w.mnt.empty() ? daxfs::only_region() : daxfs::mount_at(w.mnt);
+    return daxfs::Image::open_phys(m.phys, m.size);
+}
+
+} // namespace
+
+int cmd_create(const CreateArgs &a) {
+    std::uint64_t phys, size;
+    if (!a.phys.empty()) {
+        phys = daxfs::parse_size(a.phys);
+        size = daxfs::parse_size(a.size);
+    } else {
+        const daxfs::DaxfsMount m = a.from.empty() ? daxfs::only_region() : daxfs::mount_at(a.from);
+        phys = m.phys;
+        size = m.size;
+    }
+    struct stat st;
+    if (::stat(a.mnt.c_str(), &st))
+        daxfs::throw_sys(errno, "cannot use mount point", a.mnt);
+    if (!S_ISDIR(st.st_mode))
+        throw daxfs::Error(ENOTDIR, fmt::format("mount point '{}' is not a directory", a.mnt));
+    const std::string opts = daxfs::branch_mount_options(phys, size, a.name, a.parent);
+    if (::mount("none", a.mnt.c_str(), "daxfs", 0, opts.c_str()))
+        throw daxfs::Error(
+            errno, fmt::format("cannot create branch {}: {}", a.name, mount_error(errno, a)));
+    return 0;
+}
+
+int cmd_commit(const std::string &mnt) {
+    const int err = mount_ioctl(mnt, DAXFS_IOC_COMMIT, nullptr);
+    switch (err) {
+    case 0:
+        return 0;
+    case ESTALE:
+        throw daxfs::Error(ESTALE, "commit lost: another branch was committed first");
+    case EROFS:
+        throw daxfs::Error(EROFS, fmt::format("'{}' is main (or already committed): nothing "
+                                              "to commit",
+                                              mnt));
+    default:
+        daxfs::throw_sys(err, "cannot commit", mnt);
+    }
+}
+
+int cmd_abort(const std::string &mnt) {
+    const int err = mount_ioctl(mnt, DAXFS_IOC_ABORT, nullptr);
+    switch (err) {
+    case 0:
+        return 0;
+    case ESTALE:
+        throw daxfs::Error(ESTALE, fmt::format("'{}' is already invalid (aborted, or another "
+                                               "branch was committed)",
+                                               mnt));
+    case EROFS:
+        throw daxfs::Error(EROFS, fmt::format("'{}' is main: nothing to abort", mnt));
+    default:
+        daxfs::throw_sys(err, "cannot abort", mnt);
+    }
+}
+
+int cmd_info(const std::string &mnt, bool json) {
+    daxfs_ioc_info info{};
+    if (int err = mount_ioctl(mnt, DAXFS_IOC_INFO, &info))
+        daxfs::throw_sys(err, "cannot get branch info of", mnt);
+    info.name[sizeof(info.name) - 1] = '\0';
+    const std::string state = daxfs::branch_state_name(info.state);
+    if (json) {
+        const nlohmann::json j = {{"name", info.name},
+                                  {"slot", info.slot},
+                                  {"state", state},
+                                  {"generation", info.generation},
+                                  {"parent", info.parent},
+                                  {"dead", info.dead != 0},
+                                  {"commit_seq", info.commit_seq},
+                                  {"phys", info.phys},
+                                  {"size", info.size},
+                                  {"delta_pages", info.delta_pages},
+                                  {"free_pages", info.free_pages}};
+        fmt::print("{}\n", j.dump());
+        return 0;
+    }
+    fmt::print("branch:      {} (slot {}, generation {})\n"
+               "state:       {}{}\n"
+               "parent:      slot {}\n"
+               "commit_seq:  {}\n"
+               "region:      phys=0x{:x},size={}\n"
+               "delta:       {} pages, {} free ({})\n",
+               info.name, info.slot, info.generation, state,
+               info.dead ? " (invalid: file operations return ESTALE until unmounted)" : "",
+               info.parent, info.commit_seq, info.phys, info.size, info.delta_pages,
+               info.free_pages, daxfs::human_bytes(info.free_pages * DAXFS_BLOCK_SIZE));
+    return 0;
+}
+
+int cmd_list(const Where &w, bool json) {
+    const daxfs::Image image = open_where(w);
+    const auto rows = daxfs::list_branches(daxfs::BranchTable(image));
+    if (json)
+        fmt::print("{}\n", daxfs::branches_json(rows).dump());
+    else
+        fmt::print("{}", daxfs::branches_table(rows));
+    return 0;
+}
+
+int cmd_diff(const Where &w, std::string name, bool json) {
+    if (name.empty())
+        name = daxfs::mount_at(w.mnt).branch;
+    const daxfs::Image image = open_where(w);
+    const auto changes = daxfs::diff_branch(image, name);
+    if (json) {
+        fmt::print("{}\n", daxfs::changes_json(changes).dump());
+        return 0;
+    }
+    for (const daxfs::Change &c : changes) {
+        std::string detail;
+        if (c.kind == daxfs::Change::kModified) {
+            for (const auto &what : c.what)
+                detail += (detail.empty() ? "" : ",") + what;
+            detail = fmt::format("  ({}; {} -> {} bytes)", detail, c.old_size, c.size);
+        } else if (!S_ISDIR(c.mode)) {
+            detail = fmt::format("  ({} bytes)", c.size);
+        }
+        const char mark = c.kind == daxfs::Change::kAdded      ? 'A'
+                          : c.kind == daxfs::Change::kModified ? 'M'
+                                                               : 'D';
+        fmt::print("{} {}{}{}\n", mark, c.path, S_ISDIR(c.mode) ? "/" : "", detail);
+    }
+    return 0;
+}
+
+} // namespace branch

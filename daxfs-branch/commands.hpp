@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// The subcommands of daxfs-branch. Each returns the exit status; errors are thrown as
+// daxfs::Error and printed by main() as one line.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace branch {
+
+// Where an offline view of the region comes from: an image file, a physical range, the
+// region behind a mount point, or (none given) the one region that is mounted.
+struct Where {
+    std::string image;
+    std::string phys, size;
+    std::string mnt;
+};
+
+struct CreateArgs {
+    std::string name;
+    std::string parent = "main";
+    std::string mnt;
+    std::string phys, size; // default: from --from, else the one mounted region
+    std::string from;       // a mount of the same region
+};
+
+int cmd_create(const CreateArgs &a);
+int cmd_commit(const std::string &mnt);
+int cmd_abort(const std::string &mnt);
+int cmd_info(const std::string &mnt, bool json);
+int cmd_list(const Where &w, bool json);
+// @name empty: the branch mounted at w.mnt.
+int cmd_diff(const Where &w, std::string name, bool json);
+
+} // namespace branch

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+// daxfs-branch: create, commit, abort, list and diff DAXFS branches.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <functional>
+
+#include "commands.hpp"
+#include "daxfs/cli.hpp"
+#include "daxfs/error.hpp"
+#include "daxfs/size.hpp"
+
+namespace {
+
+constexpr const char *kProg = "daxfs-branch";
+
+int usage_error(const std::string &msg) { return daxfs::usage_error(kProg, msg); }
+
+struct Options {
+    branch::CreateArgs create;
+    branch::Where where;
+    std::vector<std::string> operands;
+    std::string mnt;
+    bool json = false;
+};
+
+void add_where(CLI::App *sub, Options &o, const std::string &operands) {
+    sub->add_option("operands", o.operands, operands)->type_name("");
+    sub->add_option("--phys", o.where.phys, "Read the region at physical ADDR (/dev/mem)")
+        ->type_name("ADDR");
+    sub->add_option("--size", o.where.size, "Bytes of the region at ADDR (K/M/G, 0x hex)")
+        ->type_name("SIZE");
+    sub->add_option("-m,--mount", o.where.mnt,
+                    "Read the region mounted at MNT (phys/size from /proc/mounts, via /dev/mem)")
+        ->type_name("MNT");
+    sub->add_flag("--json", o.json, "JSON output");
+}
+
+// The image operand or other source of list/diff; @n operands come before it.
+int settle_where(Options &o, std::size_t n, const char *cmd) {
+    if (o.operands.size() > n + 1)
+        return usage_error(fmt::format("{}: unexpected argument {}", cmd, o.operands.back()));
+    if (o.operands.size() == n + 1) {
+        o.where.image = o.operands.back();
+        o.operands.pop_back();
+    }
+    const int given = !o.where.image.empty() + !o.where.phys.empty() + !o.where.mnt.empty();
+    if (given > 1)
+        return usage_error(fmt::format("{}: give one of IMAGE, --phys/--size, -m MNT", cmd));
+    if (o.where.phys.empty() != o.where.size.empty())
+        return usage_error("--phys and --size go together");
+    for (const std::string *v : {&o.where.phys, &o.where.size}) {
+        try {
+            if (!v->empty())
+                daxfs::parse_size(*v);
+        } catch (const daxfs::Error &e) {
+            return usage_error(e.what());
+        }
+    }
+    return -1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    CLI::App app("Create, commit, abort, list and diff the branches of a DAXFS region.", kProg);
+    app.require_subcommand(1);
+    app.allow_extras();
+    Options o;
+    std::function<int()> run;
+
+    auto *create = app.add_subcommand(
+        "create", "Create branch NAME under PARENT and mount it writable at MNT (mount(2) of "
+                  "-t daxfs -o phys=..,size=..,branch=NAME,parent=PARENT)");
+    create->add_option("name", o.create.name, "Branch name: 1..47 bytes of [A-Za-z0-9._-]")
+        ->required();
+    create
+        ->add_option("-p,--parent", o.create.parent,
+                     "Parent branch: main (default) or a branch name")
+        ->type_name("PARENT");
+    create->add_option("-m,--mount", o.create.mnt, "Mount point (an existing directory)")
+        ->type_name("MNT")
+        ->required();
+    auto *cp = create->add_option("--phys", o.create.phys, "Physical address of the region")
+                   ->type_name("ADDR");
+    auto *cs = create->add_option("--size", o.create.size, "Bytes of the region (K/M/G, 0x hex)")
+                   ->type_name("SIZE");
+    auto *cf =
+        create
+            ->add_option("--from", o.create.from, "Take phys and size from the daxfs mount at MNT2")
+            ->type_name("MNT2");
+    cp->excludes(cf);
+    cs->excludes(cf);
+    create->footer("Without --phys/--size or --from, phys and size come from /proc/mounts if "
+                   "exactly one daxfs region is mounted (e.g. main at /mnt).");
+    create->callback([&] {
+        run = [&] {
+            if (o.create.phys.empty() != o.create.size.empty())
+                return usage_error("--phys and --size go together");
+            try {
+                for (const std::string *v : {&o.create.phys, &o.create.size})
+                    if (!v->empty())
+                        daxfs::parse_size(*v);
+            } catch (const daxfs::Error &e) {
+                return usage_error(e.what());
+            }
+            return branch::cmd_create(o.create);
+        };
+    });
+
+    for (const char *name : {"commit", "abort"}) {
+        const bool commit = std::string(name) == "commit";
+        auto *sub = app.add_subcommand(
+            name, commit ? "Make the branch mounted at MNT (and its chain) the new main, in "
+                           "one atomic step; fails with \"commit lost\" if another branch "
+                           "was committed first"
+                         : "Discard the branch mounted at MNT and its uncommitted ancestors; "
+                           "the mount returns ESTALE until unmounted");
+        sub->add_option("-m,--mount", o.mnt, "Mount point of the branch")
+            ->type_name("MNT")
+            ->required();
+        sub->callback([&o, &run, commit] {
+            run = [&o, commit] {
+                return commit ? branch::cmd_commit(o.mnt) : branch::cmd_abort(o.mnt);
+            };
+        });
+    }
+
+    auto *info = app.add_subcommand("info", "What the mount at MNT shows (DAXFS_IOC_INFO)");
+    info->add_option("-m,--mount", o.mnt, "Mount point")->type_name("MNT")->required();
+    info->add_flag("--json", o.json, "JSON output");
+    info->callback([&] { run = [&] { return branch::cmd_info(o.mnt, o.json); }; });
+
+    auto *list = app.add_subcommand(
+        "list", "List the branches: name, parent, state, bytes used, mounts. Reads IMAGE, "
+                "--phys/--size, the region of -m MNT, or the one region mounted");
+    add_where(list, o, "[IMAGE]: an image file");
+    list->callback([&] {
+        run = [&] {
+            if (int rc = settle_where(o, 0, "list"); rc >= 0)
+                return rc;
+            return branch::cmd_list(o.where, o.json);
+        };
+    });
+
+    auto *diff = app.add_subcommand(
+        "diff", "What branch NAME added, modified and deleted against its parent (as it was "
+                "when NAME was created), with sizes. NAME may be left out with -m MNT");
+    add_where(diff, o, "NAME [IMAGE]: the branch, then an image file");
+    diff->callback([&] {
+        run = [&] {
+            // NAME [IMAGE]; with -m MNT the NAME may be left out (the mounted branch).
+            const std::size_t names =
+                !o.where.mnt.empty() && o.operands.size() <= 1 ? o.operands.size() : 1;
+            if (int rc = settle_where(o, names, "diff"); rc >= 0)
+                return rc;
+            if (o.operands.empty() && o.where.mnt.empty())
+                return usage_error("diff needs a branch NAME (or -m MNT of a branch mount)");
+            return branch::cmd_diff(o.where, o.operands.empty() ? "" : o.operands[0], o.json);
+        };
+    });
+
+    app.footer("Examples:\n"
+               "  mkdaxfs -d rootfs -b -p 0x40000000 -s 1G\n"
+               "  mount -t daxfs -o phys=0x40000000,size=1G none /mnt        (main, read-only)\n"
+               "  daxfs-branch create work -p main -m /mnt/work\n"
+               "  daxfs-branch diff work -m /mnt/work\n"
+               "  daxfs-branch commit -m /mnt/work\n"
+               "  daxfs-branch list --json image.daxfs\n"
+               "Exit status: 0 success, 1 error (a lost commit too), 2 bad command line.");
+    if (auto stop = daxfs::parse_command_line(app, argc, argv, kProg))
+        return *stop;
+    try {
+        return run();
+    } catch (const daxfs::Error &e) {
+        fmt::print(stderr, "{}: {}\n", kProg, e.what());
+        return 1;
+    } catch (const std::exception &e) {
+        fmt::print(stderr, "{}: {}\n", kProg, e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "daxfs/mounts.hpp"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "daxfs/error.hpp"
+#include "daxfs/size.hpp"
+
+namespace daxfs {
+
+namespace {
+
+// /proc/mounts writes space, tab, newline and backslash as \ooo.
+std::string unescape(const std::string &s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); i++) {
+        if (s[i] == '\\' && i + 3 < s.size()) {
+            const std::string oct = s.substr(i + 1, 3);
+            if (oct.find_first_not_of("01234567") == std::string::npos) {
+                out += static_cast<char>(std::strtol(oct.c_str(), nullptr, 8));
+                i += 3;
+                continue;
+            }
+        }
+        out += s[i];
+    }
+    return out;
+}
+
+std::optional<DaxfsMount> parse_line(const std::string &line) {
+    std::istringstream in(line);
+    std::string dev, dir, type, opts;
+    if (!(in >> dev >> dir >> type >> opts) || type != "daxfs")
+        return std::nullopt;
+    DaxfsMount m{unescape(dir), 0, 0, "main", false};
+    bool phys = false, size = false;
+    std::istringstream os(opts);
+    for (std::string o; std::getline(os, o, ',');) {
+        const auto eq = o.find('=');
+        const std::string key = o.substr(0, eq);
+        const std::string value = eq == std::string::npos ? "" : o.substr(eq + 1);
+        try {
+            if (key == "phys") {
+                m.phys = parse_size(value);
+                phys = true;
+            } else if (key == "size") {
+                m.size = parse_size(value);
+                size = true;
+            }
+        } catch (const Error &) {
+            return std::nullopt;
+        }
+        if (key == "branch")
+            m.branch = value;
+        else if (key == "ro")
+            m.read_only = true;
+    }
+    if (!phys || !size)
+        return std::nullopt;
+    return m;
+}
+
+std::string real(const std::string &path) {
+    char buf[PATH_MAX];
+    if (!::realpath(path.c_str(), buf))
+        throw_sys(errno, "cannot resolve", path);
+    return buf;
+}
+
+} // namespace
+
+std::vector<DaxfsMount> parse_mounts(const std::string &text) {
+    std::vector<DaxfsMount> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (auto m = parse_line(line))
+            out.push_back(*m);
+    return out;
+}
+
+std::vector<DaxfsMount> daxfs_mounts() {
+    std::ifstream in("/proc/mounts");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return parse_mounts(ss.str());
+}
+
+DaxfsMount mount_at(const std::string &dir) {
+    const std::string want = real(dir);
+    const auto mounts = daxfs_mounts();
+    for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) // the last mount on top
+        if (it->dir == want)
+            return *it;
+    throw Error(EINVAL, fmt::format("'{}' is not a daxfs mount point", dir));
+}
+
+DaxfsMount only_region() {
+    const auto mounts = daxfs_mounts();
+    std::set<std::pair<std::uint64_t, std::uint64_t>> regions;
+    for (const auto &m : mounts)
+        regions.insert({m.phys, m.size});
+    if (regions.empty())
+        throw Error(ENOENT, "no daxfs region is mounted: give --phys ADDR --size SIZE");
+    if (regions.size() > 1)
+        throw Error(EINVAL, fmt::format("{} daxfs regions are mounted: say which with --phys "
+                                        "ADDR --size SIZE or --from MNT",
+                                        regions.size()));
+    return mounts.front();
+}
+
+std::string branch_mount_options(std::uint64_t phys, std::uint64_t size, const std::string &name,
+                                 const std::optional<std::string> &parent) {
+    std::string o = fmt::format("phys=0x{:x},size={},branch={}", phys, size, name);
+    if (parent)
+        o += ",parent=" + *parent;
+    return o;
+}
+
+} // namespace daxfs
