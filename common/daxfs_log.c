@@ -18,7 +18,7 @@
 			snprintf(rep_->msg, sizeof(rep_->msg), __VA_ARGS__); \
 	} while (0)
 
-#define ULL(x) ((unsigned long long)(x))
+#define LLU(x) ((unsigned long long)(x))
 
 /* Largest file size and page index a record may name (as MAX_LFS_FILESIZE). */
 #define REC_SIZE_MAX	((u64)0x7fffffffffffffffULL)
@@ -76,32 +76,34 @@ static bool page_ok(const struct daxfs_geo *geo, u64 page)
 int daxfs_read_live(const void *region, const struct daxfs_geo *geo,
 		    struct daxfs_live_words *out, struct daxfs_report *rep)
 {
-	struct daxfs_live raw;
+	const u8 *live = (const u8 *)region + DAXFS_SUPER_FIXED_SIZE;
+	__le64 raw[offsetof(struct daxfs_live, reserved) / sizeof(__le64)];
 	u32 slot;
 
 	if (!has_branches(geo)) {
 		report(rep, "image has no branches");
 		return -EINVAL;
 	}
-	memcpy(&raw, (const u8 *)region + DAXFS_SUPER_FIXED_SIZE,
-	       offsetof(struct daxfs_live, reserved));
-	out->main_head = le64_to_cpu(raw.main_head);
-	out->commit_seq = le64_to_cpu(raw.commit_seq);
-	out->next_ino = le64_to_cpu(raw.next_ino);
-	out->free_pages = le64_to_cpu(raw.free_pages);
+	memcpy(raw, live, sizeof(raw));
+#define LIVE_WORD(field) le64_to_cpu(raw[offsetof(struct daxfs_live, field) / 8])
+	out->main_head = LIVE_WORD(main_head);
+	out->commit_seq = LIVE_WORD(commit_seq);
+	out->next_ino = LIVE_WORD(next_ino);
+	out->free_pages = LIVE_WORD(free_pages);
+#undef LIVE_WORD
 	slot = DAXFS_HEAD_SLOT(out->main_head);
 	if (slot >= DAXFS_BRANCH_COUNT ||
 	    (slot == DAXFS_MAIN_SLOT && DAXFS_HEAD_GEN(out->main_head))) {
-		report(rep, "live main_head 0x%llx is corrupt", ULL(out->main_head));
+		report(rep, "live main_head 0x%llx is corrupt", LLU(out->main_head));
 		return -EUCLEAN;
 	}
 	if (out->next_ino <= geo->inode_count || out->next_ino > REC_SIZE_MAX) {
-		report(rep, "live next_ino %llu is corrupt", ULL(out->next_ino));
+		report(rep, "live next_ino %llu is corrupt", LLU(out->next_ino));
 		return -EUCLEAN;
 	}
 	if (out->free_pages > geo->delta_pages - geo->meta_pages) {
 		report(rep, "live free_pages %llu is more than the region has",
-		       ULL(out->free_pages));
+		       LLU(out->free_pages));
 		return -EUCLEAN;
 	}
 	return 0;
@@ -446,7 +448,7 @@ int daxfs_rec_decode(const void *rec, u32 len, const struct daxfs_geo *geo,
 	if (out->len != len || !out->ino || out->ino > REC_SIZE_MAX ||
 	    decode_body(rec, len, geo, out)) {
 		report(rep, "log record %llu (type %u, %u bytes) is corrupt",
-		       ULL(out->seq), out->type, len);
+		       LLU(out->seq), out->type, len);
 		return -EUCLEAN;
 	}
 	return 0;
@@ -472,7 +474,7 @@ static int enter_page(const void *region, const struct daxfs_geo *geo,
 
 	if (!page_ok(geo, page) || ++cur->pages_walked > geo->delta_pages) {
 		report(rep, "log of owner %u: bad or looping page chain at %llu",
-		       cur->owner, ULL(page));
+		       cur->owner, LLU(page));
 		return -EUCLEAN;
 	}
 	memcpy(&hdr, (const u8 *)region + geo->delta_off + page * DAXFS_BLOCK_SIZE,
@@ -480,7 +482,7 @@ static int enter_page(const void *region, const struct daxfs_geo *geo,
 	if (le32_to_cpu(hdr.owner) != cur->owner || hdr.reserved ||
 	    read_owner(region, geo, page) != cur->owner) {
 		report(rep, "log page %llu is not owned by owner %u",
-		       ULL(page), cur->owner);
+		       LLU(page), cur->owner);
 		return -EUCLEAN;
 	}
 	cur->page = page;
@@ -502,7 +504,7 @@ int daxfs_log_start(const void *region, const struct daxfs_geo *geo,
 		return -EINVAL;
 	if (!tail_ok(geo, tail) || (tail && !br->log_head)) {
 		report(rep, "branch slot %u: log tail 0x%llx is corrupt",
-		       br->slot, ULL(tail));
+		       br->slot, LLU(tail));
 		return -EUCLEAN;
 	}
 	if (!tail)
@@ -541,7 +543,7 @@ static int copy_record(const void *region, const struct daxfs_geo *geo,
 	if (*len < sizeof(struct daxfs_rec) || *len > room ||
 	    *len % DAXFS_REC_ALIGN) {
 		report(rep, "log of owner %u: record at page %llu offset %u has bad length %u",
-		       cur->owner, ULL(cur->page), cur->off, *len);
+		       cur->owner, LLU(cur->page), cur->off, *len);
 		return -EUCLEAN;
 	}
 	memcpy(cur->copy.bytes, p, *len);
@@ -586,7 +588,7 @@ int daxfs_log_next(const void *region, const struct daxfs_geo *geo,
 	}
 	if (le32_to_cpu(cur->copy.h.crc) != daxfs_rec_csum(cur->copy.bytes, len)) {
 		report(rep, "log of owner %u: record at page %llu offset %u has a bad crc",
-		       cur->owner, ULL(cur->page), cur->off);
+		       cur->owner, LLU(cur->page), cur->off);
 		return -EUCLEAN;
 	}
 	err = daxfs_rec_decode(cur->copy.bytes, len, geo, out, rep);
@@ -594,7 +596,7 @@ int daxfs_log_next(const void *region, const struct daxfs_geo *geo,
 		return err;
 	if (out->seq != cur->seq + 1) {
 		report(rep, "log of owner %u: record seq %llu after %llu",
-		       cur->owner, ULL(out->seq), ULL(cur->seq));
+		       cur->owner, LLU(out->seq), LLU(cur->seq));
 		return -EUCLEAN;
 	}
 	cur->seq = out->seq;
@@ -673,7 +675,7 @@ static int check_main_chain(struct bvalidator *v)
 		    (b->state != DAXFS_BRANCH_COMMITTED &&
 		     b->state != DAXFS_BRANCH_ACTIVE) || b->generation != gen) {
 			report(v->rep, "main chain: slot %u is not a committed branch of generation %llu",
-			       slot, ULL(gen));
+			       slot, LLU(gen));
 			return -EUCLEAN;
 		}
 		gen = b->parent_gen;
@@ -681,7 +683,7 @@ static int check_main_chain(struct bvalidator *v)
 	}
 	if (gen) {
 		report(v->rep, "main chain ends at main with generation %llu",
-		       ULL(gen));
+		       LLU(gen));
 		return -EUCLEAN;
 	}
 	return 0;
@@ -691,12 +693,12 @@ static int mark_page(struct bvalidator *v, u64 page, u8 what, u32 slot)
 {
 	if (what == MARK_LOG && v->mark[page] != MARK_NONE) {
 		report(v->rep, "log page %llu of slot %u is used twice",
-		       ULL(page), slot);
+		       LLU(page), slot);
 		return -EUCLEAN;
 	}
 	if (what == MARK_DATA && v->mark[page] == MARK_LOG) {
 		report(v->rep, "slot %u names log page %llu as data",
-		       slot, ULL(page));
+		       slot, LLU(page));
 		return -EUCLEAN;
 	}
 	v->mark[page] = what;
@@ -729,7 +731,7 @@ static int check_record(struct bvalidator *v, u32 slot,
 	if (r->type >= DAXFS_REC_CREATE && r->type <= DAXFS_REC_MKNOD &&
 	    r->ino >= v->live.next_ino) {
 		report(v->rep, "slot %u creates inode %llu past next_ino %llu",
-		       slot, ULL(r->ino), ULL(v->live.next_ino));
+		       slot, LLU(r->ino), LLU(v->live.next_ino));
 		return -EUCLEAN;
 	}
 	return 0;
@@ -789,7 +791,7 @@ static int check_owners(struct bvalidator *v, u64 *leaked)
 		if ((page < v->geo->meta_pages) != (o == DAXFS_OWNER_META) ||
 		    (o != DAXFS_OWNER_META && o > DAXFS_OWNER(DAXFS_BRANCH_COUNT - 1))) {
 			report(v->rep, "owner table entry %llu is corrupt (0x%x)",
-			       ULL(page), o);
+			       LLU(page), o);
 			return -EUCLEAN;
 		}
 		if (o == DAXFS_OWNER_FREE || o == DAXFS_OWNER_META)
@@ -842,7 +844,7 @@ int daxfs_validate_branches(const void *region, const struct daxfs_geo *geo,
 	v.cur = kvcalloc(1, sizeof(*v.cur), GFP_KERNEL);
 	if (!v.br || !v.mark || !v.cur) {
 		report(rep, "no memory to validate %llu delta pages",
-		       ULL(geo->delta_pages));
+		       LLU(geo->delta_pages));
 		goto out;
 	}
 	err = validate_branches(&v, leaked);

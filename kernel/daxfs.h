@@ -45,13 +45,19 @@ struct daxfs_sb_info {
 	u64 id;			/* random id of this mount (owner, locks) */
 	u64 seen_seq;		/* live.commit_seq when last checked */
 	u64 seen_head;		/* live.main_head when last checked */
-	/* slots whose logs make this view, oldest first (main's chain too) */
+	/*
+	 * slots whose logs make this view, oldest first (main's chain too;
+	 * never slot 0, which has no log)
+	 */
 	u32 chain[DAXFS_BRANCH_COUNT];
 	u32 chain_len;
 	struct mutex log_lock;	/* appends to this branch's log */
 	u64 log_seq;		/* seq of the last record appended */
 	u64 log_tail;		/* DAXFS_TAIL() after it */
+	u64 log_head;		/* first log page of the mounted branch */
 	u64 alloc_hint;
+	struct mutex live_lock;	/* daxfs_check_live() slow path */
+	bool counted;		/* the mount is counted in its slot's mounts */
 
 	/* --- branches: index side (index.c) --- */
 	struct rw_semaphore index_lock;	/* the index below */
@@ -102,6 +108,57 @@ void daxfs_report_corrupt(struct super_block *sb, int err,
  * can still log the unlinks that free space. Returns -ENOSPC when none.
  */
 #define DAXFS_LOG_RESERVE	16
+
+/*
+ * Atomics on little-endian words of the shared region (live words, branch
+ * table, owner table). Loads are READ_ONCE, changes cmpxchg.
+ */
+static inline u64 daxfs_le64_load(const __le64 *p)
+{
+	return le64_to_cpu(READ_ONCE(*p));
+}
+
+static inline u32 daxfs_le32_load(const __le32 *p)
+{
+	return le32_to_cpu(READ_ONCE(*p));
+}
+
+/* Replace @old by @new; true if @p held @old. */
+static inline bool daxfs_le64_cmpxchg(__le64 *p, u64 old, u64 new)
+{
+	u64 o = (__force u64)cpu_to_le64(old);
+
+	return cmpxchg((__force u64 *)p, o, (__force u64)cpu_to_le64(new)) == o;
+}
+
+static inline bool daxfs_le32_cmpxchg(__le32 *p, u32 old, u32 new)
+{
+	u32 o = (__force u32)cpu_to_le32(old);
+
+	return cmpxchg((__force u32 *)p, o, (__force u32)cpu_to_le32(new)) == o;
+}
+
+/* Atomically add @delta to *@p; returns the new value. */
+static inline u64 daxfs_le64_add(__le64 *p, s64 delta)
+{
+	u64 old;
+
+	do {
+		old = daxfs_le64_load(p);
+	} while (!daxfs_le64_cmpxchg(p, old, old + delta));
+	return old + delta;
+}
+
+static inline u32 daxfs_le32_add(__le32 *p, s32 delta)
+{
+	u32 old;
+
+	do {
+		old = daxfs_le32_load(p);
+	} while (!daxfs_le32_cmpxchg(p, old, old + delta));
+	return old + delta;
+}
+
 int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page);
 void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page);
 void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page);
@@ -122,6 +179,8 @@ int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len);
 int daxfs_log_replay(struct super_block *sb, u32 slot,
 		     int (*fn)(struct super_block *sb,
 			       const struct daxfs_lrec *rec, bool owned));
+/* Find the end (seq, tail) of the mounted branch's log before appending. */
+int daxfs_log_attach(struct super_block *sb);
 
 /*
  * branch.c: slots, commit, abort, invalidation.

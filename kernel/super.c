@@ -29,18 +29,24 @@ struct daxfs_fs_context {
 	bool has_phys;
 	bool has_size;
 	bool validate;
+	char *branch;		/* branch=, parent= (validated names) */
+	char *parent;
 };
 
 enum daxfs_param {
 	OPT_PHYS,
 	OPT_SIZE,
 	OPT_VALIDATE,
+	OPT_BRANCH,
+	OPT_PARENT,
 };
 
 static const struct fs_parameter_spec daxfs_fs_parameters[] = {
 	fsparam_string("phys", OPT_PHYS),
 	fsparam_string("size", OPT_SIZE),
 	fsparam_flag("validate", OPT_VALIDATE),
+	fsparam_string("branch", OPT_BRANCH),
+	fsparam_string("parent", OPT_PARENT),
 	{}
 };
 
@@ -102,6 +108,21 @@ static int daxfs_parse_size(const char *str, u64 *out)
 	return 0;
 }
 
+/* Take a branch name option: 1..47 bytes of [A-Za-z0-9._-]. */
+static int daxfs_name_param(struct fs_context *fc, struct fs_parameter *param,
+			    char **out)
+{
+	const char *name = param->string;
+
+	if (!daxfs_branch_name_ok(name, strnlen(name, DAXFS_BRANCH_NAME_MAX + 1)))
+		return invalfc(fc, "bad %s= name '%s' (1..%u of A-Z a-z 0-9 . _ -)",
+			       param->key, name, DAXFS_BRANCH_NAME_MAX);
+	kfree(*out);
+	*out = param->string;
+	param->string = NULL;
+	return 0;
+}
+
 static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct daxfs_fs_context *ctx = fc->fs_private;
@@ -126,6 +147,10 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case OPT_VALIDATE:
 		ctx->validate = true;
 		break;
+	case OPT_BRANCH:
+		return daxfs_name_param(fc, param, &ctx->branch);
+	case OPT_PARENT:
+		return daxfs_name_param(fc, param, &ctx->parent);
 	}
 	return 0;
 }
@@ -140,6 +165,10 @@ static int daxfs_check_range(struct fs_context *fc)
 		return invalfc(fc, "missing phys= option");
 	if (!ctx->has_size)
 		return invalfc(fc, "missing size= option");
+	if (ctx->parent && !ctx->branch)
+		return invalfc(fc, "parent= needs branch=");
+	if (ctx->parent && !strcmp(ctx->branch, "main"))
+		return invalfc(fc, "branch=main is main itself, it has no parent=");
 	if (!PAGE_ALIGNED(ctx->phys))
 		return invalfc(fc, "phys=0x%llx is not page aligned", ctx->phys);
 	if (ctx->size < DAXFS_BLOCK_SIZE || !PAGE_ALIGNED(ctx->size))
@@ -201,6 +230,14 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->phys = ctx->phys;
 	sbi->size = ctx->size;
 	sbi->validate = ctx->validate;
+	sbi->opt_branch = ctx->branch;
+	sbi->opt_parent = ctx->parent;
+	ctx->branch = NULL;
+	ctx->parent = NULL;
+	mutex_init(&sbi->log_lock);
+	mutex_init(&sbi->live_lock);
+	init_rwsem(&sbi->index_lock);
+	xa_init(&sbi->nodes);
 	ratelimit_state_init(&sbi->corrupt_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
@@ -214,9 +251,19 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = daxfs_check_image(fc, sbi);
 	if (err)
 		return err;
+	sbi->branching = !!(sbi->geo.feature_incompat &
+			    DAXFS_FEATURE_INCOMPAT_BRANCHES);
+	err = daxfs_branch_mount(sb);
+	if (err) {
+		errorfc(fc, "cannot mount branch %s at phys=0x%llx (error %d, see the kernel log)",
+			sbi->opt_branch, (unsigned long long)sbi->phys, err);
+		return err;
+	}
 
 	sb->s_magic = DAXFS_SUPER_MAGIC;
 	sb->s_flags |= SB_RDONLY | SB_NOATIME;
+	if (sbi->writable)
+		sb->s_flags &= ~SB_RDONLY;
 	sb->s_blocksize = DAXFS_BLOCK_SIZE;
 	sb->s_blocksize_bits = DAXFS_BLOCK_SHIFT;
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
@@ -225,6 +272,13 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	daxfs_set_uuid(sb, sbi->geo.uuid);
 	snprintf(sb->s_id, sizeof(sb->s_id), "daxfs@0x%llx",
 		 (unsigned long long)sbi->phys);
+	err = daxfs_index_build(sb);
+	if (err) {
+		errorfc(fc, "cannot replay the logs of %s at phys=0x%llx (error %d)",
+			sbi->opt_branch ? sbi->opt_branch : "main",
+			(unsigned long long)sbi->phys, err);
+		return err;
+	}
 
 	root = daxfs_iget(sb, DAXFS_ROOT_INO);
 	if (IS_ERR(root))
@@ -259,6 +313,15 @@ static int daxfs_reconfigure(struct fs_context *fc)
 	if ((ctx->has_phys && ctx->phys != sbi->phys) ||
 	    (ctx->has_size && ctx->size != sbi->size))
 		return invalfc(fc, "phys= and size= cannot change on remount");
+	if ((ctx->branch && (!sbi->opt_branch ||
+			     strcmp(ctx->branch, sbi->opt_branch))) ||
+	    ctx->parent)
+		return invalfc(fc, "branch= and parent= cannot change on remount");
+	if (sbi->writable) {
+		if (fc->sb_flags & SB_RDONLY)
+			return invalfc(fc, "a branch mount stays read-write until unmounted");
+		return 0;
+	}
 	if (!(fc->sb_flags & SB_RDONLY))
 		return invalfc(fc, "the base image is read-only, remount with ro");
 	return 0;
@@ -266,7 +329,13 @@ static int daxfs_reconfigure(struct fs_context *fc)
 
 static void daxfs_free_fc(struct fs_context *fc)
 {
-	kfree(fc->fs_private);
+	struct daxfs_fs_context *ctx = fc->fs_private;
+
+	if (ctx) {
+		kfree(ctx->branch);
+		kfree(ctx->parent);
+	}
+	kfree(ctx);
 }
 
 static const struct fs_context_operations daxfs_context_ops = {
@@ -298,8 +367,13 @@ static void daxfs_kill_sb(struct super_block *sb)
 	kill_anon_super(sb);
 	if (!sbi)
 		return;
-	if (sbi->region)
+	daxfs_index_destroy(sb);
+	if (sbi->region) {
+		daxfs_branch_unmount(sb);
 		memunmap(sbi->region);
+	}
+	kfree(sbi->opt_branch);
+	kfree(sbi->opt_parent);
 	kfree(sbi);
 }
 
@@ -343,6 +417,15 @@ static int daxfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	buf->f_bavail = 0;
 	buf->f_files = sbi->geo.inode_count;
 	buf->f_ffree = 0;
+	if (sbi->branching) {
+		u64 free = daxfs_free_pages(sbi);
+
+		/* Free delta pages; data may not use the log reserve. */
+		buf->f_bfree = free;
+		buf->f_bavail = free > DAXFS_LOG_RESERVE ? free - DAXFS_LOG_RESERVE : 0;
+		buf->f_files = sbi->geo.inode_count + free;
+		buf->f_ffree = free;
+	}
 	buf->f_namelen = DAXFS_NAME_MAX;
 	memcpy(id, sbi->geo.uuid, sizeof(id));
 	buf->f_fsid = u64_to_fsid(id[0] ^ id[1]);
@@ -357,6 +440,8 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 		   sbi->size);
 	if (sbi->validate)
 		seq_puts(m, ",validate");
+	if (sbi->opt_branch && sbi->slot != DAXFS_MAIN_SLOT)
+		seq_printf(m, ",branch=%s", sbi->opt_branch);
 	return 0;
 }
 
@@ -407,5 +492,5 @@ module_init(daxfs_init);
 module_exit(daxfs_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("DAXFS: read-only filesystem image in shared physical memory");
+MODULE_DESCRIPTION("DAXFS: filesystem image in shared physical memory, with branches");
 MODULE_AUTHOR("DAXFS developers");

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: delta pages of the shared region.
+ *
+ * The owner table (one __le32 per delta page) says who owns each page. A
+ * page is taken with cmpxchg FREE -> OWNER(slot) and given back with
+ * cmpxchg OWNER(slot) -> FREE; live.free_pages and the branch's @pages
+ * counter follow with atomic adds. Nothing here relies on a lock in this
+ * kernel's memory, so mounts in several kernels can share the region.
+ */
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+
+#include "daxfs.h"
+
+static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
+{
+	return daxfs_live_ptr(sbi->region, &sbi->geo);
+}
+
+void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page)
+{
+	if (page < sbi->geo.meta_pages)
+		return NULL;
+	return daxfs_delta_page(sbi->region, &sbi->geo, page);
+}
+
+unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page)
+{
+	return PHYS_PFN(sbi->phys + sbi->geo.delta_off +
+			page * DAXFS_BLOCK_SIZE);
+}
+
+u64 daxfs_free_pages(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_live *live = daxfs_live(sbi);
+
+	return live ? daxfs_le64_load(&live->free_pages) : 0;
+}
+
+/* Count @delta pages to @slot and the opposite to live.free_pages. */
+static void daxfs_count_pages(struct daxfs_sb_info *sbi, u32 slot, s64 delta)
+{
+	struct daxfs_branch *b = daxfs_branch_ptr(sbi->region, &sbi->geo, slot);
+
+	daxfs_le64_add(&daxfs_live(sbi)->free_pages, -delta);
+	daxfs_le64_add(&b->pages, delta);
+}
+
+/* Try to take @page for the mounted branch. */
+static bool daxfs_page_take(struct daxfs_sb_info *sbi, u64 page)
+{
+	__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, page);
+
+	if (daxfs_le32_load(o) != DAXFS_OWNER_FREE)
+		return false;
+	return daxfs_le32_cmpxchg(o, DAXFS_OWNER_FREE, DAXFS_OWNER(sbi->slot));
+}
+
+/**
+ * daxfs_page_alloc - take a free delta page for the mounted branch
+ * @sbi: the mount (a writable branch)
+ * @for_log: a log page, which may use the last DAXFS_LOG_RESERVE pages
+ * @page: the page taken; its 4 KiB are zero
+ *
+ * Return: 0, -EROFS (not a writable branch) or -ENOSPC.
+ */
+int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page)
+{
+	struct daxfs_live *live = daxfs_live(sbi);
+	u64 first = sbi->geo.meta_pages, span, n, p;
+
+	if (!live || sbi->slot == DAXFS_MAIN_SLOT)
+		return -EROFS;
+	if (daxfs_le64_load(&live->free_pages) <= (for_log ? 0 : DAXFS_LOG_RESERVE))
+		return -ENOSPC;
+	span = sbi->geo.delta_pages - first;
+	p = sbi->alloc_hint;
+	if (p < first || p >= sbi->geo.delta_pages)
+		p = first;
+	for (n = 0; n < span; n++, p++) {
+		if (p >= sbi->geo.delta_pages)
+			p = first;
+		if (daxfs_page_take(sbi, p))
+			goto found;
+		if ((n & 4095) == 4095)
+			cond_resched();
+	}
+	return -ENOSPC;
+
+found:
+	daxfs_count_pages(sbi, sbi->slot, 1);
+	sbi->alloc_hint = p + 1;
+	WRITE_ONCE(live->alloc_hint, cpu_to_le64(p + 1));
+	memset(daxfs_page_addr(sbi, p), 0, DAXFS_BLOCK_SIZE);
+	*page = p;
+	return 0;
+}
+
+/**
+ * daxfs_page_free - give back a page of the mounted branch
+ * @sbi: the mount
+ * @page: a page the mounted branch owns (and no published record still uses)
+ */
+void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page)
+{
+	__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, page);
+
+	if (!o || page < sbi->geo.meta_pages ||
+	    !daxfs_le32_cmpxchg(o, DAXFS_OWNER(sbi->slot), DAXFS_OWNER_FREE)) {
+		pr_warn_ratelimited("daxfs (phys=0x%llx): freeing delta page %llu not owned by branch slot %u\n",
+				    (unsigned long long)sbi->phys,
+				    (unsigned long long)page, sbi->slot);
+		return;
+	}
+	daxfs_count_pages(sbi, sbi->slot, -1);
+}
+
+/**
+ * daxfs_free_slot_pages - give back every page of a dead slot
+ * @sbi: any mount of the region
+ * @slot: a DEAD slot with no mounts (the caller holds the table lock, so the
+ *	slot cannot be claimed again while this runs)
+ */
+void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot)
+{
+	u32 owner = DAXFS_OWNER(slot);
+	s64 freed = 0;
+	u64 p;
+
+	for (p = sbi->geo.meta_pages; p < sbi->geo.delta_pages; p++) {
+		__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, p);
+
+		if (daxfs_le32_load(o) == owner &&
+		    daxfs_le32_cmpxchg(o, owner, DAXFS_OWNER_FREE))
+			freed++;
+		if ((p & 4095) == 4095)
+			cond_resched();
+	}
+	if (freed)
+		daxfs_count_pages(sbi, slot, -freed);
+}

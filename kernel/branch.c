@@ -1,0 +1,797 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: branch slots, commit, abort and invalidation.
+ *
+ * Everything mounts agree on lives in the shared region and changes with
+ * atomics only: live.main_head (one cmpxchg commits), live.commit_seq
+ * (bumped after every commit and abort, so a mount rechecks its view only
+ * when it moved), the slot states (cmpxchg), and live.table_lock, which
+ * serialises slot claims and discards between mounts, in any kernel. The
+ * mutexes of struct daxfs_sb_info only order the threads of one mount.
+ *
+ * main's view: the base image and the logs of the committed chain ending at
+ * main_head. A branch's view: main's chain at its creation, then its ACTIVE
+ * ancestors and itself. A branch is valid while walking up from it through
+ * ACTIVE slots of the right generation reaches main_head itself.
+ */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+
+#include "daxfs.h"
+
+/* A table lock held this long by the same mount is taken over. */
+#define DAXFS_TABLE_LOCK_STEAL_MS	2000
+
+static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
+{
+	return daxfs_live_ptr(sbi->region, &sbi->geo);
+}
+
+static struct daxfs_branch *daxfs_slot(struct daxfs_sb_info *sbi, u32 slot)
+{
+	return daxfs_branch_ptr(sbi->region, &sbi->geo, slot);
+}
+
+static const char *daxfs_view_name(struct daxfs_sb_info *sbi)
+{
+	return sbi->opt_branch ? sbi->opt_branch : "main";
+}
+
+/* Read and check a slot; a damaged one is reported. */
+static int daxfs_slot_read(struct super_block *sb, u32 slot, struct daxfs_br *br)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_report rep = { };
+	int err;
+
+	err = daxfs_read_branch(sbi->region, &sbi->geo, slot, br, &rep);
+	if (err)
+		daxfs_report_corrupt(sb, err, &rep);
+	return err;
+}
+
+/* Load commit_seq, then main_head (a commit moves the head first). */
+static void daxfs_load_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head)
+{
+	struct daxfs_live *live = daxfs_live(sbi);
+
+	*seq = daxfs_le64_load(&live->commit_seq);
+	smp_rmb();
+	*head = daxfs_le64_load(&live->main_head);
+}
+
+static void daxfs_table_lock(struct daxfs_sb_info *sbi)
+{
+	__le64 *lock = &daxfs_live(sbi)->table_lock;
+	unsigned long since = jiffies;
+	u64 holder = 0;
+
+	for (;;) {
+		u64 cur = daxfs_le64_load(lock);
+
+		if (!cur) {
+			if (daxfs_le64_cmpxchg(lock, 0, sbi->id))
+				return;
+			continue;
+		}
+		if (cur != holder) {
+			holder = cur;
+			since = jiffies;
+		} else if (time_after(jiffies, since +
+				      msecs_to_jiffies(DAXFS_TABLE_LOCK_STEAL_MS)) &&
+			   daxfs_le64_cmpxchg(lock, cur, sbi->id)) {
+			pr_warn("daxfs (phys=0x%llx): took the branch table lock from mount %llx, which held it for over %u ms\n",
+				(unsigned long long)sbi->phys,
+				(unsigned long long)cur, DAXFS_TABLE_LOCK_STEAL_MS);
+			return;
+		}
+		usleep_range(20, 100);
+	}
+}
+
+static void daxfs_table_unlock(struct daxfs_sb_info *sbi)
+{
+	if (!daxfs_le64_cmpxchg(&daxfs_live(sbi)->table_lock, sbi->id, 0))
+		pr_warn("daxfs (phys=0x%llx): the branch table lock was taken from this mount\n",
+			(unsigned long long)sbi->phys);
+}
+
+/*
+ * The committed chain ending at @head, oldest first, without slot 0. Slots
+ * of it may still be ACTIVE when a commit stopped between moving the head
+ * and marking them; the head is what counts.
+ */
+static int daxfs_main_chain(struct super_block *sb, u64 head, u32 *chain,
+			    u32 *len)
+{
+	u32 slot = DAXFS_HEAD_SLOT(head), n = 0, i;
+	u64 gen = DAXFS_HEAD_GEN(head);
+	struct daxfs_report rep = { };
+	struct daxfs_br br;
+	int err;
+
+	while (slot != DAXFS_MAIN_SLOT) {
+		if (n >= DAXFS_BRANCH_COUNT - 1)
+			goto broken;
+		err = daxfs_slot_read(sb, slot, &br);
+		if (err)
+			return err;
+		if ((br.state != DAXFS_BRANCH_COMMITTED &&
+		     br.state != DAXFS_BRANCH_ACTIVE) || br.generation != gen)
+			goto broken;
+		chain[n++] = slot;
+		gen = br.parent_gen;
+		slot = br.parent;
+	}
+	if (gen)
+		goto broken;
+	for (i = 0; i < n / 2; i++)
+		swap(chain[i], chain[n - 1 - i]);
+	*len = n;
+	return 0;
+
+broken:
+	snprintf(rep.msg, sizeof(rep.msg), "main chain broken at branch slot %u",
+		 slot);
+	daxfs_report_corrupt(sb, -EUCLEAN, &rep);
+	return -EUCLEAN;
+}
+
+/*
+ * The chain of branch @slot of generation @gen under main at @head: main's
+ * chain, the ACTIVE ancestors of @slot, @slot. @own is how many slots of it
+ * are not main's. -ESTALE when @slot is not an ACTIVE branch of @gen whose
+ * ancestors lead to @head.
+ */
+static int daxfs_branch_chain(struct super_block *sb, u32 slot, u64 gen,
+			      u64 head, u32 *chain, u32 *len, u32 *own)
+{
+	u32 *up, k = 0, m, i;
+	struct daxfs_br br;
+	int err;
+
+	up = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*up), GFP_KERNEL);
+	if (!up)
+		return -ENOMEM;
+	while (slot != DAXFS_HEAD_SLOT(head) || gen != DAXFS_HEAD_GEN(head)) {
+		err = -ESTALE;
+		if (k >= DAXFS_BRANCH_COUNT - 1)
+			goto out;
+		err = daxfs_slot_read(sb, slot, &br);
+		if (err)
+			goto out;
+		err = -ESTALE;
+		if (br.state != DAXFS_BRANCH_ACTIVE || br.generation != gen)
+			goto out;
+		up[k++] = slot;
+		gen = br.parent_gen;
+		slot = br.parent;
+	}
+	err = -ESTALE;		/* @slot is main_head: committed, not a branch */
+	if (!k)
+		goto out;
+	err = daxfs_main_chain(sb, head, chain, &m);
+	if (err)
+		goto out;
+	err = -EUCLEAN;
+	if (m + k > DAXFS_BRANCH_COUNT)
+		goto out;
+	for (i = 0; i < k; i++)
+		chain[m + i] = up[k - 1 - i];
+	*len = m + k;
+	*own = k;
+	err = 0;
+out:
+	kfree(up);
+	return err;
+}
+
+/* Mark the mount dead (once): -ESTALE from now on, mappings zapped. */
+static void daxfs_set_dead_locked(struct super_block *sb, const char *why)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (sbi->dead)
+		return;
+	WRITE_ONCE(sbi->dead, true);
+	WRITE_ONCE(sbi->writable, false);
+	daxfs_zap_mappings(sb);
+	pr_info("daxfs (phys=0x%llx): branch %s is gone (%s): its files give ESTALE until unmounted\n",
+		(unsigned long long)sbi->phys, daxfs_view_name(sbi), why);
+}
+
+static void daxfs_set_dead(struct super_block *sb, const char *why)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	mutex_lock(&sbi->live_lock);
+	daxfs_set_dead_locked(sb, why);
+	mutex_unlock(&sbi->live_lock);
+}
+
+/* Some slot in use other than @slot has @slot of @gen as its parent. */
+static bool daxfs_has_child(struct super_block *sb, u32 slot, u64 gen,
+			    bool active_only)
+{
+	struct daxfs_br br;
+	u32 t;
+
+	for (t = 1; t < DAXFS_BRANCH_COUNT; t++) {
+		if (t == slot)
+			continue;
+		if (daxfs_slot_read(sb, t, &br))
+			return true;	/* damaged: keep what it may use */
+		if (br.state == DAXFS_BRANCH_FREE || br.state == DAXFS_BRANCH_CLAIMED)
+			continue;
+		if (active_only && br.state != DAXFS_BRANCH_ACTIVE)
+			continue;
+		if (br.parent == slot && br.parent_gen == gen)
+			return true;
+	}
+	return false;
+}
+
+/* @slot of @gen is part of main (a commit stopped before marking it). */
+static bool daxfs_in_main(struct super_block *sb, u32 slot, u64 gen)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u64 seq, head;
+	struct daxfs_br br;
+	u32 n;
+
+	daxfs_load_head(sbi, &seq, &head);
+	for (n = 0; n < DAXFS_BRANCH_COUNT; n++) {
+		u32 s = DAXFS_HEAD_SLOT(head);
+
+		if (s == DAXFS_MAIN_SLOT)
+			return false;
+		if (s == slot && DAXFS_HEAD_GEN(head) == gen)
+			return true;
+		if (daxfs_slot_read(sb, s, &br))
+			return true;
+		head = DAXFS_HEAD(br.parent, br.parent_gen);
+	}
+	return true;
+}
+
+/* Free a DEAD slot nobody mounts or descends from (table lock held). */
+static bool daxfs_reap(struct super_block *sb, const struct daxfs_br *br)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (br->state != DAXFS_BRANCH_DEAD || br->mounts ||
+	    daxfs_has_child(sb, br->slot, br->generation, false))
+		return false;
+	daxfs_free_slot_pages(sbi, br->slot);
+	return daxfs_le32_cmpxchg(&daxfs_slot(sbi, br->slot)->state,
+				  DAXFS_BRANCH_DEAD, DAXFS_BRANCH_FREE);
+}
+
+/*
+ * Discard @slot if it is ACTIVE, unmounted and has no ACTIVE child, then
+ * each ancestor left the same way (table lock held).
+ */
+static void daxfs_discard_up(struct super_block *sb, u32 slot, u64 gen)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+	u32 n;
+
+	for (n = 0; n < DAXFS_BRANCH_COUNT && slot != DAXFS_MAIN_SLOT; n++) {
+		if (daxfs_slot_read(sb, slot, &br) || br.generation != gen ||
+		    br.mounts)
+			return;
+		if (br.state == DAXFS_BRANCH_ACTIVE) {
+			if (daxfs_has_child(sb, slot, gen, true) ||
+			    daxfs_in_main(sb, slot, gen) ||
+			    !daxfs_le32_cmpxchg(&daxfs_slot(sbi, slot)->state,
+						DAXFS_BRANCH_ACTIVE,
+						DAXFS_BRANCH_DEAD))
+				return;
+			br.state = DAXFS_BRANCH_DEAD;
+		}
+		if (!daxfs_reap(sb, &br))
+			return;
+		slot = br.parent;
+		gen = br.parent_gen;
+	}
+}
+
+/* Free every DEAD slot nothing holds any more (table lock held). */
+static void daxfs_sweep(struct super_block *sb)
+{
+	struct daxfs_br br;
+	bool again = true;
+	u32 s, pass;
+
+	for (pass = 0; again && pass < 8; pass++) {
+		again = false;
+		for (s = 1; s < DAXFS_BRANCH_COUNT; s++) {
+			if (!daxfs_slot_read(sb, s, &br) && daxfs_reap(sb, &br))
+				again = true;
+		}
+	}
+}
+
+/* The slot in use named @name, or -ENOENT. */
+static int daxfs_find_name(struct super_block *sb, const char *name,
+			   struct daxfs_br *out)
+{
+	u32 s;
+
+	for (s = 0; s < DAXFS_BRANCH_COUNT; s++) {
+		if (daxfs_slot_read(sb, s, out))
+			continue;
+		if (out->state == DAXFS_BRANCH_FREE ||
+		    out->state == DAXFS_BRANCH_CLAIMED)
+			continue;
+		if (!strcmp(out->name, name))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Resolve parent= into the (slot, generation) a new branch hangs from. */
+static int daxfs_resolve_parent(struct super_block *sb, u64 head, u32 *pslot,
+				u64 *pgen)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+	u32 *tmp, len, own;
+	int err;
+
+	if (!strcmp(sbi->opt_parent, "main")) {
+		*pslot = DAXFS_HEAD_SLOT(head);
+		*pgen = DAXFS_HEAD_GEN(head);
+		return 0;
+	}
+	err = daxfs_find_name(sb, sbi->opt_parent, &br);
+	if (err) {
+		pr_err("daxfs (phys=0x%llx): parent branch %s does not exist\n",
+		       (unsigned long long)sbi->phys, sbi->opt_parent);
+		return err;
+	}
+	*pslot = br.slot;
+	*pgen = br.generation;
+	if (br.state == DAXFS_BRANCH_COMMITTED && head == DAXFS_HEAD(br.slot, br.generation))
+		return 0;
+	tmp = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
+	err = daxfs_branch_chain(sb, br.slot, br.generation, head, tmp, &len, &own);
+	kfree(tmp);
+	if (err == -ESTALE)
+		pr_err("daxfs (phys=0x%llx): parent branch %s is stale (aborted, or main moved past it)\n",
+		       (unsigned long long)sbi->phys, sbi->opt_parent);
+	return err;
+}
+
+/* Claim a FREE slot: CLAIMED, with the next generation. */
+static int daxfs_claim(struct daxfs_sb_info *sbi, u32 *slot, u64 *gen)
+{
+	u32 s;
+
+	for (s = 1; s < DAXFS_BRANCH_COUNT; s++) {
+		struct daxfs_branch *b = daxfs_slot(sbi, s);
+
+		if (daxfs_le32_load(&b->state) == DAXFS_BRANCH_FREE &&
+		    daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_FREE,
+				       DAXFS_BRANCH_CLAIMED)) {
+			*gen = daxfs_le64_load(&b->generation) + 1;
+			if (!*gen)
+				*gen = 1;
+			*slot = s;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Fill a CLAIMED slot and give it its first log page. */
+static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
+{
+	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
+	struct daxfs_log_page *hdr;
+	u64 page;
+	int err;
+
+	b->parent = cpu_to_le32(pslot);
+	b->generation = cpu_to_le64(sbi->gen);
+	b->parent_gen = cpu_to_le64(pgen);
+	b->log_head = 0;
+	b->log_tail = 0;
+	b->pages = 0;
+	b->created = cpu_to_le64(ktime_get_real_ns());
+	b->owner = cpu_to_le64(sbi->id);
+	b->mounts = 0;
+	b->flags = 0;
+	b->reserved = 0;
+	memset(b->name, 0, sizeof(b->name));
+	strscpy(b->name, sbi->opt_branch, sizeof(b->name));
+	err = daxfs_page_alloc(sbi, true, &page);
+	if (err)
+		return err;
+	hdr = daxfs_page_addr(sbi, page);
+	hdr->owner = cpu_to_le32(DAXFS_OWNER(sbi->slot));
+	b->log_head = cpu_to_le64(page);
+	b->mounts = cpu_to_le32(1);
+	sbi->log_head = page;
+	return 0;
+}
+
+static int daxfs_branch_create(struct super_block *sb, u64 head)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_branch *b;
+	struct daxfs_br br;
+	u32 pslot;
+	u64 pgen;
+	int err;
+
+	daxfs_table_lock(sbi);
+	daxfs_sweep(sb);
+	err = -EEXIST;
+	if (!daxfs_find_name(sb, sbi->opt_branch, &br)) {
+		pr_err("daxfs (phys=0x%llx): branch %s already exists\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		goto out;
+	}
+	err = daxfs_resolve_parent(sb, head, &pslot, &pgen);
+	if (err)
+		goto out;
+	err = daxfs_claim(sbi, &sbi->slot, &sbi->gen);
+	if (err) {
+		pr_err("daxfs (phys=0x%llx): no free branch slot for %s\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		goto out;
+	}
+	b = daxfs_slot(sbi, sbi->slot);
+	err = daxfs_fill_slot(sbi, pslot, pgen);
+	if (err) {
+		smp_store_release(&b->state, cpu_to_le32(DAXFS_BRANCH_FREE));
+		pr_err("daxfs (phys=0x%llx): no delta page for the log of branch %s\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		goto out;
+	}
+	smp_store_release(&b->state, cpu_to_le32(DAXFS_BRANCH_ACTIVE));
+	sbi->counted = true;
+out:
+	daxfs_table_unlock(sbi);
+	return err;
+}
+
+static int daxfs_branch_attach(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+	int err;
+
+	daxfs_table_lock(sbi);
+	err = daxfs_find_name(sb, sbi->opt_branch, &br);
+	if (!err && br.state != DAXFS_BRANCH_ACTIVE)
+		err = -ENOENT;
+	if (err) {
+		pr_err("daxfs (phys=0x%llx): no active branch %s\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		goto out;
+	}
+	err = -EBUSY;
+	if (!daxfs_le32_cmpxchg(&daxfs_slot(sbi, br.slot)->mounts, 0, 1)) {
+		pr_err("daxfs (phys=0x%llx): branch %s is mounted already\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		goto out;
+	}
+	sbi->slot = br.slot;
+	sbi->gen = br.generation;
+	sbi->log_head = br.log_head;
+	sbi->counted = true;
+	err = 0;
+out:
+	daxfs_table_unlock(sbi);
+	return err;
+}
+
+static int daxfs_mount_main(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u64 seq, head;
+
+	daxfs_load_head(sbi, &seq, &head);
+	sbi->seen_seq = seq;
+	sbi->seen_head = head;
+	return daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len);
+}
+
+int daxfs_branch_mount(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u64 seq, head;
+	u32 own;
+	int err;
+
+	sbi->id = get_random_u64() | 1;
+	sbi->slot = DAXFS_MAIN_SLOT;
+	sbi->gen = 0;
+	sbi->chain_len = 0;
+	sbi->writable = false;
+	if (!sbi->branching) {
+		if (sbi->opt_branch && strcmp(sbi->opt_branch, "main")) {
+			pr_err("daxfs (phys=0x%llx): branch=%s: the image has no branches (make it with mkdaxfs -b)\n",
+			       (unsigned long long)sbi->phys, sbi->opt_branch);
+			return -EOPNOTSUPP;
+		}
+		return 0;
+	}
+	sbi->alloc_hint = daxfs_le64_load(&daxfs_live(sbi)->alloc_hint);
+	if (!sbi->opt_branch || !strcmp(sbi->opt_branch, "main"))
+		return daxfs_mount_main(sb);
+
+	daxfs_load_head(sbi, &seq, &head);
+	if (sbi->opt_parent)
+		err = daxfs_branch_create(sb, head);
+	else
+		err = daxfs_branch_attach(sb);
+	if (err)
+		return err;
+	err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, sbi->chain,
+				 &sbi->chain_len, &own);
+	if (err == -ESTALE)
+		pr_err("daxfs (phys=0x%llx): branch %s is stale (main moved past it, or an ancestor is gone)\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch);
+	if (err)
+		return err;
+	sbi->seen_seq = seq;
+	sbi->seen_head = head;
+	err = daxfs_log_attach(sb);
+	if (err)
+		return err;
+	sbi->writable = true;
+	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view\n",
+		(unsigned long long)sbi->phys, sbi->opt_branch, sbi->slot,
+		sbi->chain_len, sbi->chain_len == 1 ? "" : "s");
+	return 0;
+}
+
+void daxfs_branch_unmount(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_branch *b;
+
+	if (!sbi->branching || !sbi->counted)
+		return;
+	b = daxfs_slot(sbi, sbi->slot);
+	daxfs_table_lock(sbi);
+	if (daxfs_le32_load(&b->mounts))
+		daxfs_le32_add(&b->mounts, -1);
+	sbi->counted = false;
+	daxfs_discard_up(sb, sbi->slot, sbi->gen);
+	daxfs_sweep(sb);
+	daxfs_table_unlock(sbi);
+}
+
+/* Mark the branch's own slots COMMITTED; false if one was no longer ACTIVE. */
+static bool daxfs_mark_committed(struct daxfs_sb_info *sbi, const u32 *own,
+				 u32 k)
+{
+	u32 i;
+
+	for (i = 0; i < k; i++) {
+		struct daxfs_branch *b = daxfs_slot(sbi, own[i]);
+
+		if (!daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_ACTIVE,
+					DAXFS_BRANCH_COMMITTED) &&
+		    daxfs_le32_load(&b->state) != DAXFS_BRANCH_COMMITTED)
+			return false;
+	}
+	return true;
+}
+
+int daxfs_branch_commit(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_live *live = daxfs_live(sbi);
+	const char *lost = NULL;
+	u32 *chain, len, own;
+	u64 seq, head, new;
+	int err;
+
+	if (!sbi->branching || sbi->slot == DAXFS_MAIN_SLOT)
+		return -EROFS;
+	chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
+	if (!chain)
+		return -ENOMEM;
+	mutex_lock(&sbi->log_lock);
+	err = -ESTALE;
+	if (READ_ONCE(sbi->dead))
+		goto unlock;
+	err = -EROFS;
+	if (!sbi->writable)
+		goto unlock;
+	daxfs_load_head(sbi, &seq, &head);
+	err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, chain, &len, &own);
+	if (err == -ESTALE)
+		lost = "main moved past its parent";
+	if (err)
+		goto unlock;
+	new = DAXFS_HEAD(sbi->slot, sbi->gen);
+	err = -ESTALE;
+	if (!daxfs_le64_cmpxchg(&live->main_head, head, new)) {
+		lost = "main moved";
+		goto unlock;
+	}
+	if (!daxfs_mark_committed(sbi, chain + len - own, own)) {
+		daxfs_le64_cmpxchg(&live->main_head, new, head);
+		lost = "a branch of its chain was aborted meanwhile";
+		goto unlock;
+	}
+	seq = daxfs_le64_add(&live->commit_seq, 1);
+	WRITE_ONCE(sbi->writable, false);
+	sb->s_flags |= SB_RDONLY;
+	mutex_lock(&sbi->live_lock);
+	memcpy(sbi->chain, chain, len * sizeof(*chain));
+	sbi->chain_len = len;
+	sbi->seen_seq = seq;
+	sbi->seen_head = new;
+	mutex_unlock(&sbi->live_lock);
+	err = 0;
+unlock:
+	mutex_unlock(&sbi->log_lock);
+	kfree(chain);
+	if (lost) {
+		pr_warn("daxfs (phys=0x%llx): commit of branch %s lost: %s\n",
+			(unsigned long long)sbi->phys, daxfs_view_name(sbi), lost);
+		daxfs_set_dead(sb, "commit lost");
+	} else if (!err) {
+		pr_info("daxfs (phys=0x%llx): branch %s committed: main is now its chain of %u branch%s; the mount is a read-only view of main\n",
+			(unsigned long long)sbi->phys, daxfs_view_name(sbi), len,
+			len == 1 ? "" : "es");
+	}
+	return err;
+}
+
+/*
+ * The ACTIVE ancestors of an aborted branch die with it, up to main, but
+ * not one that still has another ACTIVE child: siblings stay untouched.
+ */
+static void daxfs_abort_up(struct super_block *sb, u32 slot, u64 gen)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+	u32 n;
+
+	for (n = 0; n < DAXFS_BRANCH_COUNT && slot != DAXFS_MAIN_SLOT; n++) {
+		if (daxfs_slot_read(sb, slot, &br) ||
+		    br.state != DAXFS_BRANCH_ACTIVE || br.generation != gen ||
+		    daxfs_in_main(sb, slot, gen) ||
+		    daxfs_has_child(sb, slot, gen, true) ||
+		    !daxfs_le32_cmpxchg(&daxfs_slot(sbi, slot)->state,
+					DAXFS_BRANCH_ACTIVE, DAXFS_BRANCH_DEAD))
+			return;
+		slot = br.parent;
+		gen = br.parent_gen;
+	}
+}
+
+int daxfs_branch_abort(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+	int err = 0;
+
+	if (!sbi->branching || sbi->slot == DAXFS_MAIN_SLOT)
+		return -EROFS;
+	mutex_lock(&sbi->log_lock);
+	if (READ_ONCE(sbi->dead))
+		err = -ESTALE;
+	else if (!sbi->writable)
+		err = -EROFS;
+	if (err)
+		goto unlock;
+	daxfs_table_lock(sbi);
+	if (!daxfs_le32_cmpxchg(&daxfs_slot(sbi, sbi->slot)->state,
+				DAXFS_BRANCH_ACTIVE, DAXFS_BRANCH_DEAD))
+		err = -ESTALE;
+	else if (!daxfs_slot_read(sb, sbi->slot, &br))
+		daxfs_abort_up(sb, br.parent, br.parent_gen);
+	daxfs_table_unlock(sbi);
+	if (!err) {
+		WRITE_ONCE(sbi->writable, false);
+		daxfs_le64_add(&daxfs_live(sbi)->commit_seq, 1);
+	}
+unlock:
+	mutex_unlock(&sbi->log_lock);
+	if (err)
+		return err;
+	pr_info("daxfs (phys=0x%llx): branch %s aborted; its space is freed at unmount\n",
+		(unsigned long long)sbi->phys, daxfs_view_name(sbi));
+	daxfs_set_dead(sb, "aborted");
+	return 0;
+}
+
+/* Main or committed view: take the slots committed since, replay them. */
+static int daxfs_follow_main(struct super_block *sb, u64 head)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_report rep = { };
+	u32 *chain, len, first;
+	int err;
+
+	chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
+	if (!chain)
+		return -ENOMEM;
+	err = daxfs_main_chain(sb, head, chain, &len);
+	if (err)
+		goto out;
+	first = sbi->chain_len;
+	if (len < first || memcmp(chain, sbi->chain, first * sizeof(*chain))) {
+		snprintf(rep.msg, sizeof(rep.msg),
+			 "main chain changed under the mount (not an extension)");
+		daxfs_report_corrupt(sb, -EUCLEAN, &rep);
+		err = -EUCLEAN;
+		goto out;
+	}
+	memcpy(sbi->chain, chain, len * sizeof(*chain));
+	sbi->chain_len = len;
+	if (len > first)
+		err = daxfs_index_refresh(sb, first);
+out:
+	kfree(chain);
+	return err;
+}
+
+static int daxfs_check_live_slow(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u32 *chain, len, own;
+	u64 seq, head;
+	int err = 0;
+
+	mutex_lock(&sbi->live_lock);
+	if (sbi->dead) {
+		err = -ESTALE;
+		goto out;
+	}
+	daxfs_load_head(sbi, &seq, &head);
+	if (seq == sbi->seen_seq)
+		goto out;
+	if (!sbi->writable) {
+		err = daxfs_follow_main(sb, head);
+	} else {
+		chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
+		if (!chain) {
+			err = -ENOMEM;
+			goto out;
+		}
+		err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, chain,
+					 &len, &own);
+		kfree(chain);
+		if (err == -ESTALE)
+			daxfs_set_dead_locked(sb, "main moved, or it or an ancestor was aborted");
+	}
+	if (!err) {
+		WRITE_ONCE(sbi->seen_seq, seq);
+		sbi->seen_head = head;
+	}
+out:
+	mutex_unlock(&sbi->live_lock);
+	return err;
+}
+
+int daxfs_check_live(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (!sbi->branching)
+		return 0;
+	if (READ_ONCE(sbi->dead))
+		return -ESTALE;
+	if (daxfs_le64_load(&daxfs_live(sbi)->commit_seq) ==
+	    READ_ONCE(sbi->seen_seq))
+		return 0;
+	return daxfs_check_live_slow(sb);
+}

@@ -1,0 +1,160 @@
+# Kernel scenario: the shared-region side of branches (kernel/branch.c, alloc.c, log.c,
+# ioctl.c, the branch= and parent= options). On a mkdaxfs -b region:
+#   - main mounts read-only with and without branch=main; /proc/mounts shows branch=NAME for
+#     branches only; statfs of a branch counts free delta pages;
+#   - mount errors: EOPNOTSUPP (no branches), EINVAL (parent= alone, bad names, branch=main
+#     with parent=), ENOENT (unknown branch or parent), EEXIST (name in use, "main"), EBUSY
+#     (attaching to a mounted branch); a branch unmounted under a child is attached again;
+#   - DAXFS_IOC_INFO: slot, state, parent, free pages;
+#   - commit race by hand: a and b under main, commit a wins, commit b is ESTALE and b's
+#     files give ESTALE; main (mounted all along) sees a's file without a remount;
+#   - abort: the branch gives ESTALE, its pages come back at unmount;
+#   - create/write/abort LOOPS times (default 1000): free_pages back to where it started;
+#   - after every phase the host-side checker (daxfs-inspect check on /dev/mem) passes and
+#     reports no leaked page.
+# Arguments: [LOOPS]
+# vm-run-args: --memmap 64M
+# quick-args: 100
+. "$(dirname "$0")/lib.sh"
+need_phys
+
+LOOPS=${1:-1000}
+P=$DAXFS_PHYS
+S=$DAXFS_PHYS_SIZE
+MAIN=/mnt/main
+
+# region_ok: the shared checker accepts the region and finds no leaked page.
+region_ok() {
+	daxfs-inspect --phys "$P" --size "$S" check >/tmp/check.out 2>&1 ||
+		fail "region check: $(cat /tmp/check.out)"
+	! grep -qi 'leaked' /tmp/check.out || fail "region check: $(cat /tmp/check.out)"
+}
+
+# info MNT KEY: one field of DAXFS_IOC_INFO of the mount at MNT.
+info() {
+	daxfs-bprobe info "$1" >/tmp/info.out || fail "DAXFS_IOC_INFO on $1: $(cat /tmp/info.out)"
+	tr ' ' '\n' </tmp/info.out | sed -n "s/^$2=//p"
+}
+
+# is_dead MNT: DAXFS_IOC_INFO says dead, or the mount cannot even be opened (ESTALE).
+is_dead() {
+	daxfs-bprobe info "$1" >/tmp/info.out
+	grep -q 'dead=1' /tmp/info.out || grep -q ESTALE /tmp/info.out ||
+		fail "$1 is not dead: $(cat /tmp/info.out)"
+}
+
+# expect_estale PATH: reading PATH fails with ESTALE ("Stale file handle").
+expect_estale() {
+	_out=$(cat "$1" 2>&1) && fail "reading $1 worked, expected ESTALE"
+	case $_out in
+	*"Stale"*) ;;
+	*) fail "reading $1: '$_out', expected ESTALE" ;;
+	esac
+}
+
+step "a region without branches refuses branch="
+mkdir -p /tmp/base/dir
+echo base >/tmp/base/file
+echo inner >/tmp/base/dir/inner
+expect_ok mkdaxfs -q -d /tmp/base -p "$P" -s "$S"
+mount_daxfs_fails /mnt/x branch=x,parent=main "Operation not supported"
+mount_daxfs "$MAIN" branch=main
+umount_daxfs "$MAIN"
+
+step "mkdaxfs -b; main read-only, branch=main is main"
+clear_region
+expect_ok mkdaxfs -q -b -d /tmp/base -p "$P" -s "$S"
+region_ok
+mount_daxfs "$MAIN"
+grep " $MAIN daxfs " /proc/mounts | grep -q 'branch=' && fail "main shows a branch= option"
+grep " $MAIN daxfs ro," /proc/mounts >/dev/null || fail "main is not read-only"
+expect_fail touch "$MAIN/new"
+mount_daxfs /mnt/main2 branch=main
+umount_daxfs /mnt/main2
+FREE0=$(info "$MAIN" free_pages)
+[ "$(info "$MAIN" slot)" = 0 ] || fail "main is not slot 0"
+[ "$(info "$MAIN" name)" = main ] || fail "main is not named main"
+
+step "option and name errors"
+mount_daxfs_fails /mnt/x parent=main "Invalid argument"
+mount_daxfs_fails /mnt/x "branch=bad/name,parent=main" "Invalid argument"
+mount_daxfs_fails /mnt/x "branch=$(printf '%048d' 0),parent=main" "Invalid argument"
+mount_daxfs_fails /mnt/x "branch=ok,parent=bad:name" "Invalid argument"
+mount_daxfs_fails /mnt/x branch=main,parent=main "Invalid argument"
+mount_daxfs_fails /mnt/x branch=nosuch "No such file"
+mount_daxfs_fails /mnt/x branch=x,parent=nosuch "No such file"
+mount_daxfs_fails /mnt/x branch=main2 "No such file"
+
+step "create a under main: read-write, branch=a in /proc/mounts, info"
+mount_daxfs /mnt/a branch=a,parent=main
+grep " /mnt/a daxfs rw," /proc/mounts | grep -q 'branch=a' ||
+	fail "/proc/mounts: $(grep /mnt/a /proc/mounts)"
+[ "$(info /mnt/a name)" = a ] || fail "info name of a"
+[ "$(info /mnt/a state)" = 2 ] || fail "a is not ACTIVE"
+[ "$(info /mnt/a parent)" = 0 ] || fail "a's parent is not main"
+echo from-a >/mnt/a/afile || fail "write in a"
+[ "$(cat /mnt/a/afile)" = from-a ] || fail "a reads back"
+[ "$(cat /mnt/a/file)" = base ] || fail "a sees the base"
+[ -e "$MAIN/afile" ] && fail "main sees a's uncommitted file"
+df /mnt/a | grep -q /mnt/a || fail "statfs of a"
+mount_daxfs_fails /mnt/x branch=a,parent=main "File exists"
+mount_daxfs_fails /mnt/x branch=a "Device or resource busy"
+region_ok
+
+step "nested: c under a; a unmounted stays (it has a child) and attaches again"
+mount_daxfs /mnt/c branch=c,parent=a
+echo from-c >/mnt/c/cfile || fail "write in c"
+[ "$(cat /mnt/c/afile)" = from-a ] || fail "c sees its parent's file"
+umount_daxfs /mnt/a
+mount_daxfs /mnt/a branch=a
+[ "$(cat /mnt/a/afile)" = from-a ] || fail "a's file after attaching again"
+[ -e /mnt/a/cfile ] && fail "a sees its child's file"
+umount_daxfs /mnt/c
+region_ok
+
+step "commit race by hand: b under main; commit a wins, commit b is ESTALE"
+mount_daxfs /mnt/b branch=b,parent=main
+echo from-b >/mnt/b/bfile || fail "write in b"
+expect_ok daxfs-branch commit -m /mnt/a
+expect_fail daxfs-branch commit -m /mnt/b
+is_dead /mnt/b
+expect_estale /mnt/b/bfile
+[ "$(cat "$MAIN/afile")" = from-a ] || fail "main does not see a's commit"
+[ "$(info /mnt/a state)" = 3 ] || fail "a is not COMMITTED"
+grep " /mnt/a daxfs ro," /proc/mounts >/dev/null || fail "committed a is not read-only"
+expect_fail touch /mnt/a/more
+umount_daxfs /mnt/b
+umount_daxfs /mnt/a
+region_ok
+
+step "abort: ESTALE, pages back at unmount"
+FREE1=$(info "$MAIN" free_pages)
+mount_daxfs /mnt/d branch=d,parent=main
+expect_ok dd if=/dev/zero of=/mnt/d/big bs=4096 count=100
+[ "$(info "$MAIN" free_pages)" -lt "$FREE1" ] || fail "writing 100 pages took no space"
+expect_ok daxfs-branch abort -m /mnt/d
+is_dead /mnt/d
+expect_estale /mnt/d/big
+mount_daxfs_fails /mnt/x branch=d "No such file"
+umount_daxfs /mnt/d
+[ "$(info "$MAIN" free_pages)" = "$FREE1" ] || fail "abort leaked pages"
+mount_daxfs /mnt/d branch=d,parent=main
+umount_daxfs /mnt/d
+region_ok
+
+step "create/write/abort $LOOPS times: free_pages comes back"
+FREE2=$(info "$MAIN" free_pages)
+i=0
+while [ $i -lt "$LOOPS" ]; do
+	mount -t daxfs -o "phys=$P,size=$S,branch=loop$((i % 7)),parent=main" none /mnt/d ||
+		fail "loop $i: mount"
+	echo "round $i" >/mnt/d/f || fail "loop $i: write"
+	daxfs-branch abort -m /mnt/d >/dev/null || fail "loop $i: abort"
+	umount /mnt/d || fail "loop $i: umount"
+	i=$((i + 1))
+done
+[ "$(info "$MAIN" free_pages)" = "$FREE2" ] || fail "free pages $(info "$MAIN" free_pages), were $FREE2"
+region_ok
+umount_daxfs "$MAIN"
+check_dmesg
+pass
