@@ -30,6 +30,8 @@ std::string mount_error(int err, const CreateArgs &a) {
     case EEXIST:
         return fmt::format("branch {} exists", a.name);
     case ENOENT:
+        if (a.parent.empty())
+            return fmt::format("no active branch {}", a.name);
         return fmt::format("no branch {} to create {} under", a.parent, a.name);
     case ESTALE:
         return fmt::format("parent {} is stale: it was aborted or another branch was "
@@ -44,6 +46,8 @@ std::string mount_error(int err, const CreateArgs &a) {
     case EOPNOTSUPP:
         return "the image has no branches (make it with mkdaxfs -b)";
     case EBUSY:
+        if (a.parent.empty())
+            return fmt::format("branch {} is mounted already (or {} is busy)", a.name, a.mnt);
         return fmt::format("{} is busy", a.mnt);
     case ENODEV:
         return "the kernel has no daxfs (load the module: insmod daxfs.ko)";

@@ -18,12 +18,14 @@ struct Where {
 
 struct CreateArgs {
     std::string name;
-    std::string parent = "main";
+    std::string parent = "main"; // empty: attach to an existing branch
     std::string mnt;
     std::string phys, size; // default: from --from, else the one mounted region
     std::string from;       // a mount of the same region
 };
 
+// Mount branch a.name at a.mnt: created under a.parent, or (a.parent empty) an existing
+// ACTIVE branch that has no mount.
 int cmd_create(const CreateArgs &a);
 int cmd_commit(const std::string &mnt);
 int cmd_abort(const std::string &mnt);

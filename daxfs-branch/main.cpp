@@ -59,41 +59,36 @@ int settle_where(Options &o, std::size_t n, const char *cmd) {
     return -1;
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
-    CLI::App app("Create, commit, abort, list and diff the branches of a DAXFS region.", kProg);
-    app.require_subcommand(1);
-    app.allow_extras();
-    Options o;
-    std::function<int()> run;
-
-    auto *create = app.add_subcommand(
-        "create", "Create branch NAME under PARENT and mount it writable at MNT (mount(2) of "
-                  "-t daxfs -o phys=..,size=..,branch=NAME,parent=PARENT)");
-    create->add_option("name", o.create.name, "Branch name: 1..47 bytes of [A-Za-z0-9._-]")
+// create NAME -p PARENT -m MNT, or attach NAME -m MNT (an existing branch).
+void add_mount_command(CLI::App &app, Options &o, std::function<int()> &run, bool attach) {
+    auto *sub = app.add_subcommand(
+        attach ? "attach" : "create",
+        attach ? "Mount the existing active branch NAME (that has no mount) writable at MNT "
+                 "(mount(2) of -t daxfs -o phys=..,size=..,branch=NAME)"
+               : "Create branch NAME under PARENT and mount it writable at MNT (mount(2) of "
+                 "-t daxfs -o phys=..,size=..,branch=NAME,parent=PARENT)");
+    sub->add_option("name", o.create.name, "Branch name: 1..47 bytes of [A-Za-z0-9._-]")
         ->required();
-    create
-        ->add_option("-p,--parent", o.create.parent,
-                     "Parent branch: main (default) or a branch name")
-        ->type_name("PARENT");
-    create->add_option("-m,--mount", o.create.mnt, "Mount point (an existing directory)")
+    if (!attach)
+        sub->add_option("-p,--parent", o.create.parent,
+                        "Parent branch: main (default) or a branch name")
+            ->type_name("PARENT");
+    sub->add_option("-m,--mount", o.create.mnt, "Mount point (an existing directory)")
         ->type_name("MNT")
         ->required();
-    auto *cp = create->add_option("--phys", o.create.phys, "Physical address of the region")
+    auto *cp = sub->add_option("--phys", o.create.phys, "Physical address of the region")
                    ->type_name("ADDR");
-    auto *cs = create->add_option("--size", o.create.size, "Bytes of the region (K/M/G, 0x hex)")
+    auto *cs = sub->add_option("--size", o.create.size, "Bytes of the region (K/M/G, 0x hex)")
                    ->type_name("SIZE");
     auto *cf =
-        create
-            ->add_option("--from", o.create.from, "Take phys and size from the daxfs mount at MNT2")
+        sub->add_option("--from", o.create.from, "Take phys and size from the daxfs mount at MNT2")
             ->type_name("MNT2");
     cp->excludes(cf);
     cs->excludes(cf);
-    create->footer("Without --phys/--size or --from, phys and size come from /proc/mounts if "
-                   "exactly one daxfs region is mounted (e.g. main at /mnt).");
-    create->callback([&] {
-        run = [&] {
+    sub->footer("Without --phys/--size or --from, phys and size come from /proc/mounts if "
+                "exactly one daxfs region is mounted (e.g. main at /mnt).");
+    sub->callback([&o, &run, attach] {
+        run = [&o, attach] {
             if (o.create.phys.empty() != o.create.size.empty())
                 return usage_error("--phys and --size go together");
             try {
@@ -103,9 +98,25 @@ int main(int argc, char **argv) {
             } catch (const daxfs::Error &e) {
                 return usage_error(e.what());
             }
+            if (attach)
+                o.create.parent.clear();
             return branch::cmd_create(o.create);
         };
     });
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    CLI::App app("Create, attach, commit, abort, list and diff the branches of a DAXFS region.",
+                 kProg);
+    app.require_subcommand(1);
+    app.allow_extras();
+    Options o;
+    std::function<int()> run;
+
+    add_mount_command(app, o, run, false);
+    add_mount_command(app, o, run, true);
 
     for (const char *name : {"commit", "abort"}) {
         const bool commit = std::string(name) == "commit";

@@ -195,7 +195,8 @@ int run(const Args &a) {
         daxfs::MemorySink sink(mem.bytes());
         daxfs::write_image(tree, layout, sink, progress);
         bar.reset();
-        auto v = daxfs::validate_image(mem.bytes());
+        std::uint64_t leaked = 0;
+        auto v = daxfs::validate_all(mem.bytes(), leaked);
         if (!v.ok)
             throw daxfs::Error(EIO, "image in physical memory does not read back: " + v.message);
     } else {

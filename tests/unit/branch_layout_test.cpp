@@ -166,6 +166,17 @@ TEST_F(BranchCli, TooSmallOrBadSize) {
     EXPECT_EQ(bad.status, 2) << bad.err;
 }
 
+TEST_F(BranchCli, SameTreeSameBytesAndFromDropsBranches) {
+    const std::string src = quote(dir_ / "src");
+    ASSERT_EQ(mk("-q -b 1M -d " + src + " -o " + quote(dir_ / "b1")).status, 0);
+    ASSERT_EQ(mk("-q -b 1M -d " + src + " -o " + quote(dir_ / "b2")).status, 0);
+    EXPECT_EQ(run("cmp " + quote(dir_ / "b1") + " " + quote(dir_ / "b2")).status, 0);
+    // main of an image without commits, flattened, is the image made without -b
+    ASSERT_EQ(mk("-q -d " + src + " -o " + quote(dir_ / "plain")).status, 0);
+    ASSERT_EQ(mk("-q --from " + quote(dir_ / "b1") + " -o " + quote(dir_ / "flat")).status, 0);
+    EXPECT_EQ(run("cmp " + quote(dir_ / "plain") + " " + quote(dir_ / "flat")).status, 0);
+}
+
 TEST_F(BranchCli, HelpTellsTheDefault) {
     const RunResult r = mk("--help");
     EXPECT_EQ(r.status, 0);
