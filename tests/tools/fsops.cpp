@@ -116,8 +116,11 @@ class Worker {
   private:
     // ---- names
     std::string own_leaf() {
-        return root_ + "/" + own_dirs[rng_.below(own_dirs.size())] +
-               own_leaves[rng_.below(own_leaves.size())];
+        // Now and then a directory's name, as a file: ENOTDIR/EISDIR cases, but rarely, or
+        // most paths below it would fail.
+        std::size_t leaf = rng_.chance(4) ? own_leaves.size() - 1 - rng_.below(2)
+                                          : rng_.below(own_leaves.size() - 2);
+        return root_ + "/" + own_dirs[rng_.below(own_dirs.size())] + own_leaves[leaf];
     }
     std::string own_dir() { // never the subtree root itself
         std::string d = own_dirs[1 + rng_.below(own_dirs.size() - 1)];
@@ -220,6 +223,23 @@ class Worker {
         std::string p = rng_.chance(60) ? own_dir() : own_leaf();
         mode_t mode = static_cast<mode_t>(0700 | rng_.below(01000));
         record("mkdir", p, rc(::mkdir(p.c_str(), mode)));
+    }
+    // Turns the first own directory path that is something else back into a directory (or
+    // creates a missing one), so that the subtree does not stay a few files for good.
+    void op_fixdir() {
+        for (std::size_t i = 1; i < own_dirs.size(); i++) {
+            std::string d = own_dirs[i];
+            std::string p = root_ + "/" + d.substr(0, d.size() - 1);
+            struct stat st {};
+            if (::lstat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+                continue;
+            int err = 0;
+            if (errno != ENOENT || ::lstat(p.c_str(), &st) == 0)
+                err = rc(::unlink(p.c_str()));
+            record("fixdir", p, err == 0 ? rc(::mkdir(p.c_str(), 0755)) : err);
+            return;
+        }
+        record("fixdir", root_, 0, "all directories");
     }
     void op_symlink() {
         std::string p = own_leaf();
@@ -476,7 +496,9 @@ class Worker {
     void one_op() {
         // Weights: data operations dominate, every kind of namespace change stays frequent.
         unsigned pick = static_cast<unsigned>(rng_.below(100));
-        if (pick < 8)
+        if (rng_.chance(3))
+            op_fixdir();
+        else if (pick < 8)
             op_create();
         else if (pick < 12)
             op_mkdir();

@@ -56,11 +56,15 @@ round() {
 }
 
 check_region() {
-	expect_ok daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/dev/null
+	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/tmp/check.out 2>&1 || {
+		tail -n 20 /tmp/check.out
+		fail "daxfs-inspect check of the region failed"
+	}
 }
 
 step "the base tree (daxfs-mktree --small) and its tmpfs reference copy"
 expect_ok daxfs-mktree --small /tmp/base >/dev/null
+mkdir -p /tmp/ref
 expect_ok daxfs-mktree --small "$REF" >/dev/null
 expect_ok daxfs-manifest /tmp/base >/tmp/base.manifest
 

@@ -35,7 +35,10 @@ for tool in mkdaxfs daxfs-branch daxfs-bprobe daxfs-kprobe daxfs-manifest daxfs-
 done
 
 check_region() {
-	expect_ok daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/dev/null
+	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/tmp/check.out 2>&1 || {
+		tail -n 20 /tmp/check.out
+		fail "daxfs-inspect check of the region failed"
+	}
 }
 
 # manifest DIR FILE: daxfs-manifest of DIR (read() and both mappings) into FILE
@@ -129,9 +132,10 @@ mount_daxfs_fails /mnt/dup branch=b1 "Device or resource busy"
 step "daxfs-branch list, list --json, info, diff"
 expect_ok daxfs-branch list --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" >/tmp/list
 cat /tmp/list
-grep -E '^ *main ' /tmp/list >/dev/null || fail "list does not show main"
-grep -E '^ *b1 .*ACTIVE' /tmp/list >/dev/null || grep -Ei '^ *b1 .*active' /tmp/list >/dev/null ||
-	fail "list does not show b1 active"
+# columns: SLOT NAME PARENT STATE BYTES MOUNTS
+[ -n "$(awk '$2 == "main"' /tmp/list)" ] || fail "list does not show main"
+[ -n "$(awk '$2 == "b1" && $3 == "main" && tolower($4) == "active" && $6 == 1' /tmp/list)" ] ||
+	fail "list does not show b1 under main, active, mounted once"
 expect_ok daxfs-branch list --json --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" >/tmp/list.json
 cat /tmp/list.json
 for key in '"name"' '"parent"' '"state"' '"mounts"' '"b1"'; do
@@ -174,7 +178,8 @@ step "b1 unmounted with children: it stays"
 umount_daxfs /mnt/b1
 [ "$(cat /mnt/b2/new1)" = "new in b1" ] || fail "b2 lost b1's new1 when b1 was unmounted"
 expect_ok daxfs-branch list --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" >/tmp/list
-grep -q '^ *b1 ' /tmp/list || fail "b1 disappeared although it has children"
+[ -n "$(awk '$2 == "b1" && tolower($4) == "active" && $6 == 0' /tmp/list)" ] ||
+	fail "b1 is not listed active and unmounted although it has children"
 
 step "commit b2: main = base + b1 + b2"
 expect_ok daxfs-branch commit -m /mnt/b2
@@ -194,6 +199,14 @@ expect_ok daxfs-bprobe estale /mnt/s2 /mnt/s2/s2file
 expect_fail daxfs-branch commit -m /mnt/s1 2>/dev/null
 expect_ok daxfs-branch list --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" >/tmp/list
 cat /tmp/list
+for b in b1 b2; do
+	[ -n "$(awk -v b=$b '$2 == b && tolower($4) ~ /commit/' /tmp/list)" ] ||
+		fail "list does not show $b committed"
+done
+for b in s1 s2; do
+	[ -z "$(awk -v b=$b '$2 == b && tolower($4) ~ /active/' /tmp/list)" ] ||
+		fail "list shows the invalidated $b still active"
+done
 umount_daxfs /mnt/s1
 umount_daxfs /mnt/s2
 umount_daxfs /mnt/b2
