@@ -155,7 +155,8 @@ void LogWriter::write(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,
                       const std::map<std::uint64_t, std::vector<std::byte>> &pages) {
     auto rec = header(DAXFS_REC_WRITE, sizeof(daxfs_rec_write), ino,
                       pages.size() * sizeof(daxfs_rec_page));
-    daxfs_rec_write w{};
+    daxfs_rec_write w;
+    std::memset(&w, 0, sizeof(w));
     std::memcpy(&w, rec.data(), sizeof(daxfs_rec));
     w.size = htole64(size);
     w.count = htole32(static_cast<std::uint32_t>(pages.size()));
