@@ -170,9 +170,12 @@ static bool branch_name_field_ok(const char *name)
 static const char *check_branch(const struct daxfs_geo *geo,
 				const struct daxfs_br *b, u32 flags, u64 reserved)
 {
+	bool is_main_slot = b->slot == DAXFS_MAIN_SLOT;
+	bool is_main_state = b->state == DAXFS_BRANCH_MAIN;
+
 	if (b->state > DAXFS_BRANCH_CLAIMED)
 		return "unknown state";
-	if ((b->slot == DAXFS_MAIN_SLOT) != (b->state == DAXFS_BRANCH_MAIN))
+	if (is_main_slot != is_main_state)
 		return "main state not in slot 0";
 	if (b->state == DAXFS_BRANCH_FREE || b->state == DAXFS_BRANCH_CLAIMED)
 		return NULL;	/* fields are stale or being written */
@@ -674,7 +677,7 @@ static int check_main_chain(struct bvalidator *v)
 		if (steps >= DAXFS_BRANCH_COUNT ||
 		    (b->state != DAXFS_BRANCH_COMMITTED &&
 		     b->state != DAXFS_BRANCH_ACTIVE) || b->generation != gen) {
-			report(v->rep, "main chain: slot %u is not a committed branch of generation %llu",
+			report(v->rep, "main chain: slot %u is not committed at generation %llu",
 			       slot, LLU(gen));
 			return -EUCLEAN;
 		}
@@ -787,9 +790,11 @@ static int check_owners(struct bvalidator *v, u64 *leaked)
 
 	for (page = 0; page < v->geo->delta_pages; page++) {
 		u32 o = read_owner(v->region, v->geo, page);
+		bool meta_page = page < v->geo->meta_pages;
+		bool meta_owner = o == DAXFS_OWNER_META;
 
-		if ((page < v->geo->meta_pages) != (o == DAXFS_OWNER_META) ||
-		    (o != DAXFS_OWNER_META && o > DAXFS_OWNER(DAXFS_BRANCH_COUNT - 1))) {
+		if (meta_page != meta_owner ||
+		    (!meta_owner && o > DAXFS_OWNER(DAXFS_BRANCH_COUNT - 1))) {
 			report(v->rep, "owner table entry %llu is corrupt (0x%x)",
 			       LLU(page), o);
 			return -EUCLEAN;

@@ -61,6 +61,7 @@ static void daxfs_load_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head)
 	struct daxfs_live *live = daxfs_live(sbi);
 
 	*seq = daxfs_le64_load(&live->commit_seq);
+	/* Pairs with the full barrier of the commit's cmpxchg of main_head. */
 	smp_rmb();
 	*head = daxfs_le64_load(&live->main_head);
 }
@@ -302,6 +303,22 @@ static void daxfs_discard_up(struct super_block *sb, u32 slot, u64 gen)
 	}
 }
 
+/*
+ * A slot is CLAIMED only while its creator holds the table lock, so one seen
+ * CLAIMED by the lock's holder was left by a mount that stopped half-way:
+ * give back what it took (table lock held).
+ */
+static void daxfs_reclaim(struct super_block *sb, u32 slot)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	daxfs_free_slot_pages(sbi, slot);
+	if (daxfs_le32_cmpxchg(&daxfs_slot(sbi, slot)->state,
+			       DAXFS_BRANCH_CLAIMED, DAXFS_BRANCH_FREE))
+		pr_warn("daxfs (phys=0x%llx): branch slot %u was left half-created; freed\n",
+			(unsigned long long)sbi->phys, slot);
+}
+
 /* Free every DEAD slot nothing holds any more (table lock held). */
 static void daxfs_sweep(struct super_block *sb)
 {
@@ -312,7 +329,11 @@ static void daxfs_sweep(struct super_block *sb)
 	for (pass = 0; again && pass < 8; pass++) {
 		again = false;
 		for (s = 1; s < DAXFS_BRANCH_COUNT; s++) {
-			if (!daxfs_slot_read(sb, s, &br) && daxfs_reap(sb, &br))
+			if (daxfs_slot_read(sb, s, &br))
+				continue;
+			if (br.state == DAXFS_BRANCH_CLAIMED)
+				daxfs_reclaim(sb, s);
+			else if (daxfs_reap(sb, &br))
 				again = true;
 		}
 	}
@@ -453,12 +474,19 @@ static int daxfs_branch_create(struct super_block *sb, u64 head)
 	b = daxfs_slot(sbi, sbi->slot);
 	err = daxfs_fill_slot(sbi, pslot, pgen);
 	if (err) {
-		smp_store_release(&b->state, cpu_to_le32(DAXFS_BRANCH_FREE));
+		daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_CLAIMED, DAXFS_BRANCH_FREE);
 		pr_err("daxfs (phys=0x%llx): no delta page for the log of branch %s\n",
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
 		goto out;
 	}
-	smp_store_release(&b->state, cpu_to_le32(DAXFS_BRANCH_ACTIVE));
+	/* A full barrier: the fields are seen before the state. */
+	if (!daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_CLAIMED,
+				DAXFS_BRANCH_ACTIVE)) {
+		err = -EAGAIN;
+		pr_err("daxfs (phys=0x%llx): creating branch %s took too long, its slot was taken back\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		goto out;
+	}
 	sbi->counted = true;
 out:
 	daxfs_table_unlock(sbi);
