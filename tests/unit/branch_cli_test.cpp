@@ -100,6 +100,7 @@ TEST_F(BranchTools, InspectReadsBranches) {
     const RunResult c = in("check " + quote(img_));
     EXPECT_EQ(c.status, 0) << c.out << c.err;
     EXPECT_EQ(c.out, "OK\n");
+    EXPECT_EQ(in(quote(img_) + " check").out, "OK\n"); // IMAGE first reads the same
     const RunResult ls = in("ls --branch feat " + quote(img_) + " /");
     ASSERT_EQ(ls.status, 0) << ls.err;
     EXPECT_EQ(ls.out, "d\nhello\n");

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <functional>
 #include <libgen.h>
+#include <utility>
 
 #include "commands.hpp"
 #include "daxfs/cli.hpp"
@@ -73,11 +74,21 @@ const std::vector<Command> &commands() {
     return list;
 }
 
+bool is_command(const char *arg) {
+    for (const Command &c : commands())
+        if (!std::strcmp(arg, c.name))
+            return true;
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     if (argc > 0 && invoked_as_fsck(argv[0]))
         return inspect::fsck_main(argc, argv);
+    // "daxfs-inspect IMAGE check" reads as "daxfs-inspect check IMAGE".
+    if (argc > 2 && argv[1][0] != '-' && !is_command(argv[1]) && is_command(argv[2]))
+        std::swap(argv[1], argv[2]);
 
     CLI::App app("Inspect a DAXFS image offline: an image file (IMAGE operand) or physical "
                  "memory (--phys ADDR --size SIZE, then no IMAGE operand).",
@@ -91,7 +102,7 @@ int main(int argc, char **argv) {
     app.add_option("--size", o.src.size, "Bytes of physical memory at ADDR (K/M/G, 0x hex)")
         ->type_name("SIZE");
     app.footer("Examples:\n"
-               "  daxfs-inspect check rootfs.daxfs\n"
+               "  daxfs-inspect check rootfs.daxfs       (or: daxfs-inspect rootfs.daxfs check)\n"
                "  daxfs-inspect ls -l rootfs.daxfs /etc\n"
                "  daxfs-inspect --phys 0x40000000 --size 256M cat /etc/os-release\n"
                "Exit status: 0 success, 1 error or invalid image, 2 bad command line.\n"
