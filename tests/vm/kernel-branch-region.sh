@@ -8,17 +8,21 @@
 #   - DAXFS_IOC_INFO: slot, state, parent, free pages;
 #   - commit race by hand: a and b under main, commit a wins, commit b is ESTALE and b's
 #     files give ESTALE; main (mounted all along) sees a's file without a remount;
+#   - commit race: RACES rounds of two mounts committing at once, exactly one winner, and
+#     the mounted main shows the winner's file;
 #   - abort: the branch gives ESTALE, its pages come back at unmount;
 #   - create/write/abort LOOPS times (default 1000): free_pages back to where it started;
 #   - after every phase the host-side checker (daxfs-inspect check on /dev/mem) passes and
 #     reports no leaked page.
-# Arguments: [LOOPS]
+# Arguments: [LOOPS [RACES]] (default 1000 and 20; each race round leaves a committed slot,
+# and the table has 255).
 # vm-run-args: --memmap 64M
-# quick-args: 100
+# quick-args: 100 10
 . "$(dirname "$0")/lib.sh"
 need_phys
 
 LOOPS=${1:-1000}
+RACES=${2:-20}
 P=$DAXFS_PHYS
 S=$DAXFS_PHYS_SIZE
 MAIN=/mnt/main
@@ -125,6 +129,25 @@ grep " /mnt/a daxfs ro," /proc/mounts >/dev/null || fail "committed a is not rea
 expect_fail touch /mnt/a/more
 umount_daxfs /mnt/b
 umount_daxfs /mnt/a
+region_ok
+
+step "commit race: two mounts commit at once, $RACES rounds, exactly one winner each"
+i=0
+while [ $i -lt "$RACES" ]; do
+	mount_daxfs /mnt/r1 "branch=r1-$i,parent=main"
+	mount_daxfs /mnt/r2 "branch=r2-$i,parent=main"
+	echo "r1 $i" >/mnt/r1/race && echo "r2 $i" >/mnt/r2/race || fail "round $i: write"
+	expect_ok daxfs-bprobe commit-race /mnt/r1 /mnt/r2 >/tmp/race.out
+	case $(cat /tmp/race.out) in
+	*"winner 1"*) want="r1 $i" ;;
+	*"winner 2"*) want="r2 $i" ;;
+	*) fail "round $i: $(cat /tmp/race.out)" ;;
+	esac
+	[ "$(cat "$MAIN/race")" = "$want" ] || fail "round $i: main has '$(cat "$MAIN/race")', not '$want'"
+	umount_daxfs /mnt/r1
+	umount_daxfs /mnt/r2
+	i=$((i + 1))
+done
 region_ok
 
 step "abort: ESTALE, pages back at unmount"
