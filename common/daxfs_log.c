@@ -699,11 +699,12 @@ static int mark_page(struct bvalidator *v, u64 page, u8 what, u32 slot)
 		       LLU(page), slot);
 		return -EUCLEAN;
 	}
-	if (what == MARK_DATA && v->mark[page] == MARK_LOG) {
-		report(v->rep, "slot %u names log page %llu as data",
-		       slot, LLU(page));
-		return -EUCLEAN;
-	}
+	/*
+	 * A data page that is a log page now was dropped by a later record,
+	 * freed and taken again for the log: not named by the record any more.
+	 */
+	if (what == MARK_DATA && v->mark[page] == MARK_LOG)
+		return 0;
 	v->mark[page] = what;
 	return 0;
 }
@@ -760,16 +761,21 @@ static int mark_log_pages(struct bvalidator *v, u32 slot)
 		       page * DAXFS_BLOCK_SIZE, sizeof(hdr));
 		page = le64_to_cpu(hdr.next);
 	}
-	report(v->rep, "log of slot %u changed while it was checked", slot);
+	report(v->rep, "log page chain of slot %u is broken", slot);
 	return -EUCLEAN;
 }
 
 static int check_log(struct bvalidator *v, u32 slot)
 {
 	struct daxfs_log_cursor *cur = v->cur;
+	struct daxfs_report first = { "" };
 	struct daxfs_lrec r;
-	int err;
+	int err, marks;
 
+	/* Log pages first; the cursor's reason wins if both find a fault. */
+	marks = mark_log_pages(v, slot);
+	if (marks && v->rep)
+		first = *v->rep;
 	err = daxfs_log_start(v->region, v->geo, &v->br[slot],
 			      v->br[slot].log_tail, cur, v->rep);
 	while (!err) {
@@ -777,10 +783,12 @@ static int check_log(struct bvalidator *v, u32 slot)
 		if (err < 0)
 			return err;
 		if (!err)
-			return mark_log_pages(v, slot);
+			break;
 		err = check_record(v, slot, &r);
 	}
-	return err;
+	if (!err && marks && v->rep)
+		*v->rep = first;
+	return err ? err : marks;
 }
 
 /* Owner table: META pages first, then FREE or a slot's pages; count leaks. */
