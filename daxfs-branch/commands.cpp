@@ -59,16 +59,14 @@ std::string mount_error(int err, const CreateArgs &a) {
     }
 }
 
-daxfs::UniqueFd open_mount(const std::string &mnt) {
+// ioctl on a mount point, with the errors every command shares. An invalidated branch
+// refuses even the open of its root with ESTALE: that is returned like the ioctl's own.
+int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
     daxfs::UniqueFd fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd && errno == ESTALE)
+        return ESTALE;
     if (!fd)
         daxfs::throw_sys(errno, "cannot open", mnt);
-    return fd;
-}
-
-// ioctl on a mount point, with the errors every command shares.
-int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
-    daxfs::UniqueFd fd = open_mount(mnt);
     if (::ioctl(fd.get(), req, arg) == 0)
         return 0;
     const int err = errno;
@@ -104,10 +102,13 @@ int cmd_create(const CreateArgs &a) {
         daxfs::throw_sys(errno, "cannot use mount point", a.mnt);
     if (!S_ISDIR(st.st_mode))
         throw daxfs::Error(ENOTDIR, fmt::format("mount point '{}' is not a directory", a.mnt));
-    const std::string opts = daxfs::branch_mount_options(phys, size, a.name, a.parent);
+    const std::optional<std::string> parent =
+        a.parent.empty() ? std::nullopt : std::optional<std::string>(a.parent);
+    const std::string opts = daxfs::branch_mount_options(phys, size, a.name, parent);
     if (::mount("none", a.mnt.c_str(), "daxfs", 0, opts.c_str()))
-        throw daxfs::Error(
-            errno, fmt::format("cannot create branch {}: {}", a.name, mount_error(errno, a)));
+        throw daxfs::Error(errno,
+                           fmt::format("cannot {} branch {}: {}", parent ? "create" : "mount",
+                                       a.name, mount_error(errno, a)));
     return 0;
 }
 
@@ -145,7 +146,12 @@ int cmd_abort(const std::string &mnt) {
 
 int cmd_info(const std::string &mnt, bool json) {
     daxfs_ioc_info info{};
-    if (int err = mount_ioctl(mnt, DAXFS_IOC_INFO, &info))
+    const int err = mount_ioctl(mnt, DAXFS_IOC_INFO, &info);
+    if (err == ESTALE)
+        throw daxfs::Error(ESTALE, fmt::format("'{}' is invalid (aborted, or another branch was "
+                                               "committed): unmount it",
+                                               mnt));
+    if (err)
         daxfs::throw_sys(err, "cannot get branch info of", mnt);
     info.name[sizeof(info.name) - 1] = '\0';
     const std::string state = daxfs::branch_state_name(info.state);
@@ -198,7 +204,11 @@ int cmd_diff(const Where &w, std::string name, bool json) {
     }
     for (const daxfs::Change &c : changes) {
         std::string detail;
-        if (c.kind == daxfs::Change::kModified) {
+        if (c.kind == daxfs::Change::kModified && S_ISDIR(c.mode)) {
+            for (const auto &what : c.what)
+                detail += (detail.empty() ? "" : ",") + what;
+            detail = fmt::format("  ({})", detail);
+        } else if (c.kind == daxfs::Change::kModified) {
             for (const auto &what : c.what)
                 detail += (detail.empty() ? "" : ",") + what;
             detail = fmt::format("  ({}; {} -> {} bytes)", detail, c.old_size, c.size);

@@ -22,8 +22,10 @@ std::vector<BranchRow> list_branches(const BranchTable &table) {
         const bool on_main = b.slot == DAXFS_MAIN_SLOT ||
                              std::find(chain.begin(), chain.end(), b.slot) != chain.end();
         const daxfs_br &p = table.slot(b.parent < DAXFS_BRANCH_COUNT ? b.parent : 0);
-        rows.push_back({b.slot, b.name, p.name, branch_state_name(b.state), b.generation,
-                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, on_main});
+        const bool parent_main = p.slot == DAXFS_MAIN_SLOT || p.state == DAXFS_BRANCH_COMMITTED;
+        rows.push_back({b.slot, b.name, parent_main ? "main" : p.name, p.slot,
+                        branch_state_name(b.state), b.generation, b.pages * DAXFS_BLOCK_SIZE,
+                        b.mounts, on_main});
     }
     return rows;
 }
@@ -34,6 +36,7 @@ nlohmann::json branches_json(const std::vector<BranchRow> &rows) {
         j.push_back({{"slot", r.slot},
                      {"name", r.name},
                      {"parent", r.parent},
+                     {"parent_slot", r.parent_slot},
                      {"state", r.state},
                      {"generation", r.generation},
                      {"bytes", r.bytes},

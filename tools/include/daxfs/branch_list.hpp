@@ -15,8 +15,10 @@ namespace daxfs {
 struct BranchRow {
     std::uint32_t slot;
     std::string name;
-    std::string parent; // name of the parent slot ("main" for main itself)
-    std::string state;  // branch_state_name()
+    std::string parent;        // "main" when the parent is main or part of it (committed),
+                               // else the parent branch's name
+    std::uint32_t parent_slot; // the parent's slot
+    std::string state;         // branch_state_name()
     std::uint64_t generation;
     std::uint64_t bytes; // delta pages owned (data and log) * 4096
     std::uint32_t mounts;
