@@ -116,7 +116,11 @@ int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len)
 	rec->crc = 0;
 	rec->crc = cpu_to_le32(daxfs_rec_csum(rec, len));
 	memcpy((u8 *)daxfs_page_addr(sbi, page) + off, rec, len);
-	tail = DAXFS_TAIL(page, off + len);
+	/*
+	 * A record ending the page gives DAXFS_TAIL(page + 1, 0): add, as an
+	 * or of 4096 into an odd page's number would name the page before.
+	 */
+	tail = ((u64)page << DAXFS_BLOCK_SHIFT) + off + len;
 	b = daxfs_branch_ptr(sbi->region, &sbi->geo, sbi->slot);
 	/* The record's bytes (and any page link) before the tail that shows them. */
 	smp_store_release(&b->log_tail, cpu_to_le64(tail));
