@@ -90,6 +90,7 @@ int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page)
 	return -ENOSPC;
 
 found:
+	daxfs_persist(daxfs_owner_ptr(sbi->region, &sbi->geo, p), sizeof(__le32));
 	daxfs_count_pages(sbi, sbi->slot, 1);
 	sbi->alloc_hint = p + 1;
 	WRITE_ONCE(live->alloc_hint, cpu_to_le64(p + 1));

@@ -442,6 +442,9 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	b->log_head = cpu_to_le64(page);
 	b->mounts = cpu_to_le32(1);
 	sbi->log_head = page;
+	daxfs_persist(hdr, sizeof(*hdr));
+	daxfs_persist(b, sizeof(*b));
+	pmem_wmb();
 	return 0;
 }
 
@@ -652,6 +655,7 @@ int daxfs_branch_commit(struct super_block *sb)
 		lost = "main moved";
 		goto unlock;
 	}
+	daxfs_persist(&live->main_head, sizeof(live->main_head));
 	if (!daxfs_mark_committed(sbi, chain + len - own, own)) {
 		daxfs_le64_cmpxchg(&live->main_head, new, head);
 		lost = "a branch of its chain was aborted meanwhile";

@@ -181,6 +181,11 @@ int daxfs_log_replay(struct super_block *sb, u32 slot,
 			       const struct daxfs_lrec *rec, bool owned));
 /* Find the end (seq, tail) of the mounted branch's log before appending. */
 int daxfs_log_attach(struct super_block *sb);
+/*
+ * Write @len bytes at @p back from the CPU cache to the region (persistent
+ * memory); follow with pmem_wmb() before a store that publishes them.
+ */
+void daxfs_persist(const void *p, size_t len);
 
 /*
  * branch.c: slots, commit, abort, invalidation.

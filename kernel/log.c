@@ -9,18 +9,33 @@
  * rest of the page is zeroed (a reader there finds type 0 and moves on), the
  * next page is linked through the page header, and only then does the tail
  * move into it. A tail whose offset would be 4096 is stored as offset 0 of
- * the next page number (DAXFS_TAIL(page, 4096)); see docs/format.md.
+ * the next page number (DAXFS_TAIL(page + 1, 0)); see docs/format.md.
  *
- * On persistent memory the record and the link would need a cache write-back
- * (arch_wb_cache_pmem()) before the release store; the region is mapped
- * write-back RAM here and that flush is not done yet.
+ * On persistent memory the record, the page link and the tail must also
+ * reach the media in that order: each is written back from the CPU cache
+ * (daxfs_persist(), arch_wb_cache_pmem() where the architecture has it)
+ * and a pmem_wmb() orders the write-backs before the store that depends on
+ * them. On plain RAM (a memmap= reservation) this only costs the write-back.
  */
+#include <linux/libnvdimm.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "daxfs.h"
+
+/**
+ * daxfs_persist - write bytes of the region back from the CPU cache
+ * @p: the first byte
+ * @len: bytes
+ *
+ * Callers order it before a dependent store with pmem_wmb().
+ */
+void daxfs_persist(const void *p, size_t len)
+{
+	arch_wb_cache_pmem((void *)p, len);
+}
 
 /* Where the next record goes: page and offset (4096 when the page is full). */
 static void daxfs_log_pos(struct daxfs_sb_info *sbi, u64 *page, u32 *off)
@@ -79,9 +94,13 @@ static int daxfs_log_next_page(struct daxfs_sb_info *sbi, u64 *page, u32 *off)
 	hdr->reserved = 0;
 	if (*off < DAXFS_BLOCK_SIZE)
 		memset((u8 *)prev + *off, 0, DAXFS_BLOCK_SIZE - *off);
-	/* The new page's header and the zeroed end before the link. */
-	smp_wmb();
+	daxfs_persist(hdr, DAXFS_BLOCK_SIZE);
+	if (*off < DAXFS_BLOCK_SIZE)
+		daxfs_persist((u8 *)prev + *off, DAXFS_BLOCK_SIZE - *off);
+	/* The new page (zeroed, its header) and the zeroed end before the link. */
+	pmem_wmb();
 	WRITE_ONCE(prev->next, cpu_to_le64(next));
+	daxfs_persist(&prev->next, sizeof(prev->next));
 	*page = next;
 	*off = DAXFS_LOG_START;
 	return 0;
@@ -92,6 +111,7 @@ int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len)
 	struct daxfs_branch *b;
 	u64 page, tail;
 	u32 off;
+	u8 *dst;
 	int err = 0;
 
 	if (len < sizeof(*rec) || len > DAXFS_REC_MAX || len % DAXFS_REC_ALIGN)
@@ -115,7 +135,10 @@ int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len)
 	rec->seq = cpu_to_le64(sbi->log_seq + 1);
 	rec->crc = 0;
 	rec->crc = cpu_to_le32(daxfs_rec_csum(rec, len));
-	memcpy((u8 *)daxfs_page_addr(sbi, page) + off, rec, len);
+	dst = (u8 *)daxfs_page_addr(sbi, page) + off;
+	memcpy(dst, rec, len);
+	daxfs_persist(dst, len);
+	pmem_wmb();
 	/*
 	 * A record ending the page gives DAXFS_TAIL(page + 1, 0): add, as an
 	 * or of 4096 into an odd page's number would name the page before.
@@ -124,6 +147,7 @@ int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len)
 	b = daxfs_branch_ptr(sbi->region, &sbi->geo, sbi->slot);
 	/* The record's bytes (and any page link) before the tail that shows them. */
 	smp_store_release(&b->log_tail, cpu_to_le64(tail));
+	daxfs_persist(&b->log_tail, sizeof(b->log_tail));
 	sbi->log_tail = tail;
 	sbi->log_seq++;
 out:

@@ -165,7 +165,7 @@ static void log_add(struct seed_log *l, void *rec, u32 len)
 	memcpy(seed_page(l->s, l->page) + l->off, rec, len);
 	l->off += len;
 	seed_branch(l->s, l->slot)->log_tail =
-		cpu_to_le64(DAXFS_TAIL(l->page, l->off));
+		cpu_to_le64(((u64)l->page << DAXFS_BLOCK_SHIFT) + l->off);
 }
 
 static void rec_head(struct daxfs_rec *h, u32 type, u64 ino)
