@@ -51,10 +51,14 @@ iter() {
 }
 
 workload() {
-	[ -n "$DAXFS_PMEM_PHYS" ] || fail "no NVDIMM: run with scripts/vm-run --pmem FILE"
-	step "mkdaxfs -b into the NVDIMM ($DAXFS_PMEM_PHYS, $DAXFS_PMEM_SIZE bytes)"
+	[ -n "$DAXFS_PMEM_PHYS" ] && [ -n "$DAXFS_PMEM" ] ||
+		fail "no NVDIMM: run with scripts/vm-run --pmem FILE"
+	step "mkdaxfs -b, written to the NVDIMM ($DAXFS_PMEM at $DAXFS_PMEM_PHYS, $DAXFS_PMEM_SIZE bytes)"
 	make_base /tmp/base
-	expect_ok mkdaxfs -q -b -d /tmp/base -p "$DAXFS_PMEM_PHYS" -s "$DAXFS_PMEM_SIZE"
+	# /dev/mem cannot map a range nd_pmem owns: the image goes through the block device.
+	expect_ok mkdaxfs -q -b 96M -d /tmp/base -o /tmp/crash.img
+	expect_ok dd if=/tmp/crash.img of="$DAXFS_PMEM" bs=1048576 conv=fsync 2>/dev/null
+	rm -f /tmp/crash.img
 	popts="phys=$DAXFS_PMEM_PHYS,size=$DAXFS_PMEM_SIZE"
 	mkdir -p /mnt/w /share/crash
 	echo "$DAXFS_KERNEL" >/share/crash/ready
