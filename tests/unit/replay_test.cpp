@@ -3,6 +3,7 @@
 // them) replayed into views of main and of branches, diffs, flattening with --from, and
 // corrupt logs refused with EUCLEAN.
 #include <cstring>
+#include <functional>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -258,6 +259,67 @@ TEST_F(Replay, RecordThatDoesNotFitTheTreeIsEuclean) {
         FAIL() << "replayed";
     } catch (const daxfs::Error &e) {
         EXPECT_EQ(e.code(), EUCLEAN) << e.what();
+    }
+}
+
+TEST_F(Replay, AnUnlinkedOpenFileCanStillBeWritten) {
+    LogWriter w(img_);
+    const std::uint32_t s = w.branch("open");
+    w.unlink(s, ino_a_, DAXFS_ROOT_INO, "a");
+    w.write(s, ino_a_, 100, {{0, page_of(5)}}); // through a descriptor still open
+    w.setattr(s, ino_a_, DAXFS_ATTR_MODE, 0600, 0, 0, 0);
+    const daxfs::Image image(img_);
+    const daxfs::Overlay v = daxfs::replay_view(image, "open");
+    EXPECT_FALSE(v.exists(ino_a_));
+    EXPECT_THROW(v.lookup("/a"), daxfs::Error);
+    EXPECT_TRUE(daxfs::validate_image(image.region()).ok);
+}
+
+TEST_F(Replay, RecordsTheKernelNeverWritesAreEuclean) {
+    struct Case {
+        const char *what;
+        std::function<void(LogWriter &, std::uint32_t)> write;
+    };
+    const std::vector<Case> cases = {
+        {"page past the size",
+         [&](LogWriter &w, std::uint32_t s) {
+             w.write(s, ino_a_, 4096, {{1, page_of(1)}});
+         }},
+        {"rename over another link of itself",
+         [&](LogWriter &w, std::uint32_t s) {
+             w.link(s, ino_a_, ino_d_, "a-too");
+             w.rename(s, ino_a_, DAXFS_ROOT_INO, "a", ino_d_, "a-too");
+         }},
+        {"rename a file over a directory",
+         [&](LogWriter &w, std::uint32_t s) {
+             w.rename(s, ino_a_, DAXFS_ROOT_INO, "a", ino_d_, "sub");
+         }},
+        {"rmdir of a directory that is not empty",
+         [&](LogWriter &w, std::uint32_t s) { w.unlink(s, ino_d_, DAXFS_ROOT_INO, "d"); }},
+        {"link of an unlinked inode",
+         [&](LogWriter &w, std::uint32_t s) {
+             w.unlink(s, ino_a_, DAXFS_ROOT_INO, "a");
+             w.link(s, ino_a_, DAXFS_ROOT_INO, "back");
+         }},
+        {"create in a removed directory",
+         [&](LogWriter &w, std::uint32_t s) {
+             w.unlink(s, ino_sub_, ino_d_, "sub");
+             w.create(s, DAXFS_REC_CREATE, ino_sub_, "f", S_IFREG | 0644);
+         }},
+    };
+    const std::vector<std::byte> clean = img_;
+    for (const Case &c : cases) {
+        img_ = clean;
+        LogWriter w(img_);
+        const std::uint32_t s = w.branch("bad");
+        c.write(w, s);
+        const daxfs::Image image(img_);
+        try {
+            (void)daxfs::replay_view(image, "bad");
+            ADD_FAILURE() << c.what << ": replayed";
+        } catch (const daxfs::Error &e) {
+            EXPECT_EQ(e.code(), EUCLEAN) << c.what << ": " << e.what();
+        }
     }
 }
 

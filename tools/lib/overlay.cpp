@@ -179,8 +179,8 @@ VNode &Overlay::get(std::uint64_t ino, const char *what) {
 
 VNode &Overlay::dir(std::uint64_t ino) {
     VNode &d = get(ino, "directory");
-    if (!S_ISDIR(d.mode))
-        throw Error(EUCLEAN, fmt::format("inode {} is not a directory", ino));
+    if (!S_ISDIR(d.mode) || !d.nlink)
+        throw Error(EUCLEAN, fmt::format("inode {} is not a live directory", ino));
     return d;
 }
 
@@ -215,11 +215,11 @@ void Overlay::apply_write(const daxfs_lrec &r) {
     VNode &f = get(r.ino, "written");
     if (!S_ISREG(f.mode))
         bad(r, "write to a file that is not regular");
-    if (r.size < f.size)
-        apply_truncate(r.ino, r.size, t);
     for (std::uint32_t i = 0; i < r.count; i++) {
         std::uint64_t index, page;
         daxfs_lrec_page(&r, i, &index, &page);
+        if (index >= (r.size + DAXFS_BLOCK_SIZE - 1) / DAXFS_BLOCK_SIZE)
+            bad(r, "a page past the size");
         (void)delta_page(page); // checked now, read later
         f.pages[index] = page;
     }
@@ -232,8 +232,8 @@ void Overlay::apply_create(const daxfs_lrec &r) {
     const std::uint32_t want = type_of_record(r.type);
     if (want ? (r.mode & S_IFMT) != want : !mknod_type(r.mode))
         bad(r, fmt::format("mode 0{:o} does not fit the record", r.mode));
-    if (exists(r.ino))
-        bad(r, "the new inode already exists");
+    if (r.ino <= image_.geo().inode_count || nodes_.count(r.ino))
+        bad(r, "the new inode number is in use");
     VNode &parent = dir(r.parent);
     VNode n;
     n.mode = r.mode;
@@ -260,28 +260,41 @@ void Overlay::apply_create(const daxfs_lrec &r) {
 void Overlay::apply_link(const daxfs_lrec &r) {
     const Timestamp t = timestamp_ns(r.time);
     VNode &n = get(r.ino, "linked");
-    if (S_ISDIR(n.mode))
-        bad(r, "hard link to a directory");
+    if (S_ISDIR(n.mode) || !n.nlink)
+        bad(r, "hard link to a directory or an unlinked inode");
     add_name(dir(r.parent), r.parent, name_of(r.name, r.name_len), r.ino, t);
     n.nlink++;
     n.ctime = t;
 }
 
+// An inode whose last name goes stays (nlink 0): an open file can still be written, and
+// its records refer to it.
+void Overlay::unlink_node(VNode &parent, VNode &n, Timestamp t) {
+    if (S_ISDIR(n.mode)) {
+        n.nlink = 0;
+        if (parent.nlink > 2)
+            parent.nlink--;
+    } else if (n.nlink) {
+        n.nlink--;
+    }
+    n.ctime = t;
+}
+
+VNode &Overlay::victim(const daxfs_lrec &r, std::uint64_t ino) {
+    VNode &n = get(ino, "removed");
+    if (!n.nlink)
+        bad(r, "a name of an unlinked inode");
+    if (S_ISDIR(n.mode) && !n.entries.empty())
+        bad(r, "removal of a directory that is not empty");
+    return n;
+}
+
 void Overlay::apply_unlink(const daxfs_lrec &r) {
     const Timestamp t = timestamp_ns(r.time);
     VNode &parent = dir(r.parent);
-    VNode &n = get(r.ino, "unlinked");
-    if (S_ISDIR(n.mode) && !n.entries.empty())
-        bad(r, "removal of a directory that is not empty");
+    VNode &n = victim(r, r.ino);
     drop_name(parent, name_of(r.name, r.name_len), r.ino, t);
-    if (S_ISDIR(n.mode)) {
-        parent.nlink--;
-        nodes_.erase(r.ino);
-    } else if (--n.nlink == 0) {
-        nodes_.erase(r.ino);
-    } else {
-        n.ctime = t;
-    }
+    unlink_node(parent, n, t);
 }
 
 void Overlay::apply_rename(const daxfs_lrec &r) {
@@ -295,6 +308,8 @@ void Overlay::apply_rename(const daxfs_lrec &r) {
     if (src == op.entries.end() || src->second != r.ino)
         bad(r, fmt::format("no entry '{}' to rename", from));
     auto dst = np.entries.find(std::string(to));
+    if (r.parent == r.new_parent && from == to) // the same entry: nothing happens
+        return;
     const std::uint64_t other = dst == np.entries.end() ? 0 : dst->second;
     if (r.flags & kRenameExchange) {
         if (!other)
@@ -318,26 +333,23 @@ void Overlay::apply_rename(const daxfs_lrec &r) {
         op.mtime = op.ctime = np.mtime = np.ctime = t;
         return;
     }
-    if (other == r.ino) // two names of one inode: nothing happens
-        return;
     if (other) {
         if (r.flags & kRenameNoReplace)
             bad(r, fmt::format("'{}' exists (RENAME_NOREPLACE)", to));
-        daxfs_lrec un{};
-        un.seq = r.seq;
-        un.type = DAXFS_REC_UNLINK;
-        un.ino = other;
-        un.time = r.time;
-        un.parent = r.new_parent;
-        un.name = r.new_name;
-        un.name_len = r.new_name_len;
-        apply_unlink(un);
+        if (other == r.ino)
+            bad(r, "rename over another link of itself");
+        VNode &o = victim(r, other);
+        if (S_ISDIR(o.mode) != S_ISDIR(moved.mode))
+            bad(r, "rename between a directory and a file");
+        drop_name(np, to, other, t);
+        unlink_node(np, o, t);
     }
     drop_name(op, from, r.ino, t);
     add_name(np, r.new_parent, to, r.ino, t);
     if (S_ISDIR(moved.mode) && r.parent != r.new_parent) {
         moved.parent = r.new_parent;
-        op.nlink--;
+        if (op.nlink > 2)
+            op.nlink--;
         np.nlink++;
     }
     moved.ctime = t;

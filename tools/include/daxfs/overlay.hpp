@@ -46,7 +46,12 @@ class Overlay {
     void apply(const daxfs_lrec &rec);
 
     const Image &image() const noexcept { return image_; }
-    bool exists(std::uint64_t ino) const { return nodes_.count(ino) != 0; }
+    // Inode @ino has a name (an inode whose last name went stays, with nlink 0, as in the
+    // kernel: an open file can still be written).
+    bool exists(std::uint64_t ino) const {
+        auto it = nodes_.find(ino);
+        return it != nodes_.end() && it->second.nlink;
+    }
     const VNode &node(std::uint64_t ino) const;
     // Resolve a path from the root without following symlinks; ENOENT / ENOTDIR.
     std::uint64_t lookup(std::string_view path) const;
@@ -71,6 +76,8 @@ class Overlay {
     void apply_create(const daxfs_lrec &r);
     void apply_link(const daxfs_lrec &r);
     void apply_unlink(const daxfs_lrec &r);
+    VNode &victim(const daxfs_lrec &r, std::uint64_t ino);
+    static void unlink_node(VNode &parent, VNode &n, Timestamp t);
     void apply_rename(const daxfs_lrec &r);
     void apply_setattr(const daxfs_lrec &r);
     std::span<const std::byte> delta_page(std::uint64_t page) const;
