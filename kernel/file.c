@@ -158,8 +158,12 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 
 	if (daxfs_check_live(inode->i_sb))
 		return VM_FAULT_SIGBUS;
-	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_SHARED))
-		return daxfs_fault_mkwrite(vmf);
+	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_SHARED)) {
+		ret = daxfs_fault_write(vmf, &pfn);
+		if (ret)
+			return ret;
+		return vmf_insert_mixed(vma, addr, pfn_to_pfn_t(pfn));
+	}
 	daxfs_index_lock(sbi);
 	end = DIV_ROUND_UP(daxfs_size_locked(inode), PAGE_SIZE);
 	if (vmf->pgoff >= end)

@@ -400,53 +400,95 @@ int daxfs_truncate(struct inode *inode, loff_t size)
 	return err;
 }
 
-/**
- * daxfs_fault_mkwrite - write fault on a shared mapping of a branch file
- * @vmf: the fault
- *
- * Used as .pfn_mkwrite (a read-only pte of ours is written) and by .fault
- * for a write to an unmapped page. A page the branch owns is mapped
- * writable as it is; any other page is first copied into a new owned page
- * (a WRITE record that keeps the size), every mapping of the old page is
- * dropped, and the new page is mapped writable.
- *
- * Return: VM_FAULT_NOPAGE, or VM_FAULT_SIGBUS (past EOF, dead or read-only
- * branch, no space).
+/*
+ * Make page @index of @inode a page the branch owns, copying it if needed
+ * (a WRITE record that keeps the size; the old page is unmapped from every
+ * process). @fp is the owned page.
  */
-vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf)
+static vm_fault_t daxfs_own_page(struct inode *inode, pgoff_t index,
+				 struct daxfs_fpage *fp)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct inode *inode = file_inode(vma->vm_file);
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	struct daxfs_wbatch b = { };
-	struct daxfs_fpage fp;
 	u64 size, page;
 	int err;
 
-	if (daxfs_check_live(inode->i_sb) || !sbi->writable || !sbi->indexed)
+	err = daxfs_wresolve(inode, index, fp, &size);
+	if (err || index >= DIV_ROUND_UP(size, PAGE_SIZE))
 		return VM_FAULT_SIGBUS;
-	err = daxfs_wresolve(inode, vmf->pgoff, &fp, &size);
-	if (err || vmf->pgoff >= DIV_ROUND_UP(size, PAGE_SIZE))
-		return VM_FAULT_SIGBUS;
-	if (fp.owned)
-		goto map;
+	if (fp->owned)
+		return 0;
 	b.rec = kzalloc(sizeof(*b.rec) + sizeof(struct daxfs_rec_page),
 			GFP_KERNEL);
 	if (!b.rec)
 		return VM_FAULT_OOM;
-	err = daxfs_cow_page(inode, vmf->pgoff, &page, true);
+	err = daxfs_cow_page(inode, index, &page, true);
 	if (!err) {
-		daxfs_wbatch_add(&b, vmf->pgoff, page);
-		daxfs_wbatch_touch(&b, vmf->pgoff);
+		daxfs_wbatch_add(&b, index, page);
+		daxfs_wbatch_touch(&b, index);
 		b.size = size;
 		err = daxfs_wbatch_flush(inode, &b);
 	}
 	kfree(b.rec);
 	if (err)
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	err = daxfs_wresolve(inode, vmf->pgoff, &fp, &size);
-	if (err || !fp.owned)
+	err = daxfs_wresolve(inode, index, fp, &size);
+	if (err || !fp->owned)
 		return VM_FAULT_SIGBUS;
-map:
-	return vmf_insert_mixed_mkwrite(vma, vmf->address, pfn_to_pfn_t(fp.pfn));
+	return 0;
+}
+
+/**
+ * daxfs_fault_mkwrite - a write to a shared mapping of a branch file
+ * @vmf: the fault
+ *
+ * A page the branch does not own is first copied into a new owned page;
+ * every mapping of the old page is dropped. Ptes are always inserted
+ * read-only (the mapping wants write notification), so a write becomes
+ * writable only here, as .pfn_mkwrite, once the pte maps the owned page:
+ * a fault that had to copy returns VM_FAULT_NOPAGE and the access faults
+ * again on the new page.
+ *
+ * Return: 0 (make the pte writable), VM_FAULT_NOPAGE, or VM_FAULT_SIGBUS
+ * (past EOF, dead or read-only branch, no space).
+ */
+vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_fpage fp;
+	vm_fault_t ret;
+
+	if (daxfs_check_live(inode->i_sb) || !sbi->writable || !sbi->indexed)
+		return VM_FAULT_SIGBUS;
+	ret = daxfs_own_page(inode, vmf->pgoff, &fp);
+	if (ret)
+		return ret;
+	if (pte_present(vmf->orig_pte) && pte_pfn(vmf->orig_pte) == fp.pfn)
+		return 0;
+	/* The pte maps an older page: drop it and fault again. */
+	unmap_mapping_range(inode->i_mapping, (loff_t)vmf->pgoff << PAGE_SHIFT,
+			    PAGE_SIZE, 0);
+	return VM_FAULT_NOPAGE;
+}
+
+/**
+ * daxfs_fault_write - a write fault on an unmapped page of a shared mapping
+ * @vmf: the fault
+ * @pfn: the owned page to map (read-only; daxfs_fault_mkwrite() follows)
+ *
+ * Return: 0 with @pfn set, or VM_FAULT_SIGBUS, VM_FAULT_OOM.
+ */
+vm_fault_t daxfs_fault_write(struct vm_fault *vmf, unsigned long *pfn)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_fpage fp;
+	vm_fault_t ret;
+
+	if (!sbi->writable || !sbi->indexed)
+		return VM_FAULT_SIGBUS;
+	ret = daxfs_own_page(inode, vmf->pgoff, &fp);
+	if (!ret)
+		*pfn = fp.pfn;
+	return ret;
 }
