@@ -58,6 +58,17 @@ static bool daxfs_page_take(struct daxfs_sb_info *sbi, u64 page)
 	return daxfs_le32_cmpxchg(o, DAXFS_OWNER_FREE, DAXFS_OWNER(sbi->slot));
 }
 
+/* Say once in a while that the region is full. */
+static int daxfs_nospc(struct daxfs_sb_info *sbi, bool for_log)
+{
+	pr_warn_ratelimited("daxfs (phys=0x%llx): branch %s: delta region full (%llu free pages, %u kept for logs): ENOSPC\n",
+			    (unsigned long long)sbi->phys,
+			    sbi->opt_branch ? sbi->opt_branch : "?",
+			    (unsigned long long)daxfs_free_pages(sbi),
+			    for_log ? 0 : DAXFS_LOG_RESERVE);
+	return -ENOSPC;
+}
+
 /**
  * daxfs_page_alloc - take a free delta page for the mounted branch
  * @sbi: the mount (a writable branch)
@@ -74,7 +85,7 @@ int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page)
 	if (!live || sbi->slot == DAXFS_MAIN_SLOT)
 		return -EROFS;
 	if (daxfs_le64_load(&live->free_pages) <= (for_log ? 0 : DAXFS_LOG_RESERVE))
-		return -ENOSPC;
+		return daxfs_nospc(sbi, for_log);
 	span = sbi->geo.delta_pages - first;
 	p = sbi->alloc_hint;
 	if (p < first || p >= sbi->geo.delta_pages)
@@ -87,7 +98,7 @@ int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page)
 		if ((n & 4095) == 4095)
 			cond_resched();
 	}
-	return -ENOSPC;
+	return daxfs_nospc(sbi, for_log);
 
 found:
 	daxfs_persist(daxfs_owner_ptr(sbi->region, &sbi->geo, p), sizeof(__le32));
