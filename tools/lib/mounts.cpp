@@ -66,11 +66,18 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
     return m;
 }
 
+// The canonical path; for a mount whose branch is dead (ESTALE on everything under it)
+// the path as given, without trailing slashes.
 std::string real(const std::string &path) {
     char buf[PATH_MAX];
-    if (!::realpath(path.c_str(), buf))
+    if (::realpath(path.c_str(), buf))
+        return buf;
+    if (errno != ESTALE)
         throw_sys(errno, "cannot resolve", path);
-    return buf;
+    std::string p = path;
+    while (p.size() > 1 && p.back() == '/')
+        p.pop_back();
+    return p;
 }
 
 } // namespace
