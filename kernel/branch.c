@@ -575,34 +575,56 @@ int daxfs_branch_mount(struct super_block *sb)
 		pr_err("daxfs (phys=0x%llx): branch %s is stale (main moved past it, or an ancestor is gone)\n",
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
 	if (err)
-		return err;
+		goto fail;
 	sbi->seen_seq = seq;
 	sbi->seen_head = head;
 	err = daxfs_log_attach(sb);
 	if (err)
-		return err;
+		goto fail;
 	sbi->writable = true;
 	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view\n",
 		(unsigned long long)sbi->phys, sbi->opt_branch, sbi->slot,
 		sbi->chain_len, sbi->chain_len == 1 ? "" : "s");
 	return 0;
+
+fail:
+	/* A stale branch goes at unmount; a damaged one is kept for fsck. */
+	if (err != -ESTALE)
+		daxfs_branch_mount_failed(sb);
+	return err;
+}
+
+/* Uncount the mount in its slot; @discard: apply the discard rules. */
+static void daxfs_uncount(struct super_block *sb, bool discard)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
+
+	daxfs_table_lock(sbi);
+	if (daxfs_le32_load(&b->mounts))
+		daxfs_le32_add(&b->mounts, -1);
+	sbi->counted = false;
+	if (discard) {
+		daxfs_discard_up(sb, sbi->slot, sbi->gen);
+		daxfs_sweep(sb);
+	}
+	daxfs_table_unlock(sbi);
 }
 
 void daxfs_branch_unmount(struct super_block *sb)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_branch *b;
 
-	if (!sbi->branching || !sbi->counted)
-		return;
-	b = daxfs_slot(sbi, sbi->slot);
-	daxfs_table_lock(sbi);
-	if (daxfs_le32_load(&b->mounts))
-		daxfs_le32_add(&b->mounts, -1);
-	sbi->counted = false;
-	daxfs_discard_up(sb, sbi->slot, sbi->gen);
-	daxfs_sweep(sb);
-	daxfs_table_unlock(sbi);
+	if (sbi->branching && sbi->counted)
+		daxfs_uncount(sb, true);
+}
+
+void daxfs_branch_mount_failed(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (sbi->branching && sbi->counted)
+		daxfs_uncount(sb, !!sbi->opt_parent);
 }
 
 /* Mark the branch's own slots COMMITTED; false if one was no longer ACTIVE. */

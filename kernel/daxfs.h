@@ -197,6 +197,11 @@ void daxfs_persist(const void *p, size_t len);
  */
 int daxfs_branch_mount(struct super_block *sb);
 void daxfs_branch_unmount(struct super_block *sb);
+/*
+ * The mount failed after daxfs_branch_mount() (its view does not replay):
+ * uncount it; a branch it created is discarded, an attached one is kept.
+ */
+void daxfs_branch_mount_failed(struct super_block *sb);
 int daxfs_branch_commit(struct super_block *sb);
 int daxfs_branch_abort(struct super_block *sb);
 /*

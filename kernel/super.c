@@ -274,6 +274,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		 (unsigned long long)sbi->phys);
 	err = daxfs_index_build(sb);
 	if (err) {
+		daxfs_branch_mount_failed(sb);
 		errorfc(fc, "cannot replay the logs of %s at phys=0x%llx (error %d)",
 			sbi->opt_branch ? sbi->opt_branch : "main",
 			(unsigned long long)sbi->phys, err);
