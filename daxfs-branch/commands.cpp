@@ -76,6 +76,24 @@ int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
     return err;
 }
 
+// "M /path  (content,mode; 100 -> 4096 bytes)": sizes for files and symlinks only.
+std::string change_line(const daxfs::Change &c) {
+    const bool sized = S_ISREG(c.mode) || S_ISLNK(c.mode);
+    std::string detail;
+    for (const auto &what : c.what)
+        detail += (detail.empty() ? "" : ",") + what;
+    if (c.kind == daxfs::Change::kModified && sized)
+        detail = fmt::format("  ({}; {} -> {} bytes)", detail, c.old_size, c.size);
+    else if (c.kind == daxfs::Change::kModified)
+        detail = fmt::format("  ({})", detail);
+    else if (sized)
+        detail = fmt::format("  ({} bytes)", c.size);
+    const char mark = c.kind == daxfs::Change::kAdded      ? 'A'
+                      : c.kind == daxfs::Change::kModified ? 'M'
+                                                           : 'D';
+    return fmt::format("{} {}{}{}", mark, c.path, S_ISDIR(c.mode) ? "/" : "", detail);
+}
+
 daxfs::Image open_where(const Where &w) {
     if (!w.image.empty())
         return daxfs::Image::open_file(w.image);
@@ -202,24 +220,8 @@ int cmd_diff(const Where &w, std::string name, bool json) {
         fmt::print("{}\n", daxfs::changes_json(changes).dump());
         return 0;
     }
-    for (const daxfs::Change &c : changes) {
-        std::string detail;
-        if (c.kind == daxfs::Change::kModified && S_ISDIR(c.mode)) {
-            for (const auto &what : c.what)
-                detail += (detail.empty() ? "" : ",") + what;
-            detail = fmt::format("  ({})", detail);
-        } else if (c.kind == daxfs::Change::kModified) {
-            for (const auto &what : c.what)
-                detail += (detail.empty() ? "" : ",") + what;
-            detail = fmt::format("  ({}; {} -> {} bytes)", detail, c.old_size, c.size);
-        } else if (!S_ISDIR(c.mode)) {
-            detail = fmt::format("  ({} bytes)", c.size);
-        }
-        const char mark = c.kind == daxfs::Change::kAdded      ? 'A'
-                          : c.kind == daxfs::Change::kModified ? 'M'
-                                                               : 'D';
-        fmt::print("{} {}{}{}\n", mark, c.path, S_ISDIR(c.mode) ? "/" : "", detail);
-    }
+    for (const daxfs::Change &c : changes)
+        fmt::print("{}\n", change_line(c));
     return 0;
 }
 

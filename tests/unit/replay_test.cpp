@@ -369,6 +369,32 @@ TEST_F(Replay, RandomBytesInTheLogNeverCrash) {
     }
 }
 
+TEST_F(Replay, RandomBytesInTheTableAndLiveWordsNeverCrash) {
+    LogWriter w(img_);
+    const std::uint32_t s = write_feat(w);
+    w.commit(s);
+    w.branch("other");
+    const std::vector<std::byte> good = img_;
+    std::uint32_t x = 777;
+    for (int round = 0; round < 400; round++) {
+        img_ = good;
+        x = x * 1103515245 + 12345;
+        // the live words (2048..2096) or the first slots of the branch table
+        const std::uint64_t off = round % 2 ? 2048 + (x >> 8) % 48 : 4096 + (x >> 8) % 384;
+        img_[off] ^= std::byte(1u << ((x >> 4) & 7));
+        const daxfs::Image image(img_);
+        std::uint64_t leaked = 0;
+        (void)daxfs::validate_all(img_, leaked);
+        for (const char *name : {"main", "feat", "other"}) {
+            try {
+                (void)daxfs::replay_view(image, name);
+            } catch (const daxfs::Error &e) {
+                EXPECT_TRUE(e.code() == EUCLEAN || e.code() == ENOENT) << e.what();
+            }
+        }
+    }
+}
+
 TEST_F(Replay, ImageWithoutBranches) {
     make_dir(dir_ / "plain");
     const auto plain = build_image(dir_ / "plain");
