@@ -750,8 +750,8 @@ static int mark_log_pages(struct bvalidator *v, u32 slot)
 	u32 end_off;
 	int err;
 
-	if (!b->log_tail)
-		return 0;
+	if (!b->log_tail)	/* an empty log may have its first page already */
+		return b->log_head ? mark_page(v, b->log_head, MARK_LOG, slot) : 0;
 	tail_end(b->log_tail, &end_page, &end_off);
 	for (n = 0; n < v->geo->delta_pages && page_ok(v->geo, page); n++) {
 		err = mark_page(v, page, MARK_LOG, slot);

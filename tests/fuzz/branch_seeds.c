@@ -310,6 +310,45 @@ static void seed_committed(struct seed *s)
 	seed_live(s, DAXFS_HEAD(1, 1), 1);
 }
 
+/* A log whose first page is exactly full: the tail is DAXFS_TAIL(page + 1, 0). */
+static void seed_fill_page(struct seed *s, struct seed_log *l)
+{
+	struct daxfs_rec_setattr a;
+	int i;
+
+	for (i = 0; i < 62; i++) {	/* 62 x 64 + 112 = 4080 bytes */
+		memset(&a, 0, sizeof(a));
+		rec_head(&a.h, DAXFS_REC_SETATTR, DAXFS_ROOT_INO);
+		a.valid = cpu_to_le32(DAXFS_ATTR_MODE);
+		a.mode = cpu_to_le32(i & 1 ? 0755 : 0750);
+		log_add(l, &a, sizeof(a));
+	}
+	log_create(l, DAXFS_REC_CREATE, S_IFREG | 0644, DAXFS_ROOT_INO,
+		   "a-name-of-thirty-two-bytes-long.", 0, 0);
+	(void)s;
+}
+
+static void seed_fullpage(struct seed *s)
+{
+	struct seed_log l = { .s = s, .slot = 1 };
+
+	seed_base(s);
+	seed_slot(s, 1, DAXFS_BRANCH_ACTIVE, 0, 1, 0, "full");
+	seed_fill_page(s, &l);
+	seed_live(s, 0, 0);
+}
+
+static void seed_pastfull(struct seed *s)
+{
+	struct seed_log l = { .s = s, .slot = 1 };
+
+	seed_base(s);
+	seed_slot(s, 1, DAXFS_BRANCH_ACTIVE, 0, 1, 0, "past-full");
+	seed_fill_page(s, &l);
+	log_create(&l, DAXFS_REC_MKDIR, S_IFDIR | 0755, DAXFS_ROOT_INO, "next", 0, 0);
+	seed_live(s, 0, 0);
+}
+
 static void seed_multi(struct seed *s)
 {
 	struct seed_log l = { .s = s, .slot = 3 };
@@ -330,6 +369,8 @@ static const struct {
 	{ "br-active", seed_active },
 	{ "br-committed", seed_committed },
 	{ "br-multi", seed_multi },
+	{ "br-fullpage", seed_fullpage },
+	{ "br-pastfull", seed_pastfull },
 };
 
 #ifndef BRANCH_SEEDS_NO_MAIN

@@ -5,6 +5,7 @@
 #   - mount errors: EOPNOTSUPP (no branches), EINVAL (parent= alone, bad names, branch=main
 #     with parent=), ENOENT (unknown branch or parent), EEXIST (name in use, "main"), EBUSY
 #     (attaching to a mounted branch); a branch unmounted under a child is attached again;
+#   - a hand-made log whose first page ends exactly at 4096 attaches and grows;
 #   - DAXFS_IOC_INFO: slot, state, parent, free pages;
 #   - commit race by hand: a and b under main, commit a wins, commit b is ESTALE and b's
 #     files give ESTALE; main (mounted all along) sees a's file without a remount;
@@ -64,6 +65,24 @@ expect_ok mkdaxfs -q -d /tmp/base -p "$P" -s "$S"
 mount_daxfs_fails /mnt/x branch=x,parent=main "Operation not supported"
 mount_daxfs "$MAIN" branch=main
 umount_daxfs "$MAIN"
+
+step "a log whose first page is exactly full (tail = next page, offset 0): attach, append"
+clear_region
+load_image /src/tests/fuzz/corpus-branches/br-fullpage.daxfs
+region_ok
+mount_daxfs /mnt/full branch=full
+[ -f "/mnt/full/a-name-of-thirty-two-bytes-long." ] || fail "the last record of the full page"
+# (16 delta pages: all but the log reserve are gone, so only records that take no data page)
+expect_ok mkdir /mnt/full/more
+mount_daxfs /mnt/c2 branch=c2,parent=full
+umount_daxfs /mnt/full
+region_ok
+mount_daxfs /mnt/full branch=full
+[ -d /mnt/full/more ] || fail "the record after the full page, attached again"
+[ -d /mnt/c2/more ] || fail "a child sees the record after the full page"
+umount_daxfs /mnt/full
+umount_daxfs /mnt/c2
+region_ok
 
 step "mkdaxfs -b; main read-only, branch=main is main"
 clear_region
