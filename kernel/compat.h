@@ -75,24 +75,24 @@ static inline struct timespec64 daxfs_inode_atime(const struct inode *inode)
 #endif
 
 /*
- * The id mapping argument of the inode operations: struct mnt_idmap since
- * 6.3, struct user_namespace before.
+ * The id mapping argument of the inode operations, written struct
+ * daxfs_idmap: struct mnt_idmap since 6.3, struct user_namespace before.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define DAXFS_IDMAP struct mnt_idmap
+#define daxfs_idmap mnt_idmap
 #else
-#define DAXFS_IDMAP struct user_namespace
+#define daxfs_idmap user_namespace
 #endif
 
 /* generic_fillattr() takes the request mask since 6.6. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-static inline void daxfs_fillattr(DAXFS_IDMAP *idmap, u32 request_mask,
+static inline void daxfs_fillattr(struct daxfs_idmap *idmap, u32 request_mask,
 				  struct inode *inode, struct kstat *stat)
 {
 	generic_fillattr(idmap, request_mask, inode, stat);
 }
 #else
-static inline void daxfs_fillattr(DAXFS_IDMAP *idmap, u32 request_mask,
+static inline void daxfs_fillattr(struct daxfs_idmap *idmap, u32 request_mask,
 				  struct inode *inode, struct kstat *stat)
 {
 	generic_fillattr(idmap, inode, stat);

@@ -316,9 +316,9 @@ extern const struct dentry_operations daxfs_dentry_operations;
 int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
 		     struct xarray *drops);
 void daxfs_rec_init(struct daxfs_rec *h, u32 type, u32 len, u64 ino);
-int daxfs_setattr(DAXFS_IDMAP *idmap, struct dentry *dentry,
+int daxfs_setattr(struct daxfs_idmap *idmap, struct dentry *dentry,
 		  struct iattr *attr);
-int daxfs_getattr(DAXFS_IDMAP *idmap, const struct path *path,
+int daxfs_getattr(struct daxfs_idmap *idmap, const struct path *path,
 		  struct kstat *stat, u32 request_mask, unsigned int flags);
 /* The last link of @inode went or its last opener left: free its pages. */
 void daxfs_release_unlinked(struct inode *inode);

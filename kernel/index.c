@@ -603,7 +603,7 @@ static int daxfs_apply_write(struct super_block *sb, const struct daxfs_lrec *r,
 		daxfs_lrec_page(r, i, &index, &page);
 		if (index >= DIV_ROUND_UP(r->size, PAGE_SIZE))
 			return daxfs_bad(sb, r, "WRITE maps a page past the size");
-		if (!page || page >= sbi->geo.delta_pages)
+		if (page < sbi->geo.meta_pages || page >= sbi->geo.delta_pages)
 			return daxfs_bad(sb, r, "WRITE names a bad page");
 		old = xa_store(&node->pages, index,
 			       xa_mk_value((page << 1) | owned), GFP_KERNEL);
@@ -704,10 +704,12 @@ static int daxfs_symlink_target(struct super_block *sb,
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	const char *src;
 
-	if (!r->size || r->size > DAXFS_SYMLINK_MAX || !r->page ||
-	    r->page >= sbi->geo.delta_pages)
+	if (!r->size || r->size > DAXFS_SYMLINK_MAX ||
+	    r->page < sbi->geo.meta_pages || r->page >= sbi->geo.delta_pages)
 		return daxfs_bad(sb, r, "bad symlink target");
 	src = daxfs_page_addr(sbi, r->page);
+	if (!src)
+		return daxfs_bad(sb, r, "bad symlink target");
 	node->link = kmalloc(r->size + 1, GFP_KERNEL);
 	if (!node->link)
 		return -ENOMEM;

@@ -107,7 +107,7 @@ static void daxfs_stamp(struct dentry *dentry)
 }
 
 /* Owner and mode of a new inode, as inode_init_owner() gives them. */
-static int daxfs_new_owner(DAXFS_IDMAP *idmap, struct inode *dir, umode_t *mode,
+static int daxfs_new_owner(struct daxfs_idmap *idmap, struct inode *dir, umode_t *mode,
 			   u32 *uid, u32 *gid)
 {
 	struct inode *tmp = new_inode(dir->i_sb);
@@ -174,7 +174,7 @@ static int daxfs_instantiate(struct inode *dir, struct dentry *dentry, u64 ino)
 }
 
 /* CREATE, MKDIR, SYMLINK or MKNOD of @dentry in @dir. */
-static int daxfs_new_node(DAXFS_IDMAP *idmap, struct inode *dir,
+static int daxfs_new_node(struct daxfs_idmap *idmap, struct inode *dir,
 			  struct dentry *dentry, umode_t mode, dev_t dev,
 			  const char *symname)
 {
@@ -226,27 +226,27 @@ out:
 	return err;
 }
 
-static int daxfs_create(DAXFS_IDMAP *idmap, struct inode *dir,
+static int daxfs_create(struct daxfs_idmap *idmap, struct inode *dir,
 			struct dentry *dentry, umode_t mode, bool excl)
 {
 	return daxfs_new_node(idmap, dir, dentry, S_IFREG | (mode & 07777), 0,
 			      NULL);
 }
 
-static int daxfs_mkdir(DAXFS_IDMAP *idmap, struct inode *dir,
+static int daxfs_mkdir(struct daxfs_idmap *idmap, struct inode *dir,
 		       struct dentry *dentry, umode_t mode)
 {
 	return daxfs_new_node(idmap, dir, dentry, S_IFDIR | (mode & 07777), 0,
 			      NULL);
 }
 
-static int daxfs_symlink(DAXFS_IDMAP *idmap, struct inode *dir,
+static int daxfs_symlink(struct daxfs_idmap *idmap, struct inode *dir,
 			 struct dentry *dentry, const char *symname)
 {
 	return daxfs_new_node(idmap, dir, dentry, S_IFLNK | 0777, 0, symname);
 }
 
-static int daxfs_mknod(DAXFS_IDMAP *idmap, struct inode *dir,
+static int daxfs_mknod(struct daxfs_idmap *idmap, struct inode *dir,
 		       struct dentry *dentry, umode_t mode, dev_t dev)
 {
 	switch (mode & S_IFMT) {
@@ -388,7 +388,7 @@ static int daxfs_rmdir(struct inode *dir, struct dentry *dentry)
 	return 0;
 }
 
-static int daxfs_rename(DAXFS_IDMAP *idmap, struct inode *old_dir,
+static int daxfs_rename(struct daxfs_idmap *idmap, struct inode *old_dir,
 			struct dentry *old_dentry, struct inode *new_dir,
 			struct dentry *new_dentry, unsigned int flags)
 {
@@ -442,7 +442,7 @@ static u64 daxfs_ts_ns(struct timespec64 ts)
 }
 
 /* Log the attributes setattr_copy() gave @inode; restore them on failure. */
-static int daxfs_setattr_rec(DAXFS_IDMAP *idmap, struct inode *inode,
+static int daxfs_setattr_rec(struct daxfs_idmap *idmap, struct inode *inode,
 			     struct iattr *attr)
 {
 	const u32 bits = ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_MTIME |
@@ -484,7 +484,7 @@ static int daxfs_setattr_rec(DAXFS_IDMAP *idmap, struct inode *inode,
 	return err;
 }
 
-int daxfs_setattr(DAXFS_IDMAP *idmap, struct dentry *dentry,
+int daxfs_setattr(struct daxfs_idmap *idmap, struct dentry *dentry,
 		  struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
@@ -527,7 +527,7 @@ int daxfs_getattr_common(struct inode *inode)
 	return 0;
 }
 
-int daxfs_getattr(DAXFS_IDMAP *idmap, const struct path *path,
+int daxfs_getattr(struct daxfs_idmap *idmap, const struct path *path,
 		  struct kstat *stat, u32 request_mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);

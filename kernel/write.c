@@ -28,6 +28,7 @@
 struct daxfs_wbatch {
 	struct daxfs_rec_write *rec;
 	u32 count;
+	u32 max;		/* entries @rec has room for */
 	u64 size;		/* file size the record sets */
 	pgoff_t first, last;	/* pages touched, for unmapping */
 	bool any;
@@ -258,7 +259,7 @@ static ssize_t daxfs_write(struct kiocb *iocb, struct iov_iter *from,
 		if (n < 0)
 			break;
 		done += n;
-		if (b->count == DAXFS_WRITE_MAX || fatal_signal_pending(current)) {
+		if (b->count == b->max || fatal_signal_pending(current)) {
 			err = daxfs_wbatch_flush(inode, b);
 			if (err)
 				goto out_failed;
@@ -301,7 +302,10 @@ ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return ret;
 	if (!sbi->writable || !sbi->indexed)
 		return -EROFS;
-	b.rec = kzalloc(DAXFS_REC_MAX, GFP_KERNEL);
+	/* Room for the pages this write can touch, up to a full record. */
+	b.max = min_t(size_t, DAXFS_WRITE_MAX,
+		      DIV_ROUND_UP(iov_iter_count(from), PAGE_SIZE) + 1);
+	b.rec = kzalloc(struct_size(b.rec, map, b.max), GFP_KERNEL);
 	if (!b.rec)
 		return -ENOMEM;
 	inode_lock(inode);
