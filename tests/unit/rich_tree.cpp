@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include "rich_tree.hpp"
+#include <algorithm>
 
 #include <cstring>
 #include <fcntl.h>
@@ -90,7 +91,7 @@ void expect_same_inode(const daxfs::Image &image, const daxfs_ino &in, const std
         ASSERT_GE(fd, 0);
         ASSERT_EQ(::read(fd, want.data(), want.size()), static_cast<ssize_t>(want.size()));
         ::close(fd);
-        EXPECT_EQ(std::memcmp(want.data(), data.data(), want.size()), 0);
+        EXPECT_TRUE(std::equal(want.begin(), want.end(), data.begin(), data.end()));
         // The rest of the last block is zero.
         const std::uint64_t end = in.data + in.size;
         const std::uint64_t block_end =

@@ -148,7 +148,8 @@ std::span<const std::byte> Overlay::content(const VNode &f, std::vector<std::byt
         return f.base;
     buf.assign(f.size, std::byte{0});
     const std::uint64_t from_base = std::min({f.base_limit, f.size, std::uint64_t{f.base.size()}});
-    std::memcpy(buf.data(), f.base.data(), from_base);
+    if (from_base) // a file made in a branch has no base bytes at all
+        std::memcpy(buf.data(), f.base.data(), from_base);
     for (const auto &[index, page] : f.pages) {
         const std::uint64_t off = index * DAXFS_BLOCK_SIZE;
         if (off >= f.size)
