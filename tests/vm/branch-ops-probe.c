@@ -24,6 +24,13 @@
  *                            the N exactly once
  *   sparse FILE              write 1 byte at 1 MiB + 3 of an empty FILE: the
  *                            hole reads as zeros, the byte reads back
+ *   logrec PHYS SIZE BRANCH KIND INO PARENT NAME [NEWPARENT NEWNAME]
+ *                            append one record to the log of BRANCH (not
+ *                            mounted) through /dev/mem, crc and seq right:
+ *                            KIND create|mkdir|unlink|link|rename|exchange|
+ *                            write|truncate|setattr (write/truncate: NAME is
+ *                            the size; write maps page index 0 to delta
+ *                            page PARENT)
  *   as UID GID OP PATH [ARG] with that uid and gid (no supplementary
  *                            groups) do OP: read, append, create, mkdir,
  *                            unlink, chmod (ARG octal mode); prints "ok" or
@@ -407,6 +414,174 @@ static int sparse(char **a)
 	return 0;
 }
 
+/* crc32c (Castagnoli), as the kernel's crc32c(). */
+static uint32_t crc32c(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint32_t crc = ~0u;
+
+	while (len--) {
+		crc ^= *b++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78u & -(crc & 1));
+	}
+	return ~crc;
+}
+
+struct region {
+	int fd;
+	uint64_t phys;
+};
+
+static int rd(struct region *r, uint64_t off, void *buf, size_t len)
+{
+	return pread(r->fd, buf, len, r->phys + off) == (ssize_t)len ? 0 : -1;
+}
+
+static int wr(struct region *r, uint64_t off, const void *buf, size_t len)
+{
+	return pwrite(r->fd, buf, len, r->phys + off) == (ssize_t)len ? 0 : -1;
+}
+
+static void put16(unsigned char *b, size_t at, uint16_t v)
+{
+	memcpy(b + at, &v, 2);
+}
+
+static void put32(unsigned char *b, size_t at, uint32_t v)
+{
+	memcpy(b + at, &v, 4);
+}
+
+static void put64(unsigned char *b, size_t at, uint64_t v)
+{
+	memcpy(b + at, &v, 8);
+}
+
+/* Build record KIND in @rec; returns its length or 0. */
+static size_t build_rec(unsigned char *rec, char **a, int argc)
+{
+	const char *kind = a[3], *name = a[6];
+	uint64_t ino = strtoull(a[4], NULL, 0), parent = strtoull(a[5], NULL, 0);
+	size_t nlen = strlen(name), len = 0;
+	int type = 0;
+
+	if (!strcmp(kind, "create") || !strcmp(kind, "mkdir")) {
+		type = kind[0] == 'c' ? 3 : 4;
+		len = 80 + nlen;
+		put64(rec, 32, parent);
+		put32(rec, 56, (type == 3 ? 0100644 : 040755));
+		put16(rec, 72, nlen);
+		memcpy(rec + 80, name, nlen);
+	} else if (!strcmp(kind, "unlink") || !strcmp(kind, "link")) {
+		type = kind[0] == 'u' ? 8 : 7;
+		len = 48 + nlen;
+		put64(rec, 32, parent);
+		put16(rec, 40, nlen);
+		memcpy(rec + 48, name, nlen);
+	} else if ((!strcmp(kind, "rename") || !strcmp(kind, "exchange")) &&
+		   argc == 9) {
+		const char *nname = a[8];
+		size_t n2 = strlen(nname);
+
+		type = 9;
+		len = 56 + nlen + n2;
+		put64(rec, 32, parent);
+		put64(rec, 40, strtoull(a[7], NULL, 0));
+		put32(rec, 48, kind[0] == 'e' ? 2 : 0);
+		put16(rec, 52, nlen);
+		put16(rec, 54, n2);
+		memcpy(rec + 56, name, nlen);
+		memcpy(rec + 56 + nlen, nname, n2);
+	} else if (!strcmp(kind, "write")) {
+		type = 1;
+		len = 64;
+		put64(rec, 32, strtoull(name, NULL, 0));
+		put32(rec, 40, 1);
+		put64(rec, 48, 0);
+		put64(rec, 56, parent);
+	} else if (!strcmp(kind, "truncate")) {
+		type = 2;
+		len = 40;
+		put64(rec, 32, strtoull(name, NULL, 0));
+	} else if (!strcmp(kind, "setattr")) {
+		type = 10;
+		len = 64;
+		put32(rec, 32, 1);
+		put32(rec, 36, 0700);
+	} else {
+		return 0;
+	}
+	len = (len + 7) & ~(size_t)7;
+	put16(rec, 0, type);
+	put16(rec, 2, len);
+	put64(rec, 16, ino);
+	put64(rec, 24, 1700000000000000000ull);
+	return len;
+}
+
+static int logrec(int argc, char **a)
+{
+	struct region r = { .phys = strtoull(a[0], NULL, 0) };
+	unsigned char super[4096], br[128], rec[4096] = { 0 }, h[32];
+	uint64_t branch_off, delta_off, tail, page, seq = 0, head;
+	uint32_t off, pos;
+	size_t len;
+	int slot;
+
+	r.fd = open("/dev/mem", O_RDWR);
+	if (r.fd < 0 || rd(&r, 0, super, sizeof(super)))
+		return failf("/dev/mem");
+	memcpy(&branch_off, super + 72, 8);
+	memcpy(&delta_off, super + 88, 8);
+	for (slot = 0; slot < 256; slot++) {
+		if (rd(&r, branch_off + slot * 128, br, sizeof(br)))
+			return failf("branch table");
+		if (!strcmp((char *)br + 80, a[2]))
+			break;
+	}
+	if (slot == 256)
+		return failf("no such branch");
+	memcpy(&head, br + 24, 8);
+	memcpy(&tail, br + 32, 8);
+	page = tail >> 12;
+	off = tail & 4095;
+	if (!tail) {
+		page = head;
+		off = 16;
+	} else if (!off) {
+		printf("FAIL: the log's last page is full\n");
+		return 1;
+	}
+	for (pos = 16; pos < off;) {
+		uint16_t l;
+
+		if (rd(&r, delta_off + page * 4096 + pos, h, sizeof(h)))
+			return failf("log page");
+		memcpy(&l, h + 2, 2);
+		memcpy(&seq, h + 8, 8);
+		if (!l || l % 8)
+			return failf("bad record in the log");
+		pos += l;
+	}
+	len = build_rec(rec, a, argc);
+	if (!len)
+		return 2;
+	if (off + len > 4096) {
+		printf("FAIL: no room in the log's last page\n");
+		return 1;
+	}
+	put64(rec, 8, seq + 1);
+	put32(rec, 4, crc32c(rec, len));
+	tail = (page << 12) + off + len;
+	if (wr(&r, delta_off + page * 4096 + off, rec, len) ||
+	    wr(&r, branch_off + slot * 128 + 32, &tail, 8))
+		return failf("write");
+	printf("ok: %s record seq %llu at page %llu offset %u\n", a[3],
+	       (unsigned long long)(seq + 1), (unsigned long long)page, off);
+	return 0;
+}
+
 static int as_op(const char *op, const char *path, const char *arg)
 {
 	char buf[64];
@@ -468,6 +643,8 @@ int main(int argc, char **argv)
 
 	if (argc > 5 && !strcmp(argv[1], "as"))
 		return as_user(argc - 2, argv + 2);
+	if ((argc == 9 || argc == 11) && !strcmp(argv[1], "logrec"))
+		return logrec(argc - 2, argv + 2);
 	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name) && argc == cmds[i].args + 2) {
 			errno = 0;

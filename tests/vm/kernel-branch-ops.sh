@@ -16,6 +16,10 @@
 #     entry exactly once;
 #   - main stays the base; after commit a fresh main mount (log replay) shows exactly what
 #     the branch showed; a branch over the committed main, replayed again, too;
+#   - replay of a log holding a record that does not fit the view (unknown parent, name
+#     exists, missing name, non-empty directory removed, rename cycle, write to a
+#     directory...) fails the mount with EUCLEAN and no oops; a valid appended record
+#     applies;
 #   - a small delta region: a write stops with a short count / ENOSPC, the file reads
 #     consistently, deleting a file lets writing continue.
 # vm-run-args: --memmap 64M
@@ -317,6 +321,53 @@ expect_ok daxfs-manifest --all /mnt/d >/tmp/m-d
 same_manifest /tmp/m-c /tmp/m-d
 umount_daxfs /mnt/d
 umount_daxfs /mnt/c
+
+step "replay refuses log records that do not fit the view, without an oops"
+clear_region
+expect_ok mkdaxfs -q -b -d /tmp/base -p "$DAXFS_PHYS" -s "$DAXFS_PHYS_SIZE"
+n=0
+# hostile WANT KIND INO PARENT NAME [NEWPARENT NEWNAME]: append the record to the log of a
+# branch kept alive (unmounted) by a mounted child; a new branch over it must mount when
+# WANT is ok, else fail with EUCLEAN
+hostile() {
+	_want=$1
+	shift
+	n=$((n + 1))
+	mount_daxfs /mnt/h1 "branch=h$n,parent=main"
+	echo x >/mnt/h1/xfile || fail "write in h$n"
+	mount_daxfs /mnt/h2 "branch=h${n}c,parent=h$n"
+	umount_daxfs /mnt/h1
+	probe logrec "$DAXFS_PHYS" "$DAXFS_PHYS_SIZE" "h$n" "$@"
+	if [ "$_want" = ok ]; then
+		mount_daxfs /mnt/h3 "branch=h${n}z,parent=h$n"
+		[ -f /mnt/h3/hostile-ok ] || fail "the valid record did not apply"
+		umount_daxfs /mnt/h3
+	else
+		mount_daxfs_fails /mnt/h3 "branch=h${n}z,parent=h$n" "Structure needs cleaning"
+	fi
+	umount_daxfs /mnt/h2
+}
+mount_daxfs /mnt/main
+fi_ino=$(stat -c %i /mnt/main/file)
+di_ino=$(stat -c %i /mnt/main/dir)
+su_ino=$(stat -c %i /mnt/main/dir/sub)
+umount_daxfs /mnt/main
+hostile ok create 100000 1 hostile-ok
+hostile bad unlink "$fi_ino" 1 nosuch
+hostile bad unlink "$di_ino" 1 file
+hostile bad unlink "$di_ino" 1 dir
+hostile bad create 100001 1 file
+hostile bad create 2 1 newname
+hostile bad create 100002 999999 orphan
+hostile bad mkdir 100003 "$fi_ino" under-a-file
+hostile bad rename "$di_ino" 1 dir "$su_ino" inside
+hostile bad exchange "$fi_ino" 1 file 1 nosuch
+hostile bad link "$di_ino" 1 dirlink
+hostile bad write 1 5000 4096
+hostile bad truncate "$di_ino" 0 0
+hostile bad setattr 888888 0 x
+check_dmesg
+check_region
 
 step "ENOSPC in a small delta region, then delete and continue"
 clear_region
