@@ -701,6 +701,8 @@ unlock:
 			(unsigned long long)sbi->phys, daxfs_view_name(sbi), lost);
 		daxfs_set_dead(sb, "commit lost");
 	} else if (!err) {
+		/* Writable mappings of pages that are main's now must fault again. */
+		daxfs_zap_mappings(sb);
 		pr_info("daxfs (phys=0x%llx): branch %s committed: main is now its chain of %u branch%s; the mount is a read-only view of main\n",
 			(unsigned long long)sbi->phys, daxfs_view_name(sbi), len,
 			len == 1 ? "" : "es");
