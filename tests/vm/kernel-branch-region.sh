@@ -11,6 +11,8 @@
 #     files give ESTALE; main (mounted all along) sees a's file without a remount;
 #   - commit race: RACES rounds of two mounts committing at once, exactly one winner, and
 #     the mounted main shows the winner's file;
+#   - the table lock: concurrent creates of distinct names all succeed, of one name exactly
+#     one does;
 #   - abort: the branch gives ESTALE, its pages come back at unmount;
 #   - create/write/abort LOOPS times (default 1000): free_pages back to where it started;
 #   - after every phase the host-side checker (daxfs-inspect check on /dev/mem) passes and
@@ -166,6 +168,29 @@ while [ $i -lt "$RACES" ]; do
 	umount_daxfs /mnt/r1
 	umount_daxfs /mnt/r2
 	i=$((i + 1))
+done
+region_ok
+
+step "table lock: 8 mounts create 8 names at once, 8 mounts one name at once"
+i=0
+while [ $i -lt 8 ]; do
+	mkdir -p "/mnt/p$i" "/mnt/q$i"
+	mount -t daxfs -o "phys=$P,size=$S,branch=par$i,parent=main" none "/mnt/p$i" \
+		>/dev/null 2>&1 &
+	mount -t daxfs -o "phys=$P,size=$S,branch=same,parent=main" none "/mnt/q$i" \
+		>/dev/null 2>&1 &
+	i=$((i + 1))
+done
+wait
+n=$(grep -c ' /mnt/p[0-7] daxfs ' /proc/mounts)
+[ "$n" = 8 ] || fail "$n of 8 distinct creates mounted"
+n=$(grep -c ' /mnt/q[0-7] daxfs ' /proc/mounts)
+[ "$n" = 1 ] || fail "$n of 8 creates of one name mounted, expected exactly 1"
+[ "$(daxfs-branch list --phys "$P" --size "$S" 2>/dev/null | grep -c ' same ')" -le 1 ] ||
+	fail "two slots named same"
+region_ok
+for m in $(grep -o ' /mnt/[pq][0-7] ' /proc/mounts); do
+	umount "$m" || fail "umount $m"
 done
 region_ok
 
