@@ -13,6 +13,8 @@
 #     the mounted main shows the winner's file;
 #   - the table lock: concurrent creates of distinct names all succeed, of one name exactly
 #     one does;
+#   - a table lock held by a mount that died is taken over after 2 s, and a slot it left
+#     CLAIMED is freed;
 #   - abort: the branch gives ESTALE, its pages come back at unmount;
 #   - create/write/abort LOOPS times (default 1000): free_pages back to where it started;
 #   - after every phase the host-side checker (daxfs-inspect check on /dev/mem) passes and
@@ -192,6 +194,22 @@ region_ok
 for m in $(grep -o ' /mnt/[pq][0-7] ' /proc/mounts); do
 	umount "$m" || fail "umount $m"
 done
+region_ok
+
+step "a table lock left by a dead mount is taken over after 2 s; a half-made slot is freed"
+# live.table_lock (superblock byte 2048 + 24) := 0x1234, slot 200's state := CLAIMED (5)
+printf '\064\022\000\000\000\000\000\000' |
+	dd of=/dev/mem bs=1 seek=$((P + 2048 + 24)) conv=notrunc 2>/dev/null || fail "poke lock"
+printf '\005\000\000\000' |
+	dd of=/dev/mem bs=1 seek=$((P + 4096 + 200 * 128)) conv=notrunc 2>/dev/null ||
+	fail "poke slot"
+t0=$(cut -d. -f1 /proc/uptime)
+mount_daxfs /mnt/s branch=steal,parent=main
+t1=$(cut -d. -f1 /proc/uptime)
+[ $((t1 - t0)) -ge 2 ] || fail "the lock was taken after $((t1 - t0)) s, not 2"
+dmesg | grep -q 'took the branch table lock from mount 1234' || fail "no warning of the takeover"
+dmesg | grep -q 'slot 200 was left half-created' || fail "slot 200 not reclaimed"
+umount_daxfs /mnt/s
 region_ok
 
 step "abort: ESTALE, pages back at unmount"
