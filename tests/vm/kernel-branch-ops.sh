@@ -15,7 +15,9 @@
 #   - readdir of a base directory while entries are added and removed sees every original
 #     entry exactly once;
 #   - main stays the base; after commit a fresh main mount (log replay) shows exactly what
-#     the branch showed; a branch over the committed main, replayed again, too;
+#     the branch showed; a branch over the committed main, replayed again, too; a main
+#     mounted before a commit follows it through its cached names (replaced file, file
+#     become directory, rename, a name that was negative, size, mode, readdir);
 #   - replay of a log holding a record that does not fit the view (unknown parent, name
 #     exists, missing name, non-empty directory removed, rename cycle, write to a
 #     directory...) fails the mount with EUCLEAN and no oops; a valid appended record
@@ -368,6 +370,35 @@ hostile bad truncate "$di_ino" 0 0
 hostile bad setattr 888888 0 x
 check_dmesg
 check_region
+
+step "a mounted main's cached names and attributes follow a commit"
+mount_daxfs /mnt/m
+is "$(cat /mnt/m/file)" "base file" "main before"
+old_ino=$(stat -c %i /mnt/m/file)
+is "$(cat /mnt/m/dir/a)" a "main dir/a before"
+is "$(cat /mnt/m/dir/b)" b "main dir/b before"
+[ ! -e /mnt/m/newname ] || fail "newname exists before"
+is "$(stat -c %s /mnt/m/big)" 300000 "size before"
+ls -l /mnt/m/dir >/dev/null
+mount_daxfs /mnt/r branch=r,parent=main
+rm /mnt/r/file && echo "new file" >/mnt/r/file || fail "replace file"
+rm /mnt/r/dir/a && mkdir /mnt/r/dir/a || fail "file to directory"
+mv /mnt/r/dir/b /mnt/r/dir/c || fail "rename"
+echo created >/mnt/r/newname || fail "create"
+echo grown >>/mnt/r/big || fail "append"
+chmod 600 /mnt/r/hl2 || fail "chmod"
+expect_ok daxfs-branch commit -m /mnt/r
+is "$(cat /mnt/m/file)" "new file" "main after: replaced file"
+[ "$(stat -c %i /mnt/m/file)" != "$old_ino" ] || fail "main still shows the old inode"
+[ -d /mnt/m/dir/a ] || fail "main after: dir/a is not a directory"
+[ ! -e /mnt/m/dir/b ] || fail "main after: dir/b still there"
+is "$(cat /mnt/m/dir/c)" b "main after: renamed"
+is "$(cat /mnt/m/newname)" created "main after: a name that was negative"
+is "$(stat -c %s /mnt/m/big)" 300006 "main after: size"
+is "$(stat -c %a /mnt/m/hl2)" 600 "main after: mode"
+is "$(ls /mnt/m/dir | tr '\n' ' ')" "a c sub " "main after: readdir"
+umount_daxfs /mnt/r
+umount_daxfs /mnt/m
 
 step "ENOSPC in a small delta region, then delete and continue"
 clear_region
