@@ -112,6 +112,15 @@ TEST_F(BranchTools, InspectReadsBranches) {
     ASSERT_EQ(info.status, 0) << info.err;
     const auto j = nlohmann::json::parse(info.out);
     EXPECT_EQ(j["branches"]["list"].size(), 2u);
+    const RunResult log = in("log --branch feat " + quote(img_));
+    ASSERT_EQ(log.status, 0) << log.err;
+    EXPECT_NE(log.out.find("seq 1 CREATE ino 4"), std::string::npos) << log.out;
+    EXPECT_NE(log.out.find("UNLINK ino 2 time"), std::string::npos) << log.out;
+    const auto recs = nlohmann::json::parse(in("log --json --branch feat " + quote(img_)).out);
+    ASSERT_EQ(recs.size(), 3u);
+    EXPECT_EQ(recs[1]["type"], "WRITE");
+    EXPECT_EQ(recs[1]["size"], 3);
+    EXPECT_EQ(in("log --json " + quote(img_)).out, "[]\n"); // nothing committed
     const RunResult fsck = run(quote(DAXFS_FSCK) + " -n " + quote(img_));
     EXPECT_EQ(fsck.status, 0) << fsck.out << fsck.err;
 }

@@ -12,6 +12,7 @@
 #include "daxfs/discover.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/extract.hpp"
+#include "daxfs/record_text.hpp"
 #include "daxfs/summary.hpp"
 #include "daxfs/validate.hpp"
 #include "describe.hpp"
@@ -177,6 +178,33 @@ int cmd_extract(const SourceSpec &src, const std::string &branch, const std::str
     };
     daxfs::extract_image(source.view(branch), dir, opts);
     return skipped ? 1 : 0;
+}
+
+int cmd_log(const SourceSpec &src, const std::string &branch, bool json) {
+    Source source(src);
+    const daxfs::Image image = source.image();
+    const daxfs::BranchTable table(image);
+    const std::vector<std::uint32_t> chain =
+        branch == "main" ? table.main_chain() : table.chain(table.find(branch).slot);
+    nlohmann::json all = nlohmann::json::array();
+    for (std::uint32_t slot : chain) {
+        const daxfs_br &b = table.slot(slot);
+        if (!json)
+            fmt::print("slot {} '{}' ({}, generation {}):\n", slot, b.name,
+                       daxfs::branch_state_name(b.state), b.generation);
+        daxfs::for_each_record(image, b, [&](const daxfs_lrec &r) {
+            if (json) {
+                nlohmann::json j = daxfs::record_json(r);
+                j["slot"] = slot;
+                all.push_back(j);
+            } else {
+                fmt::print("  {}\n", daxfs::record_text(r));
+            }
+        });
+    }
+    if (json)
+        fmt::print("{}\n", all.dump());
+    return 0;
 }
 
 int cmd_devices(bool json) {

@@ -17,6 +17,8 @@ int cmd_ls(const SourceSpec &src, const std::string &branch, const std::string &
 int cmd_cat(const SourceSpec &src, const std::string &branch, const std::string &path);
 int cmd_stat(const SourceSpec &src, const std::string &branch, const std::string &path, bool json);
 int cmd_extract(const SourceSpec &src, const std::string &branch, const std::string &dir);
+// The log records of a view's chain (main: the committed chain), oldest first.
+int cmd_log(const SourceSpec &src, const std::string &branch, bool json);
 // Physical ranges an image could go to (no image needed).
 int cmd_devices(bool json);
 

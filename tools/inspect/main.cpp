@@ -68,6 +68,11 @@ const std::vector<Command> &commands() {
          "DIR", 1, 1, false,
          [](const Options &o) { return inspect::cmd_extract(o.src, o.branch, o.args[0]); }, true,
          true},
+        {"log",
+         "Print the log records of a view's chain, oldest first (--branch NAME; default main: "
+         "the committed chain)",
+         "", 0, 0, true, [](const Options &o) { return inspect::cmd_log(o.src, o.branch, o.json); },
+         true, true},
         {"devices", "List persistent-memory ranges and DAX devices an image can be written to", "",
          0, 0, true, [](const Options &o) { return inspect::cmd_devices(o.json); }, false},
     };
