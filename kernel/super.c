@@ -256,7 +256,8 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = daxfs_branch_mount(sb);
 	if (err) {
 		errorfc(fc, "cannot mount branch %s at phys=0x%llx (error %d, see the kernel log)",
-			sbi->opt_branch, (unsigned long long)sbi->phys, err);
+			sbi->opt_branch ? sbi->opt_branch : "main",
+			(unsigned long long)sbi->phys, err);
 		return err;
 	}
 
