@@ -224,7 +224,8 @@ struct daxfs_branch {
 	char name[DAXFS_BRANCH_NAME_MAX + 1];	/* NUL-padded */
 };
 
-#define DAXFS_TAIL(page, off)	(((__u64)(page) << 12) | (off))
+/* @off may be 4096: the end of a full page is the start of the next one. */
+#define DAXFS_TAIL(page, off)	(((__u64)(page) << 12) + (off))
 #define DAXFS_TAIL_PAGE(tail)	((tail) >> 12)
 #define DAXFS_TAIL_OFF(tail)	((__u32)((tail) & 0xfff))
 
