@@ -23,7 +23,9 @@ int usage(const std::string &msg) {
 
 void help() {
     fmt::print("Usage: fsck.daxfs [-n|-y|-f|-a|-p] [-v] IMAGE\n"
-               "Check a DAXFS image completely with the shared validator.\n"
+               "Check a DAXFS image completely with the shared validator; with branches\n"
+               "also the branch table, the owner table and every log, replayed (-v counts\n"
+               "leaked delta pages, which are not an error).\n"
                "Images are never modified: -y, -a and -p cannot repair anything.\n"
                "Exit status: 0 clean, 4 errors left uncorrected, 8 operational error,\n"
                "16 usage error.\n");
