@@ -50,7 +50,8 @@ int parse(int argc, char **argv, Args &a) {
         app.add_option("-d,--directory", a.directory, "Source directory tree")->type_name("DIR");
     auto *f = app.add_option("--from", a.from,
                              "Rebuild from an existing image (fully validated first) instead "
-                             "of a directory")
+                             "of a directory; of an image with branches, main (the base plus "
+                             "every committed branch)")
                   ->type_name("IMAGE");
     auto *o =
         app.add_option("-o,--output", a.output, "Write the image to this file")->type_name("FILE");
