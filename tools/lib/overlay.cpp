@@ -281,6 +281,16 @@ void Overlay::unlink_node(VNode &parent, VNode &n, Timestamp t) {
     n.ctime = t;
 }
 
+// A directory moved from @from to @to (different directories) takes its ".." along.
+void Overlay::move_dir(VNode &node, VNode &from, VNode &to, std::uint64_t to_ino) {
+    if (!S_ISDIR(node.mode))
+        return;
+    if (from.nlink > 2)
+        from.nlink--;
+    to.nlink++;
+    node.parent = to_ino;
+}
+
 VNode &Overlay::victim(const daxfs_lrec &r, std::uint64_t ino) {
     VNode &n = get(ino, "removed");
     if (!n.nlink)
@@ -319,16 +329,8 @@ void Overlay::apply_rename(const daxfs_lrec &r) {
         src->second = other;
         dst->second = r.ino;
         if (r.parent != r.new_parent) {
-            if (S_ISDIR(moved.mode)) {
-                moved.parent = r.new_parent;
-                op.nlink--;
-                np.nlink++;
-            }
-            if (S_ISDIR(o.mode)) {
-                o.parent = r.parent;
-                np.nlink--;
-                op.nlink++;
-            }
+            move_dir(moved, op, np, r.new_parent);
+            move_dir(o, np, op, r.parent);
         }
         o.ctime = moved.ctime = t;
         op.mtime = op.ctime = np.mtime = np.ctime = t;
@@ -347,12 +349,8 @@ void Overlay::apply_rename(const daxfs_lrec &r) {
     }
     drop_name(op, from, r.ino, t);
     add_name(np, r.new_parent, to, r.ino, t);
-    if (S_ISDIR(moved.mode) && r.parent != r.new_parent) {
-        moved.parent = r.new_parent;
-        if (op.nlink > 2)
-            op.nlink--;
-        np.nlink++;
-    }
+    if (r.parent != r.new_parent)
+        move_dir(moved, op, np, r.new_parent);
     moved.ctime = t;
 }
 

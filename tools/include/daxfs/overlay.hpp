@@ -78,6 +78,7 @@ class Overlay {
     void apply_unlink(const daxfs_lrec &r);
     VNode &victim(const daxfs_lrec &r, std::uint64_t ino);
     static void unlink_node(VNode &parent, VNode &n, Timestamp t);
+    static void move_dir(VNode &node, VNode &from, VNode &to, std::uint64_t to_ino);
     void apply_rename(const daxfs_lrec &r);
     void apply_setattr(const daxfs_lrec &r);
     std::span<const std::byte> delta_page(std::uint64_t page) const;
