@@ -30,7 +30,8 @@ void daxfs_rec_init(struct daxfs_rec *h, u32 type, u32 len, u64 ino)
 	h->type = cpu_to_le16(type);
 	h->len = cpu_to_le16(len);
 	h->ino = cpu_to_le64(ino);
-	h->time = cpu_to_le64(ktime_get_real_ns());
+	/* The coarse clock, as current_time() gives inode times. */
+	h->time = cpu_to_le64(ktime_get_coarse_real_ns());
 }
 
 /**
