@@ -45,7 +45,37 @@ static void daxfs_index_unlock(struct daxfs_sb_info *sbi)
 }
 
 /*
- * Copy up to @max bytes at iocb->ki_pos to @to, page by page, under the
+ * Bytes at @pos (below @size, at most @want) that read from one contiguous
+ * range of the region starting at *@src (NULL: zeros). Pages whose bytes
+ * follow each other in the region (base data, consecutive delta pages) are
+ * one run, so a large read is a few large copies.
+ */
+static int daxfs_read_run(struct inode *inode, u64 pos, u64 size, size_t want,
+			  const void **src, size_t *len)
+{
+	size_t n = min_t(u64, size - pos, PAGE_SIZE - offset_in_page(pos));
+	struct daxfs_fpage fp;
+	int err;
+
+	err = daxfs_index_file_page(inode->i_sb, inode, pos >> PAGE_SHIFT, &fp);
+	if (err)
+		return err;
+	*src = fp.addr ? fp.addr + offset_in_page(pos) : NULL;
+	while (n < want && pos + n < size) {
+		err = daxfs_index_file_page(inode->i_sb, inode,
+					    (pos + n) >> PAGE_SHIFT, &fp);
+		if (err)
+			return err;
+		if (*src ? fp.addr != *src + n : !!fp.addr)
+			break;
+		n += min_t(u64, size - pos - n, PAGE_SIZE);
+	}
+	*len = min(n, want);
+	return 0;
+}
+
+/*
+ * Copy up to @max bytes at iocb->ki_pos to @to, run by run, under the
  * index lock and with page faults off: a fault into a mapping of this very
  * mount must not run under the lock. Returns bytes copied; *@fault is set
  * when a copy stopped at an unmapped user page.
@@ -54,8 +84,7 @@ static ssize_t daxfs_read_chunk(struct kiocb *iocb, struct iov_iter *to,
 				size_t max, bool *fault)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
-	struct super_block *sb = inode->i_sb;
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	ssize_t done = 0;
 	u64 size;
 	int err = 0;
@@ -63,19 +92,16 @@ static ssize_t daxfs_read_chunk(struct kiocb *iocb, struct iov_iter *to,
 	daxfs_index_lock(sbi);
 	size = daxfs_size_locked(inode);
 	while (done < max && iov_iter_count(to) && (u64)iocb->ki_pos < size) {
-		u64 pos = iocb->ki_pos;
-		size_t off = offset_in_page(pos);
-		size_t n = min3(iov_iter_count(to), PAGE_SIZE - off,
-				(size_t)min_t(u64, size - pos, PAGE_SIZE));
-		struct daxfs_fpage fp;
-		size_t copied;
+		size_t want = min_t(size_t, iov_iter_count(to), max - done);
+		const void *src;
+		size_t n, copied;
 
-		err = daxfs_index_file_page(sb, inode, pos >> PAGE_SHIFT, &fp);
+		err = daxfs_read_run(inode, iocb->ki_pos, size, want, &src, &n);
 		if (err)
 			break;
 		pagefault_disable();
-		if (fp.addr)
-			copied = copy_to_iter(fp.addr + off, n, to);
+		if (src)
+			copied = copy_to_iter(src, n, to);
 		else
 			copied = iov_iter_zero(n, to);
 		pagefault_enable();
