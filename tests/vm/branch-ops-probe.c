@@ -31,6 +31,10 @@
  *                            write|truncate|setattr (write/truncate: NAME is
  *                            the size; write maps page index 0 to delta
  *                            page PARENT)
+ *   selfcopy FILE            read() into and write() from a MAP_SHARED
+ *                            writable mapping of FILE itself (faults into
+ *                            the same file while it is read or written):
+ *                            no deadlock, the bytes arrive
  *   as UID GID OP PATH [ARG] with that uid and gid (no supplementary
  *                            groups) do OP: read, append, create, mkdir,
  *                            unlink, chmod (ARG octal mode); prints "ok" or
@@ -582,6 +586,40 @@ static int logrec(int argc, char **a)
 	return 0;
 }
 
+static int selfcopy(char **a)
+{
+	const size_t half = 64 << 10;
+	int fd = open(a[0], O_RDWR | O_CREAT | O_TRUNC, 0644);
+	char *m, *want = malloc(2 * half), *got = malloc(2 * half);
+
+	if (fd < 0 || !want || !got)
+		return failf("open");
+	for (size_t i = 0; i < 2 * half; i++)
+		want[i] = (char)(i * 13 + 5);
+	if (pwrite(fd, want, half, 0) != (ssize_t)half || ftruncate(fd, 2 * half))
+		return failf("fill");
+	m = mmap(NULL, 2 * half, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return failf("mmap");
+	/* read() of the first half into the unmapped second half of the map */
+	if (pread(fd, m + half, half, 0) != (ssize_t)half)
+		return failf("read into the own mapping");
+	memcpy(want + half, want, half);
+	/* write() from the map into the file, over a range the map covers */
+	if (pwrite(fd, m + half, half / 2, half / 4) != (ssize_t)(half / 2))
+		return failf("write from the own mapping");
+	memmove(want + half / 4, want + half, half / 2);
+	if (pread(fd, got, 2 * half, 0) != (ssize_t)(2 * half) ||
+	    memcmp(got, want, 2 * half) || memcmp(m, want, 2 * half)) {
+		printf("FAIL: contents after copies through the own mapping\n");
+		return 1;
+	}
+	munmap(m, 2 * half);
+	close(fd);
+	printf("ok\n");
+	return 0;
+}
+
 static int as_op(const char *op, const char *path, const char *arg)
 {
 	char buf[64];
@@ -639,6 +677,7 @@ int main(int argc, char **argv)
 		{ "unlinked", 1, unlinked },
 		{ "readdir-mutate", 2, readdir_mutate },
 		{ "sparse", 1, sparse },
+		{ "selfcopy", 1, selfcopy },
 	};
 
 	if (argc > 5 && !strcmp(argv[1], "as"))

@@ -11,7 +11,8 @@
 #     data written past EOF; a file unlinked while open keeps its data;
 #   - reads after many overwrites return the newest bytes (whole-file and random reads);
 #   - MAP_SHARED writes (base page copied on the first write fault, hole, new file) are
-#     seen by read(), and read()'s writes by a later mapping;
+#     seen by read(), and read()'s writes by a later mapping; read() into and write() from
+#     a shared writable mapping of the same file (faults into the file being copied);
 #   - readdir of a base directory while entries are added and removed sees every original
 #     entry exactly once;
 #   - main stays the base; after commit a fresh main mount (log replay) shows exactly what
@@ -287,6 +288,7 @@ probe mmap-write $B/hole 20000 10 0x31
 probe mmap-write $B/hole 20005 10 0x32
 echo tail >>$B/hole
 probe mmap-read $B/hole $B/hole
+probe selfcopy $B/selfcopy
 
 step "readdir while the directory changes"
 probe readdir-mutate $B/many 200
