@@ -289,6 +289,8 @@ int daxfs_index_readdir(struct super_block *sb, struct inode *dir, u64 pos,
 			u32 *len);
 int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 			  u64 index, struct daxfs_fpage *out);
+/* Allocations a record will need, done before it is appended. */
+int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec);
 /* Directory @node has no entries. */
 bool daxfs_index_dir_empty(struct super_block *sb, struct daxfs_node *node);
 /* Move every owned page of @node (file data, symlink) to sbi->drop_to. */

@@ -1175,6 +1175,55 @@ int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec,
 	}
 }
 
+/* Materialize directory @ino, if it is one (the caller checks the rest). */
+static int daxfs_prepare_dir(struct super_block *sb, u64 ino)
+{
+	struct daxfs_node *dir = daxfs_node_get(sb, ino);
+
+	if (IS_ERR(dir))
+		return PTR_ERR(dir) == -ENOENT ? 0 : PTR_ERR(dir);
+	return S_ISDIR(dir->mode) ? daxfs_dir_materialize(sb, dir) : 0;
+}
+
+/**
+ * daxfs_index_prepare - do the allocations a record will need, before it
+ *	is appended
+ * @sb: the superblock (index_lock held for write)
+ * @rec: the decoded record
+ *
+ * Copies the directories a naming record changes into the index, and makes
+ * the node of the inode it is about, so that a damaged base directory or a
+ * failed allocation stops the change before the record is in the log.
+ *
+ * Return: 0 or a negative errno.
+ */
+int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec)
+{
+	int err = 0;
+
+	switch (rec->type) {
+	case DAXFS_REC_RENAME:
+		err = daxfs_prepare_dir(sb, rec->new_parent);
+		fallthrough;
+	case DAXFS_REC_CREATE:
+	case DAXFS_REC_MKDIR:
+	case DAXFS_REC_SYMLINK:
+	case DAXFS_REC_MKNOD:
+	case DAXFS_REC_LINK:
+	case DAXFS_REC_UNLINK:
+		if (!err)
+			err = daxfs_prepare_dir(sb, rec->parent);
+		break;
+	default:
+		break;
+	}
+	if (err || rec->type == DAXFS_REC_CREATE || rec->type == DAXFS_REC_MKDIR ||
+	    rec->type == DAXFS_REC_SYMLINK || rec->type == DAXFS_REC_MKNOD)
+		return err;
+	/* the inode itself (a directory removed or moved: its entries too) */
+	return daxfs_prepare_dir(sb, rec->ino);
+}
+
 /* ------------------------------------------------------------------------
  * Building, refreshing, tearing down
  */

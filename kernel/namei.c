@@ -64,7 +64,9 @@ int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
 		return err;
 	}
 	down_write(&sbi->index_lock);
-	err = daxfs_log_append(sbi, rec, len);
+	err = daxfs_index_prepare(sb, &lr);
+	if (!err)
+		err = daxfs_log_append(sbi, rec, len);
 	if (!err) {
 		/* the decoded pointers point into @rec, still valid */
 		lr.seq = le64_to_cpu(rec->seq);
