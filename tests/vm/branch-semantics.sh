@@ -6,10 +6,12 @@
 #   - branch=NAME,parent=P creates NAME under main or under a branch (nested), writable,
 #     shown in /proc/mounts as branch=NAME; main and the parent do not see its changes; a
 #     child sees its parent's;
-#   - daxfs-branch list (table, --json), diff (added, modified, deleted with sizes), info;
+#   - daxfs-branch list (table, --json), diff (added, modified, deleted with sizes; on a
+#     mount and offline on an image file), info;
 #   - commit makes the whole chain main; a mounted main sees it without a remount; the
-#     committing mount becomes a read-only main; siblings at every level are dead: their
-#     file operations fail with ESTALE and their existing mappings raise SIGBUS;
+#     committing mount becomes a read-only main; siblings at every level (and a sibling's
+#     child) are dead: their file operations fail with ESTALE and their existing mappings
+#     raise SIGBUS;
 #   - abort kills the chain back to main, siblings keep working (open files and mappings
 #     unchanged) and can still commit; unmounting a branch discards only that branch;
 #   - the commit race: two branches committed at the same instant, many rounds, exactly one
@@ -167,6 +169,9 @@ no_path /mnt/b1 new2
 no_path /mnt/s2 new2
 head -c 50000 /dev/urandom >/mnt/s1/s1file || fail "cannot write in s1"
 head -c 50000 /dev/urandom >/mnt/s2/s2file || fail "cannot write in s2"
+mount_daxfs /mnt/s1c branch=s1c,parent=s1
+[ -f /mnt/s1c/s1file ] || fail "s1c does not see s1's file"
+echo s1c >/mnt/s1c/s1cfile || fail "cannot write in s1c"
 no_path /mnt/b2 s2file
 manifest /mnt/b2 /tmp/m-b2
 
@@ -174,6 +179,7 @@ step "holds: open descriptors and mappings in s1 and s2 (siblings at two levels)
 hold_start s1 /mnt/s1/s1file stale
 hold_start s1base /mnt/s1/big stale
 hold_start s2 /mnt/s2/s2file stale
+hold_start s1c /mnt/s1c/s1file stale
 
 step "b1 unmounted with children: it stays"
 umount_daxfs /mnt/b1
@@ -195,8 +201,10 @@ step "siblings at every level: ESTALE on file operations, SIGBUS on their mappin
 hold_check s1
 hold_check s1base
 hold_check s2
+hold_check s1c
 expect_ok daxfs-bprobe estale /mnt/s1 /mnt/s1/s1file
 expect_ok daxfs-bprobe estale /mnt/s2 /mnt/s2/s2file
+expect_ok daxfs-bprobe estale /mnt/s1c /mnt/s1c/s1cfile
 expect_fail daxfs-branch commit -m /mnt/s1 2>/dev/null
 expect_ok daxfs-branch list --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" >/tmp/list
 cat /tmp/list
@@ -210,6 +218,7 @@ for b in s1 s2; do
 	tr '{' '\n' </tmp/list.json | grep "\"name\":\"$b\"" | grep -q '"on_main":false' ||
 		fail "list --json does not show $b off main: $(cat /tmp/list.json)"
 done
+umount_daxfs /mnt/s1c
 umount_daxfs /mnt/s1
 umount_daxfs /mnt/s2
 umount_daxfs /mnt/b2
@@ -304,6 +313,10 @@ manifest "$MAIN" /tmp/m-final
 umount_daxfs "$MAIN"
 dd if=/dev/mem of=/tmp/region.img bs=1048576 skip=$((DAXFS_PHYS / 1048576)) \
 	count=$((DAXFS_PHYS_SIZE / 1048576)) 2>/dev/null || fail "cannot copy the region"
+expect_ok daxfs-branch diff x2 /tmp/region.img >/tmp/diff-x2
+cat /tmp/diff-x2
+grep -q 'x2file' /tmp/diff-x2 && grep -q 'after' /tmp/diff-x2 ||
+	fail "offline diff of the committed x2 does not show x2file and after"
 expect_ok mkdaxfs -q --from /tmp/region.img -o /tmp/flat.img
 rm -f /tmp/region.img
 expect_ok daxfs-inspect /tmp/flat.img check >/dev/null
