@@ -19,6 +19,8 @@
 #     the branch showed; a branch over the committed main, replayed again, too; a main
 #     mounted before a commit follows it through its cached names (replaced file, file
 #     become directory, rename, a name that was negative, size, mode, readdir);
+#   - attaching to a branch again replays its own log: its pages are rewritten in place
+#     (no new pages), deleting a file frees its pages, a third mount shows the same;
 #   - replay of a log holding a record that does not fit the view (unknown parent, name
 #     exists, missing name, non-empty directory removed, rename cycle, write to a
 #     directory...) fails the mount with EUCLEAN and no oops; a valid appended record
@@ -371,6 +373,44 @@ hostile bad write 1 5000 4096
 hostile bad truncate "$di_ino" 0 0
 hostile bad setattr 888888 0 x
 check_dmesg
+check_region
+
+step "attach to a branch again: its own log replays; owned pages are rewritten in place, freed on delete"
+# free_of MNT: free delta pages as DAXFS_IOC_INFO shows them
+free_of() {
+	daxfs-branch info -m "$1" --json | sed 's/.*"free_pages": *\([0-9]*\).*/\1/'
+}
+mount_daxfs /mnt/x branch=x,parent=main
+head -c 100000 /dev/urandom >/mnt/x/f1 || fail "write f1"
+cp /tmp/base/big /mnt/x/f2 || fail "write f2"
+echo keep >/mnt/x/f3
+mount_daxfs /mnt/y branch=y,parent=x
+umount_daxfs /mnt/x
+mount_daxfs /mnt/x branch=x
+probe same /mnt/x/f2 /tmp/base/big
+is "$(cat /mnt/x/f3)" keep "f3 after the replay"
+free0=$(free_of /mnt/x)
+i=0
+while [ $i -lt 20 ]; do
+	dd if=/dev/urandom of=/mnt/x/f1 bs=4096 count=24 conv=notrunc 2>/dev/null ||
+		fail "rewrite f1"
+	i=$((i + 1))
+done
+free1=$(free_of /mnt/x)
+[ $((free0 - free1)) -le 2 ] || fail "rewrites of owned pages took $((free0 - free1)) pages"
+is "$(stat -c %s /mnt/x/f1)" 100000 "size after rewrites"
+probe overwrites /mnt/x/f1 300 3
+free1=$(free_of /mnt/x)
+cp /mnt/x/f1 /tmp/f1.ref
+rm /mnt/x/f2 || fail "rm f2"
+free2=$(free_of /mnt/x)
+[ $((free2 - free1)) -ge 70 ] || fail "deleting 300000 bytes freed $((free2 - free1)) pages"
+umount_daxfs /mnt/x
+mount_daxfs /mnt/x branch=x
+probe same /mnt/x/f1 /tmp/f1.ref
+[ ! -e /mnt/x/f2 ] || fail "f2 is back"
+umount_daxfs /mnt/x
+umount_daxfs /mnt/y
 check_region
 
 step "a mounted main's cached names and attributes follow a commit"
