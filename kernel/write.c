@@ -271,13 +271,12 @@ static ssize_t daxfs_write(struct kiocb *iocb, struct iov_iter *from,
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
 	loff_t start = iocb->ki_pos, batch_start = start;
+	/* refreshed from the node under i_rwsem, which every size change holds */
+	u64 size = i_size_read(inode);
 	ssize_t done = 0, n = 0;
-	struct daxfs_fpage fp;
-	u64 size;
-	int err;
+	int err = 0;
 
-	err = daxfs_wresolve(inode, 0, &fp, &size);
-	if (!err && (u64)start > size)
+	if ((u64)start > size)
 		err = daxfs_zero_tail(inode, size);
 	if (err)
 		return err;
