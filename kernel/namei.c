@@ -78,15 +78,20 @@ int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
 	return err;
 }
 
-/* A new inode number, shared by every branch (atomic add in the region). */
+/*
+ * A new inode number, shared by every branch (atomic add in the region),
+ * written back before any record can use it.
+ */
 static int daxfs_new_ino(struct daxfs_sb_info *sbi, u64 *ino)
 {
 	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
-	/* The region is little-endian and so is every host we build for. */
-	atomic64_t *next = (atomic64_t *)&live->next_ino;
-	s64 v = atomic64_fetch_add(1, next);
+	u64 v;
 
-	if (v <= (s64)sbi->geo.inode_count || v >= (s64)(ULONG_MAX >> 1))
+	if (!live)
+		return -EROFS;
+	v = daxfs_le64_add(&live->next_ino, 1) - 1;
+	daxfs_persist(&live->next_ino, sizeof(live->next_ino));
+	if (v <= sbi->geo.inode_count || v >= (ULONG_MAX >> 1))
 		return -ENOSPC;
 	*ino = v;
 	return 0;
