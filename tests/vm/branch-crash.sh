@@ -9,7 +9,8 @@
 # In the default "verify" mode (this guest) each copy is loaded into a memmap region: it
 # passes the shared validator and its main equals the base tree after exactly the first m
 # iterations (m = the last line of its journal), rebuilt in tmpfs: a prefix of the commits,
-# nothing half-applied.
+# nothing half-applied. The uncommitted branch of each image, read offline (daxfs-inspect
+# extract --branch), holds whole iterations 1..j (its journal) and their files as written.
 # Arguments: [verify] | workload MAXK
 # vm-run-args: --memmap 128M
 # host-prep: tests/vm/branch-crash.prep
@@ -97,6 +98,7 @@ verify_one() {
 		iter /tmp/want $k || fail "rebuilding iteration $k in tmpfs"
 		k=$((k + 1))
 	done
+	WANT_AT=$m
 	expect_ok daxfs-manifest /tmp/want >/tmp/want.full
 	expect_ok daxfs-manifest --all /mnt/main >/tmp/got.full
 	awk '{ $7 = "-"; print }' /tmp/want.full >/tmp/want.m
@@ -104,6 +106,46 @@ verify_one() {
 	echo "commits in main: $m"
 	same_manifest /tmp/want.m /tmp/got.m
 	umount_daxfs /mnt/main
+	expect_ok daxfs-branch list "$1" >/tmp/list
+	for b in $(awk 'tolower($4) == "active" { print $2 }' /tmp/list); do
+		verify_branch "$1" "$b" "$m"
+	done
+}
+
+# c_stable J: the lines of a manifest (stdin) of files c/K-N and c/rK with K <= J - 2,
+# which iteration J + 1 does not touch
+c_stable() {
+	awk -v j="$1" '{ n = $1; if (n !~ /^c\/r?[0-9]+(-[0-9]+)?$/) next
+		sub(/^c\/r?/, "", n); sub(/-.*/, "", n); if (n + 0 <= j - 2) print }'
+}
+
+# verify_branch IMG NAME M: the uncommitted branch NAME, read offline, has a journal 1..J
+# (J >= M, the commits under it) and the files of the iterations before J as they were
+verify_branch() {
+	rm -rf /tmp/view
+	expect_ok daxfs-inspect extract --branch "$2" "$1" /tmp/view >/dev/null
+	j=0
+	[ -f /tmp/view/journal ] && j=$(tail -n 1 /tmp/view/journal)
+	seq 1 "$j" | cmp -s - /tmp/view/journal || [ "$j" = 0 ] ||
+		fail "branch $2: its journal is not 1..$j: $(tr '\n' ' ' </tmp/view/journal | tail -c 200)"
+	[ "$j" -ge "$3" ] || fail "branch $2: journal ends at $j, below the $3 commits it is on"
+	echo "uncommitted branch $2: iterations 1..$j complete"
+	if [ "$WANT_AT" -gt "$j" ]; then
+		rm -rf /tmp/want
+		make_base /tmp/want
+		WANT_AT=0
+	fi
+	k=$((WANT_AT + 1))
+	while [ $k -le "$j" ]; do
+		iter /tmp/want $k || fail "rebuilding iteration $k in tmpfs"
+		k=$((k + 1))
+	done
+	WANT_AT=$j
+	expect_ok daxfs-manifest /tmp/want >/tmp/want.full
+	expect_ok daxfs-manifest /tmp/view >/tmp/view.full
+	awk '{ $7 = "-"; print }' /tmp/want.full | c_stable "$j" >/tmp/want.c
+	awk '{ $7 = "-"; print }' /tmp/view.full | c_stable "$j" >/tmp/view.c
+	same_manifest /tmp/want.c /tmp/view.c
 }
 
 make_pattern
