@@ -6,7 +6,9 @@
 # readdir; several processes) run on a branch and on the tmpfs copy: the op logs (every
 # result, every errno, hashes of what was read) and the trees (manifests without mtimes,
 # which are wall-clock times) must be identical.
-#   round 1: branch r1 under main, committed; the mounted main must show it at once;
+#   round 1: branch r1 under main, committed; the mounted main must show it at once; its
+#            sibling q1 runs another sequence at the same time (its op log must equal
+#            tmpfs too), is stale after the commit and is unmounted;
 #   rounds 2 and 3: r2a under main, then r2b under r2a (r2a unmounted, kept alive by its
 #            child), r2b committed with its whole chain.
 # After each commit the committing mount, the still-mounted main and a fresh main mount
@@ -78,9 +80,24 @@ step "main mounts and shows the base tree"
 mount_daxfs "$MAIN"
 same_tree /tmp/base.manifest "$MAIN" main0
 
-step "round 1: branch r1 under main"
+step "round 1: branch r1 under main, its sibling q1 writing at the same time"
 mount_daxfs /mnt/r1 branch=r1,parent=main
+mount_daxfs /mnt/q1 branch=q1,parent=main
+mkdir -p /tmp/refq
+expect_ok daxfs-mktree --small /tmp/refq/tree >/dev/null
+daxfs-fsops run --seed $((SEED + 100)) --ops "$OPS" --procs 2 --log /tmp/log-br-q1 /mnt/q1 &
+qpid=$!
 round /mnt/r1 "$SEED" r1
+wait $qpid
+_rc=$?
+! _signalled $_rc || fail "CRASH: daxfs-fsops on q1 died of signal $((_rc - 128))"
+[ $_rc -eq 0 ] || fail "daxfs-fsops on q1 exited $_rc"
+step "q1: the op log of the concurrent sibling equals tmpfs"
+expect_ok daxfs-fsops run --seed $((SEED + 100)) --ops "$OPS" --procs 2 --log /tmp/log-ref-q1 /tmp/refq/tree
+if ! cmp -s /tmp/log-ref-q1 /tmp/log-br-q1; then
+	diff /tmp/log-ref-q1 /tmp/log-br-q1 | head -n 30 | cut -c1-300
+	fail "the op log on q1 differs from tmpfs"
+fi
 
 step "r1: commit"
 expect_ok daxfs-branch commit -m /mnt/r1
@@ -93,6 +110,10 @@ expect_ok daxfs-manifest "$MAIN/fsops.p0" >/tmp/main-p0
 same_manifest /tmp/main-p0 /tmp/r1-p0-after
 expect_fail touch /mnt/r1/after-commit 2>/dev/null
 umount_daxfs /mnt/r1
+step "r1: the sibling q1 is stale; unmounted, its pages go back"
+expect_fail ls /mnt/q1 >/dev/null 2>&1
+umount_daxfs /mnt/q1
+check_region
 
 step "rounds 2 and 3: r2a under main, r2b under r2a"
 mount_daxfs /mnt/r2a branch=r2a,parent=main
