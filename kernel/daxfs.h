@@ -268,6 +268,7 @@ struct daxfs_node {
 	/* symlinks */
 	char *link;
 	u64 link_page;		/* delta page of the target, if owned */
+	u64 link_src;		/* delta page of a branch symlink's target */
 };
 
 /* Where the bytes of one file page are (daxfs_index_file_page()). */

@@ -696,27 +696,22 @@ static bool daxfs_create_mode_ok(u32 type, u32 mode)
 	       fmt == S_IFSOCK;
 }
 
-/* The target of a new symlink, from the delta page the record names. */
+/*
+ * A new symlink's target lives in the delta page the record names. It is
+ * read when the inode is instantiated, not here: a later record of the same
+ * log may unlink the symlink and free the page, which may then hold anything
+ * by the time the log is replayed.
+ */
 static int daxfs_symlink_target(struct super_block *sb,
 				const struct daxfs_lrec *r,
 				struct daxfs_node *node, bool owned)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	const char *src;
 
 	if (!r->size || r->size > DAXFS_SYMLINK_MAX ||
 	    r->page < sbi->geo.meta_pages || r->page >= sbi->geo.delta_pages)
 		return daxfs_bad(sb, r, "bad symlink target");
-	src = daxfs_page_addr(sbi, r->page);
-	if (!src)
-		return daxfs_bad(sb, r, "bad symlink target");
-	node->link = kmalloc(r->size + 1, GFP_KERNEL);
-	if (!node->link)
-		return -ENOMEM;
-	memcpy(node->link, src, r->size);
-	node->link[r->size] = '\0';
-	if (strlen(node->link) != r->size)
-		return daxfs_bad(sb, r, "symlink target holds a NUL byte");
+	node->link_src = r->page;
 	if (owned)
 		node->link_page = r->page;
 	return 0;

@@ -122,6 +122,41 @@ static void daxfs_copy_node(struct inode *inode, const struct daxfs_node *node)
 	daxfs_set_inode_times3(inode, node->atime, node->mtime, node->ctime);
 }
 
+/*
+ * The target of a symlink node: a base symlink's was copied at replay, a
+ * branch symlink's is read from its delta page now, while the symlink exists
+ * and so still owns that page.
+ */
+static int daxfs_node_link(struct inode *inode, const struct daxfs_node *node)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_report rep = { };
+	const char *src;
+	char *link;
+
+	if (node->link || !node->link_src) {
+		inode->i_link = kstrdup(node->link ? node->link : "", GFP_KERNEL);
+		return inode->i_link ? 0 : -ENOMEM;
+	}
+	src = daxfs_page_addr(sbi, node->link_src);
+	if (!src || node->size > DAXFS_SYMLINK_MAX)
+		goto bad;
+	link = kmemdup_nul(src, node->size, GFP_KERNEL);
+	if (!link)
+		return -ENOMEM;
+	if (strlen(link) != node->size) {
+		kfree(link);
+		goto bad;
+	}
+	inode->i_link = link;
+	return 0;
+bad:
+	snprintf(rep.msg, sizeof(rep.msg), "symlink %llu: bad target in delta page %llu",
+		 (unsigned long long)node->ino, (unsigned long long)node->link_src);
+	daxfs_report_corrupt(inode->i_sb, -EUCLEAN, &rep);
+	return -EUCLEAN;
+}
+
 /* Fill a new VFS inode from the node of its inode number. */
 static int daxfs_fill_from_node(struct inode *inode,
 				const struct daxfs_node *node)
@@ -132,11 +167,8 @@ static int daxfs_fill_from_node(struct inode *inode,
 		DAXFS_I(inode)->di.ino = node->ino;
 	daxfs_copy_node(inode, node);
 	daxfs_set_ops(inode, node->rdev);
-	if (S_ISLNK(node->mode)) {
-		inode->i_link = kstrdup(node->link ? node->link : "", GFP_KERNEL);
-		if (!inode->i_link)
-			return -ENOMEM;
-	}
+	if (S_ISLNK(node->mode))
+		return daxfs_node_link(inode, node);
 	return 0;
 }
 

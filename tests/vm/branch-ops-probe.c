@@ -27,10 +27,11 @@
  *   logrec PHYS SIZE BRANCH KIND INO PARENT NAME [NEWPARENT NEWNAME]
  *                            append one record to the log of BRANCH (not
  *                            mounted) through /dev/mem, crc and seq right:
- *                            KIND create|mkdir|unlink|link|rename|exchange|
- *                            write|truncate|setattr (write/truncate: NAME is
+ *                            KIND create|mkdir|symlink|unlink|link|rename|
+ *                            exchange|write|truncate|setattr (write/truncate: NAME is
  *                            the size; write maps page index 0 to delta
- *                            page PARENT)
+ *                            page PARENT; symlink takes NEWPARENT NEWNAME
+ *                            as the PAGE and SIZE of its target)
  *   selfcopy FILE            read() into and write() from a MAP_SHARED
  *                            writable mapping of FILE itself (faults into
  *                            the same file while it is read or written):
@@ -475,6 +476,16 @@ static size_t build_rec(unsigned char *rec, char **a, int argc)
 		len = 80 + nlen;
 		put64(rec, 32, parent);
 		put32(rec, 56, (type == 3 ? 0100644 : 040755));
+		put16(rec, 72, nlen);
+		memcpy(rec + 80, name, nlen);
+	} else if (!strcmp(kind, "symlink") && argc == 9) {
+		/* target: SIZE bytes of delta page PAGE (a[7] PAGE, a[8] SIZE) */
+		type = 5;
+		len = 80 + nlen;
+		put64(rec, 32, parent);
+		put64(rec, 40, strtoull(a[7], NULL, 0));
+		put64(rec, 48, strtoull(a[8], NULL, 0));
+		put32(rec, 56, 0120777);
 		put16(rec, 72, nlen);
 		memcpy(rec + 80, name, nlen);
 	} else if (!strcmp(kind, "unlink") || !strcmp(kind, "link")) {

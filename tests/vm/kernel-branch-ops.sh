@@ -26,7 +26,9 @@
 #     directory...) fails the mount with EUCLEAN and no oops; a valid appended record
 #     applies;
 #   - a small delta region: a write stops with a short count / ENOSPC, the file reads
-#     consistently, deleting a file lets writing continue.
+#     consistently, deleting a file lets writing continue;
+#   - a symlink record followed by its unlink replays even when the target's page holds
+#     something else by then (targets are read when the inode is made, not at replay).
 # vm-run-args: --memmap 64M
 . "$(dirname "$0")/lib.sh"
 need_phys
@@ -461,6 +463,25 @@ head -c 200000 /tmp/rand >/tmp/ref
 probe same /mnt/e/again /tmp/ref
 mkdir /mnt/e/dir-after || fail "mkdir after ENOSPC"
 umount_daxfs /mnt/e
+check_region
+
+step "a symlink unlinked later in its log replays, whatever its old page holds now"
+clear_region
+expect_ok mkdaxfs -q -b 1M -d /tmp/base -p "$DAXFS_PHYS" -s "$DAXFS_PHYS_SIZE"
+mount_daxfs /mnt/s1 branch=s1,parent=main
+echo x >/mnt/s1/xfile || fail "write in s1"
+mount_daxfs /mnt/s2 branch=s1c,parent=s1
+umount_daxfs /mnt/s1
+# The target page (the region's last, all zeros) no longer holds the target: the symlink
+# was unlinked and its page reused, as far as the replay can tell.
+last=255 # mkdaxfs -b 1M: delta pages 0..255
+probe logrec "$DAXFS_PHYS" "$DAXFS_PHYS_SIZE" s1 symlink 100000 1 gone "$last" 5
+probe logrec "$DAXFS_PHYS" "$DAXFS_PHYS_SIZE" s1 unlink 100000 1 gone
+mount_daxfs /mnt/s3 branch=s1z,parent=s1
+[ ! -e /mnt/s3/gone ] && [ ! -L /mnt/s3/gone ] || fail "the unlinked symlink is there"
+is "$(cat /mnt/s3/xfile)" x "s1's file after the replay"
+umount_daxfs /mnt/s3
+umount_daxfs /mnt/s2
 check_region
 
 check_dmesg
