@@ -142,7 +142,8 @@ int main(int argc, char **argv) {
     info->callback([&] { run = [&] { return branch::cmd_info(o.mnt, o.json); }; });
 
     auto *list = app.add_subcommand(
-        "list", "List the branches: name, parent, state, bytes used, mounts. Reads IMAGE, "
+        "list", "List the branches: name, parent, state (main, active, stale: invalidated by "
+                "another commit or an abort, committed, dead), bytes used, mounts. Reads IMAGE, "
                 "--phys/--size, the region of -m MNT, or the one region mounted");
     add_where(list, o, "[IMAGE]: an image file");
     list->callback([&] {

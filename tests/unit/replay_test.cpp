@@ -8,8 +8,10 @@
 #include <functional>
 #include <gtest/gtest.h>
 #include <iterator>
+#include <map>
 #include <sys/stat.h>
 
+#include "daxfs/branch_list.hpp"
 #include "daxfs/branches.hpp"
 #include "daxfs/diff.hpp"
 #include "daxfs/from_image.hpp"
@@ -234,6 +236,23 @@ TEST_F(Replay, CommitThenFlattenMain) {
     std::vector<std::byte> buf;
     EXPECT_EQ(again.node(again.lookup("/new")).size, 6000u);
     EXPECT_EQ(again.target(again.node(again.lookup("/s"))), "nd/a2");
+}
+
+TEST_F(Replay, ListShowsSiblingsOfACommitAsStale) {
+    LogWriter w(img_);
+    const std::uint32_t a = w.branch("a");
+    w.branch("a-child", a);
+    w.branch("b-child", w.branch("b"));
+    w.commit(a);
+    const daxfs::Image image(img_);
+    std::map<std::string, std::string> state;
+    for (const daxfs::BranchRow &r : daxfs::list_branches(daxfs::BranchTable(image)))
+        state[r.name] = r.state;
+    EXPECT_EQ(state["main"], "main");
+    EXPECT_EQ(state["a"], "committed");
+    EXPECT_EQ(state["a-child"], "active"); // over the new main: still valid
+    EXPECT_EQ(state["b"], "stale");
+    EXPECT_EQ(state["b-child"], "stale");
 }
 
 TEST_F(Replay, CorruptRecordIsEuclean) {

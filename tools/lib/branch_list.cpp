@@ -8,6 +8,23 @@
 
 namespace daxfs {
 
+namespace {
+
+// An active branch is still valid while its chain starts with all of main's: once another
+// branch is committed over its base, or an ancestor is aborted, its mounts get ESTALE.
+bool descends_from(const BranchTable &table, std::uint32_t slot,
+                   const std::vector<std::uint32_t> &main_chain) {
+    try {
+        const std::vector<std::uint32_t> mine = table.chain(slot);
+        return mine.size() >= main_chain.size() &&
+               std::equal(main_chain.begin(), main_chain.end(), mine.begin());
+    } catch (const Error &) {
+        return false; // an ancestor is gone or was reused: as stale as it gets
+    }
+}
+
+} // namespace
+
 std::vector<BranchRow> list_branches(const BranchTable &table) {
     std::vector<std::uint32_t> chain;
     try {
@@ -21,11 +38,13 @@ std::vector<BranchRow> list_branches(const BranchTable &table) {
             continue;
         const bool on_main = b.slot == DAXFS_MAIN_SLOT ||
                              std::find(chain.begin(), chain.end(), b.slot) != chain.end();
+        std::string state = branch_state_name(b.state);
+        if (b.state == DAXFS_BRANCH_ACTIVE && !descends_from(table, b.slot, chain))
+            state = "stale";
         const daxfs_br &p = table.slot(b.parent < DAXFS_BRANCH_COUNT ? b.parent : 0);
         const bool parent_main = p.slot == DAXFS_MAIN_SLOT || p.state == DAXFS_BRANCH_COMMITTED;
-        rows.push_back({b.slot, b.name, parent_main ? "main" : p.name, p.slot,
-                        branch_state_name(b.state), b.generation, b.pages * DAXFS_BLOCK_SIZE,
-                        b.mounts, on_main});
+        rows.push_back({b.slot, b.name, parent_main ? "main" : p.name, p.slot, state, b.generation,
+                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, on_main});
     }
     return rows;
 }

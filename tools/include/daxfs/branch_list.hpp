@@ -18,7 +18,8 @@ struct BranchRow {
     std::string parent;        // "main" when the parent is main or part of it (committed),
                                // else the parent branch's name
     std::uint32_t parent_slot; // the parent's slot
-    std::string state;         // branch_state_name()
+    std::string state;         // branch_state_name(), or "stale" for an active branch that
+                               // no longer descends from main (its mounts get ESTALE)
     std::uint64_t generation;
     std::uint64_t bytes; // delta pages owned (data and log) * 4096
     std::uint32_t mounts;
