@@ -51,43 +51,7 @@ std::string data_line(const bench::Tree &t) {
     return s.str();
 }
 
-int compare(const std::string &base_spec, const std::string &subject_spec,
-            const bench::RunOptions &ropt, const bench::TreeOptions &topt,
-            const std::vector<std::string> &headers, const std::string &tsv_path,
-            const std::string &out_path) {
-    const bench::Target base = parse_target(base_spec);
-    const bench::Target subject = parse_target(subject_spec);
-
-    std::cerr << "daxfs-bench: scanning " << base.root << std::endl;
-    const bench::Tree tree = bench::scan_tree(base.root, topt);
-    std::cerr << "daxfs-bench: " << tree_line(tree) << std::endl;
-    std::cerr << "daxfs-bench: checking that " << subject.name << " holds the same tree"
-              << std::endl;
-    bench::verify_same(tree, base, subject);
-
-    const std::vector<bench::Result> results = bench::run_all(tree, base, subject, ropt);
-
-    bench::ReportHeader hdr{headers};
-    hdr.lines.push_back(tree_line(tree));
-    hdr.lines.push_back(data_line(tree));
-    std::ostringstream table;
-    bench::print_table(table, hdr, base, subject, results);
-    std::cout << table.str() << std::flush;
-    if (!out_path.empty()) {
-        std::ofstream f(out_path);
-        f << table.str();
-        if (!f.flush())
-            throw bench::Error("cannot write " + out_path);
-    }
-    if (!tsv_path.empty()) {
-        std::ofstream f(tsv_path);
-        bench::write_tsv(f, base, subject, results);
-        if (!f.flush())
-            throw bench::Error("cannot write " + tsv_path);
-    }
-    return 0;
-}
-
+// Prints the table (after BEFORE) and keeps it in OUT_PATH, the samples in TSV_PATH.
 int write_results(const std::vector<bench::Result> &results, const bench::Target &base,
                   const bench::Target &subject, const std::vector<std::string> &headers,
                   const std::string &tsv_path, const std::string &out_path,
@@ -110,6 +74,27 @@ int write_results(const std::vector<bench::Result> &results, const bench::Target
             throw bench::Error("cannot write " + tsv_path);
     }
     return 0;
+}
+
+int compare(const std::string &base_spec, const std::string &subject_spec,
+            const bench::RunOptions &ropt, const bench::TreeOptions &topt,
+            const std::vector<std::string> &headers, const std::string &tsv_path,
+            const std::string &out_path) {
+    const bench::Target base = parse_target(base_spec);
+    const bench::Target subject = parse_target(subject_spec);
+
+    std::cerr << "daxfs-bench: scanning " << base.root << std::endl;
+    const bench::Tree tree = bench::scan_tree(base.root, topt);
+    std::cerr << "daxfs-bench: " << tree_line(tree) << std::endl;
+    std::cerr << "daxfs-bench: checking that " << subject.name << " holds the same tree"
+              << std::endl;
+    bench::verify_same(tree, base, subject);
+
+    std::vector<std::string> lines = headers;
+    lines.push_back(tree_line(tree));
+    lines.push_back(data_line(tree));
+    return write_results(bench::run_all(tree, base, subject, ropt), base, subject, lines,
+                         tsv_path, out_path);
 }
 
 } // namespace
