@@ -91,11 +91,11 @@ std::vector<Result> run_writes(const Target &base, const Target &subject, const 
 
 // Branch operations (branchops.cpp), timed through mount(2) and the DAXFS ioctls.
 struct BranchOptions {
-    std::string phys, size;            // the region, as mount options
-    std::filesystem::path mnt;         // where branches are mounted
-    std::filesystem::path lower;       // the tmpfs tree (overlayfs lower layer)
-    std::filesystem::path scratch;     // tmpfs directory for overlayfs upper/work
-    std::string file;                  // large file (relative) for the copy-up test
+    std::string phys, size;        // the region, as mount options
+    std::filesystem::path mnt;     // where branches are mounted
+    std::filesystem::path lower;   // the tmpfs tree (overlayfs lower layer)
+    std::filesystem::path scratch; // tmpfs directory for overlayfs upper/work
+    std::string file;              // large file (relative) for the copy-up test
     std::vector<std::uint64_t> sizes_mib{1, 256};
     int reps = 5;
 };

@@ -100,7 +100,8 @@ void run_branch_ops(std::ostream &out, const BranchOptions &o, std::vector<Resul
     out << "branch operations (median of the samples, ms; the region is shared by all)\n";
     out << std::left << std::setw(10) << "change" << std::setw(9) << "samples" << std::right
         << std::setw(12) << "create" << std::setw(12) << "commit" << std::setw(12) << "abort"
-        << std::setw(16) << "umount+reclaim" << "\n";
+        << std::setw(16) << "umount+reclaim"
+        << "\n";
     std::int64_t commit_small = 0, commit_large = 0;
     int serial = 0;
     for (const std::uint64_t mib : o.sizes_mib) {
@@ -132,7 +133,12 @@ void run_branch_ops(std::ostream &out, const BranchOptions &o, std::vector<Resul
             << " (constant-cost commit: about 1)\n";
     out << "\n";
 
-    Result r{"first-write-large-file", o.file + ", 4 KiB at offset 0", "kop/s", 0.001, {}, {},
+    Result r{"first-write-large-file",
+             o.file + ", 4 KiB at offset 0",
+             "kop/s",
+             0.001,
+             {},
+             {},
              "overlayfs copies the whole file up on the first write; a DAXFS branch copies one "
              "page"};
     for (int rep = 0; rep < o.reps; rep++) {

@@ -93,8 +93,8 @@ int compare(const std::string &base_spec, const std::string &subject_spec,
     std::vector<std::string> lines = headers;
     lines.push_back(tree_line(tree));
     lines.push_back(data_line(tree));
-    return write_results(bench::run_all(tree, base, subject, ropt), base, subject, lines,
-                         tsv_path, out_path);
+    return write_results(bench::run_all(tree, base, subject, ropt), base, subject, lines, tsv_path,
+                         out_path);
 }
 
 } // namespace
@@ -200,8 +200,7 @@ int main(int argc, char **argv) {
         if (*wr) {
             wopt.file_bytes = w_mib << 20;
             const bench::Target b = parse_target(w_base), t = parse_target(w_subject);
-            return write_results(bench::run_writes(b, t, wopt), b, t, headers, tsv_path,
-                                 out_path);
+            return write_results(bench::run_writes(b, t, wopt), b, t, headers, tsv_path, out_path);
         }
         if (*br) {
             std::ostringstream ops;

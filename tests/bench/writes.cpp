@@ -25,7 +25,8 @@ std::string errno_msg(const std::string &what) { return what + ": " + std::strer
 
 class File {
   public:
-    File(const std::filesystem::path &p, int flags) : fd_(::open(p.c_str(), flags | O_CLOEXEC, 0644)) {
+    File(const std::filesystem::path &p, int flags)
+        : fd_(::open(p.c_str(), flags | O_CLOEXEC, 0644)) {
         if (fd_ < 0)
             throw Error(errno_msg("open " + p.string()));
     }
@@ -56,7 +57,8 @@ struct Block {
     char *p;
 };
 
-void pwrite_all(int fd, const Block &b, std::size_t n, std::uint64_t off, const std::string &shown) {
+void pwrite_all(int fd, const Block &b, std::size_t n, std::uint64_t off,
+                const std::string &shown) {
     if (::pwrite(fd, b.p, n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
         throw Error(errno_msg("pwrite " + shown));
 }
@@ -113,8 +115,8 @@ std::vector<Job> jobs_for(const Target &t, const WriteOptions &o, unsigned threa
                           bool random, bool create) {
     std::vector<Job> jobs;
     for (unsigned i = 0; i < threads; i++)
-        jobs.push_back({t.root / ("bench-w" + std::to_string(i)), o.file_bytes / threads, bs, random,
-                        create, o.seed + i});
+        jobs.push_back({t.root / ("bench-w" + std::to_string(i)), o.file_bytes / threads, bs,
+                        random, create, o.seed + i});
     return jobs;
 }
 
@@ -210,7 +212,11 @@ std::vector<Result> run_writes(const Target &base, const Target &subject, const 
         Result r{c.name,
                  std::to_string(o.file_bytes >> 20) + " MiB in " + std::to_string(c.threads) +
                      (c.threads > 1 ? " files" : " file"),
-                 "MiB/s", mib, {}, {}, {}};
+                 "MiB/s",
+                 mib,
+                 {},
+                 {},
+                 {}};
         for (int rep = 0; rep < o.reps; rep++) {
             const bool base_first = rep % 2 == 0;
             for (int k = 0; k < 2; k++) {
@@ -244,7 +250,8 @@ std::vector<Result> run_writes(const Target &base, const Target &subject, const 
                "(tmpfs overwrites in place)"};
     std::cerr << "daxfs-bench: " << cow.test << std::endl;
     cow.base_ns.push_back(overwrite(base.root / o.overwrite_file, size, o.overwrites, o.seed));
-    cow.subject_ns.push_back(overwrite(subject.root / o.overwrite_file, size, o.overwrites, o.seed));
+    cow.subject_ns.push_back(
+        overwrite(subject.root / o.overwrite_file, size, o.overwrites, o.seed));
     results.push_back(std::move(cow));
     const std::string what = o.overwrite_file + " (" + std::to_string(size >> 20) + " MiB) after " +
                              std::to_string(o.overwrites) + " random 4 KiB overwrites";
@@ -262,7 +269,9 @@ std::vector<Result> run_writes(const Target &base, const Target &subject, const 
          [&](const Target &t) { return read_file(t.root / o.overwrite_file, kPage, size); },
          static_cast<double>(size) / kMiB},
         {"overwritten-rand-read-4k",
-         [&](const Target &t) { return rand_read_file(t.root / o.overwrite_file, size, rops, o.seed); },
+         [&](const Target &t) {
+             return rand_read_file(t.root / o.overwrite_file, size, rops, o.seed);
+         },
          static_cast<double>(rops * kPage) / kMiB},
     };
     for (const ReadCase &c : reads) {
