@@ -670,32 +670,6 @@ static void daxfs_touch_dir(struct daxfs_node *dir, s64 time)
 	dir->ctime = dir->mtime;
 }
 
-static u32 daxfs_create_mode(u32 type)
-{
-	switch (type) {
-	case DAXFS_REC_CREATE:
-		return S_IFREG;
-	case DAXFS_REC_MKDIR:
-		return S_IFDIR;
-	case DAXFS_REC_SYMLINK:
-		return S_IFLNK;
-	default:
-		return 0;
-	}
-}
-
-static bool daxfs_create_mode_ok(u32 type, u32 mode)
-{
-	u32 fmt = mode & S_IFMT;
-
-	if (mode & ~(S_IFMT | 07777))
-		return false;
-	if (type != DAXFS_REC_MKNOD)
-		return fmt == daxfs_create_mode(type);
-	return fmt == S_IFCHR || fmt == S_IFBLK || fmt == S_IFIFO ||
-	       fmt == S_IFSOCK;
-}
-
 /*
  * A new symlink's target lives in the delta page the record names. It is
  * read when the inode is instantiated, not here: a later record of the same
@@ -727,8 +701,7 @@ static int daxfs_apply_create(struct super_block *sb, const struct daxfs_lrec *r
 	u32 type;
 	int err;
 
-	if (!daxfs_create_mode_ok(r->type, r->mode))
-		return daxfs_bad(sb, r, "mode does not match the record");
+	/* The mode fits the record type: the shared decoder checked it. */
 	if (r->ino <= sbi->geo.inode_count || daxfs_node_find(sbi, r->ino))
 		return daxfs_bad(sb, r, "inode number in use");
 	dir = daxfs_apply_dir(sb, r, r->parent);
