@@ -271,6 +271,21 @@ TEST_F(Replay, CorruptRecordIsEuclean) {
     EXPECT_EQ(daxfs_validate_branches(img_.data(), &image.geo(), &leaked, &rep), -EUCLEAN);
 }
 
+// The shared decoder refuses a create record whose mode is not of the record's type; the
+// kernel's index and the tools' overlay rely on that and do not check it again.
+TEST_F(Replay, CreateWithAModeOfAnotherTypeIsEuclean) {
+    LogWriter w(img_);
+    const std::uint32_t s = w.branch("x");
+    w.create(s, DAXFS_REC_MKDIR, DAXFS_ROOT_INO, "notadir", S_IFREG | 0644);
+    const daxfs::Image image(img_);
+    try {
+        daxfs::replay_view(image, "x");
+        FAIL() << "a MKDIR record of a regular file replayed";
+    } catch (const daxfs::Error &e) {
+        EXPECT_EQ(e.code(), EUCLEAN) << e.what();
+    }
+}
+
 TEST_F(Replay, RecordThatDoesNotFitTheTreeIsEuclean) {
     LogWriter w(img_);
     const std::uint32_t s = w.branch("x");
