@@ -8,7 +8,9 @@
  * counter follow with atomic adds. Nothing here relies on a lock in this
  * kernel's memory, so mounts in several kernels can share the region.
  */
+#include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 
@@ -69,17 +71,54 @@ static int daxfs_nospc(struct daxfs_sb_info *sbi, bool for_log)
 	return -ENOSPC;
 }
 
+/*
+ * Where this CPU looks for its next free page. Each CPU has its own hint, so
+ * writers on different CPUs take pages from different parts of the owner
+ * table instead of racing for the same entries, and a file written by one
+ * thread gets runs of adjacent pages.
+ */
+static u64 daxfs_hint(struct daxfs_sb_info *sbi)
+{
+	u64 first = sbi->geo.meta_pages, p = raw_cpu_read(*sbi->alloc_hints);
+
+	return p < first || p >= sbi->geo.delta_pages ? first : p;
+}
+
+/**
+ * daxfs_alloc_hints_init - spread the CPUs' hints over the delta region
+ * @sbi: the mount
+ * @start: where the previous mount left off (live.alloc_hint)
+ */
+void daxfs_alloc_hints_init(struct daxfs_sb_info *sbi, u64 start)
+{
+	u64 first = sbi->geo.meta_pages, span, off;
+	int cpu;
+
+	if (sbi->geo.delta_pages <= first)
+		return;
+	span = sbi->geo.delta_pages - first;
+	off = start >= first ? start - first : 0;
+	for_each_possible_cpu(cpu) {
+		u64 *hint = per_cpu_ptr(sbi->alloc_hints, cpu);
+
+		*hint = first + (off + div64_u64(span * cpu, nr_cpu_ids)) % span;
+	}
+}
+
 /**
  * daxfs_page_alloc - take a free delta page for the mounted branch
  * @sbi: the mount (a writable branch)
- * @for_log: a log page, which may use the last DAXFS_LOG_RESERVE pages
- * @page: the page taken; its 4 KiB are zero
+ * @flags: DAXFS_ALLOC_LOG: a log page, which may use the last
+ *	DAXFS_LOG_RESERVE pages; DAXFS_ALLOC_NOZERO: the caller writes all
+ *	4 KiB itself, do not zero them
+ * @page: the page taken
  *
  * Return: 0, -EROFS (not a writable branch) or -ENOSPC.
  */
-int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page)
+int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page)
 {
 	struct daxfs_live *live = daxfs_live(sbi);
+	bool for_log = flags & DAXFS_ALLOC_LOG;
 	u64 first = sbi->geo.meta_pages, span, n, p;
 
 	if (!live || sbi->slot == DAXFS_MAIN_SLOT)
@@ -87,9 +126,7 @@ int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page)
 	if (daxfs_le64_load(&live->free_pages) <= (for_log ? 0 : DAXFS_LOG_RESERVE))
 		return daxfs_nospc(sbi, for_log);
 	span = sbi->geo.delta_pages - first;
-	p = sbi->alloc_hint;
-	if (p < first || p >= sbi->geo.delta_pages)
-		p = first;
+	p = daxfs_hint(sbi);
 	for (n = 0; n < span; n++, p++) {
 		if (p >= sbi->geo.delta_pages)
 			p = first;
@@ -103,9 +140,12 @@ int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page)
 found:
 	daxfs_persist(daxfs_owner_ptr(sbi->region, &sbi->geo, p), sizeof(__le32));
 	daxfs_count_pages(sbi, sbi->slot, 1);
-	sbi->alloc_hint = p + 1;
-	WRITE_ONCE(live->alloc_hint, cpu_to_le64(p + 1));
-	memset(daxfs_page_addr(sbi, p), 0, DAXFS_BLOCK_SIZE);
+	raw_cpu_write(*sbi->alloc_hints, p + 1);
+	/* Where the next mount starts looking; a hint, kept loosely. */
+	if (!(p % DAXFS_HINT_EVERY))
+		WRITE_ONCE(live->alloc_hint, cpu_to_le64(p + 1));
+	if (!(flags & DAXFS_ALLOC_NOZERO))
+		memset(daxfs_page_addr(sbi, p), 0, DAXFS_BLOCK_SIZE);
 	*page = p;
 	return 0;
 }

@@ -434,7 +434,7 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	b->reserved = 0;
 	memset(b->name, 0, sizeof(b->name));
 	strscpy(b->name, sbi->opt_branch, sizeof(b->name));
-	err = daxfs_page_alloc(sbi, true, &page);
+	err = daxfs_page_alloc(sbi, DAXFS_ALLOC_LOG, &page);
 	if (err)
 		return err;
 	hdr = daxfs_page_addr(sbi, page);
@@ -558,7 +558,7 @@ int daxfs_branch_mount(struct super_block *sb)
 		}
 		return 0;
 	}
-	sbi->alloc_hint = daxfs_le64_load(&daxfs_live(sbi)->alloc_hint);
+	daxfs_alloc_hints_init(sbi, daxfs_le64_load(&daxfs_live(sbi)->alloc_hint));
 	if (!sbi->opt_branch || !strcmp(sbi->opt_branch, "main"))
 		return daxfs_mount_main(sb);
 

@@ -5,17 +5,23 @@
 #ifndef _DAXFS_H
 #define _DAXFS_H
 
+#include <linux/bits.h>
 #include <linux/fs.h>
 #include <linux/mutex.h>
-#include <linux/rbtree.h>
 #include <linux/ratelimit.h>
+#include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
 #include "daxfs_check.h"
 #include "daxfs_log.h"
 #include "compat.h"
+
+/* Hashed locks of file pages for overwrites in place (a power of two). */
+#define DAXFS_PAGE_LOCK_BITS	6
+#define DAXFS_PAGE_LOCKS	BIT(DAXFS_PAGE_LOCK_BITS)
 
 /**
  * struct daxfs_sb_info - one mounted DAXFS region
@@ -55,9 +61,14 @@ struct daxfs_sb_info {
 	u64 log_seq;		/* seq of the last record appended */
 	u64 log_tail;		/* DAXFS_TAIL() after it */
 	u64 log_head;		/* first log page of the mounted branch */
-	u64 alloc_hint;
+	u64 __percpu *alloc_hints;	/* per CPU: where to look for a page */
 	struct mutex live_lock;	/* daxfs_check_live() slow path */
 	bool counted;		/* the mount is counted in its slot's mounts */
+	/*
+	 * Overwrites of one owned page run under i_rwsem held shared; the
+	 * lock of the page, hashed, keeps each of them atomic (write.c).
+	 */
+	struct mutex page_locks[DAXFS_PAGE_LOCKS];
 
 	/* --- branches: index side (index.c) --- */
 	struct rw_semaphore index_lock;	/* the index below */
@@ -104,10 +115,15 @@ void daxfs_report_corrupt(struct super_block *sb, int err,
 /*
  * alloc.c: delta pages. Owner table entries change with cmpxchg only.
  * daxfs_page_alloc() takes a FREE page for the mounted branch; data pages
- * (@for_log false) leave DAXFS_LOG_RESERVE pages free so that a full region
- * can still log the unlinks that free space. Returns -ENOSPC when none.
+ * (no DAXFS_ALLOC_LOG) leave DAXFS_LOG_RESERVE pages free so that a full
+ * region can still log the unlinks that free space. Returns -ENOSPC when
+ * none.
  */
 #define DAXFS_LOG_RESERVE	16
+#define DAXFS_ALLOC_LOG		0x1	/* a log page: may use the reserve */
+#define DAXFS_ALLOC_NOZERO	0x2	/* the caller fills the whole page */
+/* live.alloc_hint is stored when a page number is a multiple of this. */
+#define DAXFS_HINT_EVERY	64
 
 /*
  * Atomics on little-endian words of the shared region (live words, branch
@@ -159,7 +175,8 @@ static inline u32 daxfs_le32_add(__le32 *p, s32 delta)
 	return old + delta;
 }
 
-int daxfs_page_alloc(struct daxfs_sb_info *sbi, bool for_log, u64 *page);
+int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page);
+void daxfs_alloc_hints_init(struct daxfs_sb_info *sbi, u64 start);
 void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page);
 void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page);
 unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page);
@@ -247,8 +264,19 @@ struct daxfs_entry {
 	char name[];
 };
 
-/* The current state of one inode of the view. */
+/*
+ * The current state of one inode of the view.
+ *
+ * WRITE records are applied with sbi->index_lock held for read, so writes
+ * to different files go in parallel: @wlock orders the records of one
+ * inode (append and apply under it), and @lock guards the size and times
+ * those records change against readers of them (which only retry, so the
+ * writers of one file do not share a lock word on every write). Every other record is
+ * applied with index_lock held for write, which excludes all of that.
+ */
 struct daxfs_node {
+	struct mutex wlock;	/* records about this inode, in order */
+	seqlock_t lock;		/* size and times */
 	u64 ino;
 	u32 mode, uid, gid, nlink, rdev;
 	u64 size;
@@ -292,6 +320,13 @@ int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 			  u64 index, struct daxfs_fpage *out);
 /* Allocations a record will need, done before it is appended. */
 int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec);
+/*
+ * Before a live WRITE record is appended (node->wlock held): -EAGAIN when a
+ * page it maps is already owned (a racing fault or write copied it first)
+ * or lies past the size; the caller looks again.
+ */
+int daxfs_index_write_check(struct super_block *sb, struct daxfs_node *node,
+			    const struct daxfs_lrec *rec);
 /* Directory @node has no entries. */
 bool daxfs_index_dir_empty(struct super_block *sb, struct daxfs_node *node);
 /* Move every owned page of @node (file data, symlink) to sbi->drop_to. */
@@ -306,6 +341,8 @@ struct inode *daxfs_iget(struct super_block *sb, u64 ino);
 /* Copy the attributes of @inode's node (if any) into the VFS inode. */
 void daxfs_inode_refresh(struct inode *inode);
 void daxfs_inode_refresh_locked(struct inode *inode);
+/* After a WRITE record: the size and times of @inode from its node. */
+void daxfs_inode_refresh_write(struct inode *inode);
 int daxfs_getattr_common(struct inode *inode);
 extern const struct inode_operations daxfs_symlink_inode_operations;
 extern const struct inode_operations daxfs_special_inode_operations;
@@ -318,6 +355,13 @@ extern const struct dentry_operations daxfs_dentry_operations;
  */
 int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
 		     struct xarray *drops);
+/*
+ * The same for a WRITE record, without excluding writes to other files.
+ * @keep_size: the record leaves the size as it is (the current size is put
+ * in it). Returns -EAGAIN when daxfs_index_write_check() refuses it.
+ */
+int daxfs_commit_write(struct super_block *sb, struct daxfs_rec_write *rec,
+		       u32 len, bool keep_size);
 void daxfs_rec_init(struct daxfs_rec *h, u32 type, u32 len, u64 ino);
 int daxfs_setattr(struct daxfs_idmap *idmap, struct dentry *dentry,
 		  struct iattr *attr);
@@ -330,7 +374,7 @@ void daxfs_release_unlinked(struct inode *inode);
 ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from);
 int daxfs_truncate(struct inode *inode, loff_t size);
 vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf);
-vm_fault_t daxfs_fault_write(struct vm_fault *vmf, unsigned long *pfn);
+vm_fault_t daxfs_fault_write(struct vm_fault *vmf);
 
 /* dir.c */
 struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,

@@ -23,13 +23,16 @@
 /* Bytes copied per step of read(), between checks for rescheduling. */
 #define DAXFS_READ_CHUNK	SZ_1M
 
-/* The current size of file @inode (index_lock held when indexed). */
+/*
+ * The current size of file @inode (index_lock held when indexed; a WRITE
+ * record may be moving it, see struct daxfs_node).
+ */
 static u64 daxfs_size_locked(struct inode *inode)
 {
 	struct daxfs_node *node;
 
 	node = daxfs_node_find(DAXFS_SB(inode->i_sb), inode->i_ino);
-	return node ? node->size : DAXFS_I(inode)->di.size;
+	return node ? READ_ONCE(node->size) : DAXFS_I(inode)->di.size;
 }
 
 static void daxfs_index_lock(struct daxfs_sb_info *sbi)
@@ -184,12 +187,8 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 
 	if (daxfs_check_live(inode->i_sb))
 		return VM_FAULT_SIGBUS;
-	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_SHARED)) {
-		ret = daxfs_fault_write(vmf, &pfn);
-		if (ret)
-			return ret;
-		return vmf_insert_mixed(vma, addr, pfn_to_pfn_t(pfn));
-	}
+	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_SHARED))
+		return daxfs_fault_write(vmf);
 	daxfs_index_lock(sbi);
 	end = DIV_ROUND_UP(daxfs_size_locked(inode), PAGE_SIZE);
 	if (vmf->pgoff >= end)

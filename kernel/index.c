@@ -77,6 +77,8 @@ static struct daxfs_node *daxfs_node_alloc(u64 ino)
 
 	if (!node)
 		return NULL;
+	mutex_init(&node->wlock);
+	seqlock_init(&node->lock);
 	node->ino = ino;
 	xa_init(&node->pages);
 	xa_init(&node->cookies);
@@ -91,6 +93,22 @@ static int daxfs_node_insert(struct daxfs_sb_info *sbi, struct daxfs_node *node)
 	if (err)
 		daxfs_node_free(node);
 	return err;
+}
+
+/*
+ * Insert the node of a base inode. A WRITE record (index_lock held for
+ * read) may race another one making the same node: the first one stays.
+ */
+static struct daxfs_node *daxfs_node_publish(struct daxfs_sb_info *sbi,
+					     struct daxfs_node *node)
+{
+	struct daxfs_node *old;
+
+	old = xa_cmpxchg(&sbi->nodes, node->ino, NULL, node, GFP_KERNEL);
+	if (!old)
+		return node;
+	daxfs_node_free(node);
+	return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 }
 
 /* Copy a symlink target of the base image into @node->link. */
@@ -161,10 +179,7 @@ static struct daxfs_node *daxfs_node_from_base(struct super_block *sb, u64 ino)
 		if (err)
 			goto out_free;
 	}
-	err = daxfs_node_insert(sbi, node);
-	if (err)
-		return ERR_PTR(err);
-	return node;
+	return daxfs_node_publish(sbi, node);
 
 out_free:
 	daxfs_node_free(node);
@@ -173,7 +188,7 @@ out_free:
 
 /**
  * daxfs_node_get - the node of inode @ino, made from the base if needed
- * @sb: the superblock (index_lock held for write)
+ * @sb: the superblock (index_lock held)
  * @ino: the inode number
  *
  * Return: the node, ERR_PTR(-ENOENT) for a number that names nothing, or
@@ -535,7 +550,8 @@ zero:
  * @out: the result
  *
  * The caller holds sbi->index_lock (read) when the mount is indexed, and
- * uses @out before dropping it.
+ * uses @out before dropping it; or, on the write path of a branch, holds
+ * something that keeps the page from being freed (write.c).
  *
  * Return: 0 or -EUCLEAN.
  */
@@ -613,9 +629,30 @@ static int daxfs_apply_write(struct super_block *sb, const struct daxfs_lrec *r,
 		    xa_to_value(old) >> 1 != page)
 			daxfs_drop(sbi, xa_to_value(old) >> 1);
 	}
-	node->size = r->size;
+	write_seqlock(&node->lock);
+	WRITE_ONCE(node->size, r->size);
 	node->mtime = daxfs_ns_ts(r->time);
 	node->ctime = node->mtime;
+	write_sequnlock(&node->lock);
+	return 0;
+}
+
+int daxfs_index_write_check(struct super_block *sb, struct daxfs_node *node,
+			    const struct daxfs_lrec *rec)
+{
+	u32 i;
+
+	for (i = 0; i < rec->count; i++) {
+		u64 index, page;
+		void *cur;
+
+		daxfs_lrec_page(rec, i, &index, &page);
+		if (index >= DIV_ROUND_UP(rec->size, PAGE_SIZE))
+			return -EAGAIN;
+		cur = xa_load(&node->pages, index);
+		if (cur && (xa_to_value(cur) & 1))
+			return -EAGAIN;
+	}
 	return 0;
 }
 

@@ -105,21 +105,40 @@ static int daxfs_fill_inode(struct inode *inode, struct daxfs_report *rep)
 	return 0;
 }
 
+/* The size and times of @node (WRITE records change them in parallel). */
+static void daxfs_copy_node_data(struct inode *inode, struct daxfs_node *node)
+{
+	unsigned int seq;
+	u64 size;
+
+	do {
+		seq = read_seqbegin(&node->lock);
+		if (S_ISREG(node->mode) || S_ISLNK(node->mode))
+			size = node->size;
+		else if (S_ISDIR(node->mode))
+			size = node->materialized ?
+			       node->entries * sizeof(struct daxfs_dirent) :
+			       node->base.size;
+		else
+			size = i_size_read(inode);
+		daxfs_set_inode_times3(inode, node->atime, node->mtime,
+				       node->ctime);
+	} while (read_seqretry(&node->lock, seq));
+	i_size_write(inode, size);
+	inode->i_blocks = round_up(size, DAXFS_BLOCK_SIZE) >> 9;
+}
+
 /* Copy the attributes of @node into @inode. */
-static void daxfs_copy_node(struct inode *inode, const struct daxfs_node *node)
+static void daxfs_copy_node(struct inode *inode, struct daxfs_node *node)
 {
 	inode->i_mode = node->mode;
+	/* S_NOSEC says "nothing to clear on write": not with setuid bits */
+	if (is_sxid(node->mode))
+		inode->i_flags &= ~S_NOSEC;
 	i_uid_write(inode, node->uid);
 	i_gid_write(inode, node->gid);
 	set_nlink(inode, node->nlink);
-	if (S_ISREG(node->mode) || S_ISLNK(node->mode))
-		i_size_write(inode, node->size);
-	else if (S_ISDIR(node->mode))
-		i_size_write(inode, node->materialized ?
-			     node->entries * sizeof(struct daxfs_dirent) :
-			     node->base.size);
-	inode->i_blocks = round_up(inode->i_size, DAXFS_BLOCK_SIZE) >> 9;
-	daxfs_set_inode_times3(inode, node->atime, node->mtime, node->ctime);
+	daxfs_copy_node_data(inode, node);
 }
 
 /*
@@ -159,7 +178,7 @@ bad:
 
 /* Fill a new VFS inode from the node of its inode number. */
 static int daxfs_fill_from_node(struct inode *inode,
-				const struct daxfs_node *node)
+				struct daxfs_node *node)
 {
 	if (node->has_base)
 		DAXFS_I(inode)->di = node->base;
@@ -201,6 +220,22 @@ void daxfs_inode_refresh(struct inode *inode)
 	down_read(&sbi->index_lock);
 	daxfs_inode_refresh_locked(inode);
 	up_read(&sbi->index_lock);
+}
+
+/**
+ * daxfs_inode_refresh_write - bring size and times of a file up to date
+ * @inode: a regular file of a writable branch, after a WRITE record
+ *
+ * Its node exists and stays (nodes live as long as the mount), so no index
+ * lock is needed: the node's own lock covers what WRITE records change.
+ */
+void daxfs_inode_refresh_write(struct inode *inode)
+{
+	struct daxfs_node *node;
+
+	node = daxfs_node_find(DAXFS_SB(inode->i_sb), inode->i_ino);
+	if (node)
+		daxfs_copy_node_data(inode, node);
 }
 
 /* Read the base inode or the node of @ino into a new VFS inode. */

@@ -72,7 +72,7 @@ static int daxfs_log_take(struct daxfs_sb_info *sbi,
 		*page = next;
 		return 0;
 	}
-	return daxfs_page_alloc(sbi, true, page);
+	return daxfs_page_alloc(sbi, DAXFS_ALLOC_LOG, page);
 }
 
 /* Move the log on to a new page after @page, whose bytes from @off are unused. */

@@ -78,6 +78,62 @@ int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
 	return err;
 }
 
+/**
+ * daxfs_commit_write - append a WRITE record and apply it to the index
+ * @sb: the superblock of a writable branch
+ * @rec: the record, header filled by daxfs_rec_init()
+ * @len: its length
+ * @keep_size: put the file's current size in the record (a copy made for a
+ *	mapping or a truncate, which must not move the size back)
+ *
+ * Unlike daxfs_commit_rec(), the index lock is only held for read: records
+ * about different files go in parallel; those about one file are appended
+ * and applied in one order under its node's @wlock. A WRITE never drops a
+ * page (it only maps new pages over pages the branch does not own), so no
+ * reader can be copying from a page this frees.
+ *
+ * Return: 0, -EAGAIN (a page it maps was copied by someone else first, or
+ * is now past the size: look again), -ENOSPC, -EROFS, -ESTALE, -ENOMEM.
+ */
+int daxfs_commit_write(struct super_block *sb, struct daxfs_rec_write *rec,
+		       u32 len, bool keep_size)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_report rep = { };
+	struct daxfs_node *node;
+	struct daxfs_lrec lr;
+	int err;
+
+	if (!sbi->writable)
+		return -EROFS;
+	down_read(&sbi->index_lock);
+	node = daxfs_node_get(sb, le64_to_cpu(rec->h.ino));
+	if (IS_ERR(node)) {
+		err = PTR_ERR(node);
+		goto out;
+	}
+	mutex_lock(&node->wlock);
+	if (keep_size)
+		rec->size = cpu_to_le64(READ_ONCE(node->size));
+	err = daxfs_rec_decode(&rec->h, len, &sbi->geo, &lr, &rep);
+	if (err) {
+		daxfs_report_corrupt(sb, err, &rep);
+		goto out_unlock;
+	}
+	err = daxfs_index_write_check(sb, node, &lr);
+	if (!err)
+		err = daxfs_log_append(sbi, &rec->h, len);
+	if (!err) {
+		lr.seq = le64_to_cpu(rec->h.seq);
+		err = daxfs_index_apply(sb, &lr, true);
+	}
+out_unlock:
+	mutex_unlock(&node->wlock);
+out:
+	up_read(&sbi->index_lock);
+	return err;
+}
+
 /*
  * A new inode number, shared by every branch (atomic add in the region),
  * written back before any record can use it.
@@ -157,7 +213,7 @@ static int daxfs_symlink_page(struct daxfs_sb_info *sbi, const char *symname,
 		return -ENAMETOOLONG;
 	if (!len)
 		return -ENOENT;
-	err = daxfs_page_alloc(sbi, false, &page);
+	err = daxfs_page_alloc(sbi, DAXFS_ALLOC_NOZERO, &page);
 	if (err)
 		return err;
 	p = daxfs_page_addr(sbi, page);

@@ -221,7 +221,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	struct daxfs_fs_context *ctx = fc->fs_private;
 	struct daxfs_sb_info *sbi;
 	struct inode *root;
-	int err;
+	int err, i;
 
 	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
 	if (!sbi)
@@ -236,8 +236,13 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	ctx->parent = NULL;
 	mutex_init(&sbi->log_lock);
 	mutex_init(&sbi->live_lock);
+	for (i = 0; i < DAXFS_PAGE_LOCKS; i++)
+		mutex_init(&sbi->page_locks[i]);
 	init_rwsem(&sbi->index_lock);
 	xa_init(&sbi->nodes);
+	sbi->alloc_hints = alloc_percpu(u64);
+	if (!sbi->alloc_hints)
+		return -ENOMEM;
 	ratelimit_state_init(&sbi->corrupt_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
@@ -262,7 +267,8 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	}
 
 	sb->s_magic = DAXFS_SUPER_MAGIC;
-	sb->s_flags |= SB_RDONLY | SB_NOATIME;
+	/* no xattrs: S_NOSEC once a write found no setuid bits to clear */
+	sb->s_flags |= SB_RDONLY | SB_NOATIME | SB_NOSEC;
 	if (sbi->writable)
 		sb->s_flags &= ~SB_RDONLY;
 	sb->s_blocksize = DAXFS_BLOCK_SIZE;
@@ -374,6 +380,7 @@ static void daxfs_kill_sb(struct super_block *sb)
 		daxfs_branch_unmount(sb);
 		memunmap(sbi->region);
 	}
+	free_percpu(sbi->alloc_hints);
 	kfree(sbi->opt_branch);
 	kfree(sbi->opt_parent);
 	kfree(sbi);

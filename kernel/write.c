@@ -9,8 +9,18 @@
  * Pages taken but not logged (a failed append) go straight back; owned
  * pages a record drops are freed once it is published and the file's
  * mappings of them are gone.
+ *
+ * Locking: write() holds i_rwsem, so the file's own page index cannot
+ * change under it but for a mapping's write fault making a page owned;
+ * pages are looked up without the index lock (nodes stay for the mount's
+ * life, and the page xarray is safe to read under RCU). WRITE records of
+ * different files go in parallel (daxfs_commit_write()). A write that only
+ * overwrites bytes of one owned page inside the file takes i_rwsem shared
+ * and that page's hashed lock instead, so writers of one file run in
+ * parallel too, each write still atomic against the others.
  */
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -25,17 +35,21 @@
 #define DAXFS_WRITE_MAX	((DAXFS_REC_MAX - sizeof(struct daxfs_rec_write)) / \
 			 sizeof(struct daxfs_rec_page))
 
+/* Map entries of a WRITE record kept on the stack (small writes). */
+#define DAXFS_WBATCH_STACK	4
+
 /* A WRITE record being filled. */
 struct daxfs_wbatch {
 	struct daxfs_rec_write *rec;
 	u32 count;
 	u32 max;		/* entries @rec has room for */
 	u64 size;		/* file size the record sets */
+	bool keep_size;		/* ...or the size the file has then */
 	pgoff_t first, last;	/* pages touched, for unmapping */
 	bool any;
 };
 
-/* Node of a regular file of a writable branch (index_lock held). */
+/* Node of a regular file of a writable branch. */
 static struct daxfs_node *daxfs_wnode(struct inode *inode)
 {
 	return daxfs_node_find(DAXFS_SB(inode->i_sb), inode->i_ino);
@@ -45,24 +59,24 @@ static u64 daxfs_cur_size(struct inode *inode)
 {
 	struct daxfs_node *node = daxfs_wnode(inode);
 
-	return node ? node->size : DAXFS_I(inode)->di.size;
+	return node ? READ_ONCE(node->size) : DAXFS_I(inode)->di.size;
 }
 
 /*
- * Where page @index of @inode is now, and the file size (index_lock taken
- * here for read).
+ * Where page @index of @inode is now, and the file size. The caller holds
+ * i_rwsem or, in a fault, copes with the page changing (daxfs_own_page()).
+ * Pages not owned (base data, an ancestor's) are never freed while the
+ * branch is mounted, and owned ones only by truncate and unlink, which
+ * i_rwsem and the open file keep away.
  */
 static int daxfs_wresolve(struct inode *inode, pgoff_t index,
 			  struct daxfs_fpage *fp, u64 *size)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	int err;
 
-	down_read(&sbi->index_lock);
 	err = daxfs_index_file_page(inode->i_sb, inode, index, fp);
 	if (size)
 		*size = daxfs_cur_size(inode);
-	up_read(&sbi->index_lock);
 	return err;
 }
 
@@ -70,25 +84,22 @@ static int daxfs_wresolve(struct inode *inode, pgoff_t index,
 static int daxfs_fill_from(struct inode *inode, pgoff_t index, void *dst,
 			   size_t start)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	struct daxfs_fpage fp;
 	int err;
 
-	down_read(&sbi->index_lock);
-	err = daxfs_index_file_page(inode->i_sb, inode, index, &fp);
-	if (!err) {
-		if (fp.addr)
-			memcpy(dst + start, fp.addr + start, PAGE_SIZE - start);
-		else
-			memset(dst + start, 0, PAGE_SIZE - start);
-	}
-	up_read(&sbi->index_lock);
-	return err;
+	err = daxfs_wresolve(inode, index, &fp, NULL);
+	if (err)
+		return err;
+	if (fp.addr)
+		memcpy(dst + start, fp.addr + start, PAGE_SIZE - start);
+	else
+		memset(dst + start, 0, PAGE_SIZE - start);
+	return 0;
 }
 
 /*
  * Take a new page for @index of @inode and, with @fill, fill it with the
- * page's current bytes (all of them: the caller overwrites what it writes).
+ * page's current bytes; without, the caller writes all 4 KiB of it.
  */
 static int daxfs_cow_page(struct inode *inode, pgoff_t index, u64 *page,
 			  bool fill)
@@ -96,7 +107,7 @@ static int daxfs_cow_page(struct inode *inode, pgoff_t index, u64 *page,
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	int err;
 
-	err = daxfs_page_alloc(sbi, false, page);
+	err = daxfs_page_alloc(sbi, DAXFS_ALLOC_NOZERO, page);
 	if (err || !fill)
 		return err;
 	err = daxfs_fill_from(inode, index, daxfs_page_addr(sbi, *page), 0);
@@ -120,31 +131,33 @@ static void daxfs_unmap_pages(struct inode *inode, pgoff_t first, pgoff_t last)
  */
 static bool daxfs_wbatch_idle(struct inode *inode, struct daxfs_wbatch *b)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	s64 now = ktime_get_coarse_real_ns();
 	struct daxfs_node *node;
+	unsigned int seq;
 	bool idle;
 
 	if (b->count)
 		return false;
-	down_read(&sbi->index_lock);
 	node = daxfs_wnode(inode);
-	idle = node && node->size == b->size &&
-	       timespec64_to_ns(&node->mtime) == now &&
-	       timespec64_to_ns(&node->ctime) == now;
-	up_read(&sbi->index_lock);
+	if (!node)
+		return false;
+	do {
+		seq = read_seqbegin(&node->lock);
+		idle = (b->keep_size || node->size == b->size) &&
+		       timespec64_to_ns(&node->mtime) == now &&
+		       timespec64_to_ns(&node->ctime) == now;
+	} while (read_seqretry(&node->lock, seq));
 	return idle;
 }
 
 /*
- * Append and apply the WRITE record of @b. On failure the pages it would
- * have mapped go back to the free pool.
+ * Append and apply the WRITE record of @b. On failure (-EAGAIN too) the
+ * pages it would have mapped go back to the free pool.
  */
 static int daxfs_wbatch_flush(struct inode *inode, struct daxfs_wbatch *b)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	u32 len = sizeof(*b->rec) + b->count * sizeof(struct daxfs_rec_page);
-	struct xarray drops;
 	u32 i;
 	int err;
 
@@ -159,36 +172,38 @@ static int daxfs_wbatch_flush(struct inode *inode, struct daxfs_wbatch *b)
 	b->rec->size = cpu_to_le64(b->size);
 	b->rec->count = cpu_to_le32(b->count);
 	b->rec->reserved = 0;
-	xa_init(&drops);
-	err = daxfs_commit_rec(inode->i_sb, &b->rec->h, len, &drops);
+	err = daxfs_commit_write(inode->i_sb, b->rec, len, b->keep_size);
 	if (err) {
 		for (i = 0; i < b->count; i++)
 			daxfs_page_free(sbi, le64_to_cpu(b->rec->map[i].page));
 	} else {
-		daxfs_unmap_pages(inode, b->first, b->last);
+		if (b->count)
+			daxfs_unmap_pages(inode, b->first, b->last);
+		daxfs_inode_refresh_write(inode);
 	}
-	daxfs_index_free_drops(sbi, &drops);
 	b->count = 0;
 	b->any = false;
-	daxfs_inode_refresh(inode);
 	return err;
 }
 
+/* Page @index of the file is new @page (mappings of the old one go). */
 static void daxfs_wbatch_add(struct daxfs_wbatch *b, pgoff_t index, u64 page)
 {
-	b->rec->map[b->count].index = cpu_to_le64(index);
-	b->rec->map[b->count].page = cpu_to_le64(page);
-	b->count++;
-}
-
-static void daxfs_wbatch_touch(struct daxfs_wbatch *b, pgoff_t index)
-{
-	if (!b->any) {
+	if (!b->count) {
 		b->first = index;
 		b->last = index;
 	}
 	b->first = min(b->first, index);
 	b->last = max(b->last, index);
+	b->rec->map[b->count].index = cpu_to_le64(index);
+	b->rec->map[b->count].page = cpu_to_le64(page);
+	b->count++;
+	b->any = true;
+}
+
+/* Bytes were written in place: the size and times may need a record. */
+static void daxfs_wbatch_touch(struct daxfs_wbatch *b)
+{
 	b->any = true;
 }
 
@@ -259,46 +274,65 @@ static ssize_t daxfs_write_page(struct kiocb *iocb, struct iov_iter *from,
 		}
 		daxfs_wbatch_add(b, index, page);
 	}
-	daxfs_wbatch_touch(b, index);
+	daxfs_wbatch_touch(b);
 	iocb->ki_pos += copied;
 	*size = max_t(u64, *size, iocb->ki_pos);
 	b->size = *size;
 	return copied;
 }
 
+/*
+ * The write loop (i_rwsem held): page by page, one WRITE record per
+ * b->max new pages. When the record is refused because a mapping's fault
+ * copied one of its pages first (-EAGAIN), the batch is done again from
+ * its start, in place where the page is owned now.
+ */
 static ssize_t daxfs_write(struct kiocb *iocb, struct iov_iter *from,
 			   struct daxfs_wbatch *b)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
-	loff_t start = iocb->ki_pos, batch_start = start;
 	/* refreshed from the node under i_rwsem, which every size change holds */
-	u64 size = i_size_read(inode);
+	u64 size = i_size_read(inode), batch_size;
+	loff_t batch_start = iocb->ki_pos;
 	ssize_t done = 0, n = 0;
 	int err = 0;
 
-	if ((u64)start > size)
+	if ((u64)batch_start > size)
 		err = daxfs_zero_tail(inode, size);
 	if (err)
 		return err;
 	b->size = size;
-	while (iov_iter_count(from)) {
-		n = daxfs_write_page(iocb, from, b, &size);
-		if (n < 0)
-			break;
-		done += n;
-		if (b->count == b->max || fatal_signal_pending(current)) {
-			err = daxfs_wbatch_flush(inode, b);
-			if (err)
-				goto out_failed;
-			batch_start = iocb->ki_pos;
-			if (fatal_signal_pending(current))
-				break;
+	batch_size = size;
+	for (;;) {
+		bool end = !iov_iter_count(from);
+
+		if (!end) {
+			n = daxfs_write_page(iocb, from, b, &size);
+			end = n < 0;
+			if (n > 0)
+				done += n;
 		}
-		cond_resched();
+		if (!end && b->count < b->max && !fatal_signal_pending(current)) {
+			cond_resched();
+			continue;
+		}
+		err = daxfs_wbatch_flush(inode, b);
+		if (err == -EAGAIN) {
+			iov_iter_revert(from, iocb->ki_pos - batch_start);
+			done -= iocb->ki_pos - batch_start;
+			iocb->ki_pos = batch_start;
+			size = batch_size;
+			b->size = size;
+			n = 0;
+			continue;
+		}
+		if (err)
+			goto out_failed;
+		if (end || fatal_signal_pending(current))
+			break;
+		batch_start = iocb->ki_pos;
+		batch_size = size;
 	}
-	err = daxfs_wbatch_flush(inode, b);
-	if (err)
-		goto out_failed;
 	return done ? done : n;
 
 out_failed:
@@ -306,6 +340,66 @@ out_failed:
 	done -= iocb->ki_pos - batch_start;
 	iocb->ki_pos = batch_start;
 	return done ? done : err;
+}
+
+static struct mutex *daxfs_page_lock(struct inode *inode, pgoff_t index)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+
+	return &sbi->page_locks[hash_64(inode->i_ino * 0x9e3779b97f4a7c15ULL +
+					index, DAXFS_PAGE_LOCK_BITS)];
+}
+
+/*
+ * An overwrite of bytes inside one page the branch owns, inside the file:
+ * no new page, no size change, at most a record for the times. It runs
+ * under i_rwsem held shared (an exclusive holder would change the size or
+ * the pages) and the page's hashed lock (two overwrites of one page stay
+ * whole). Returns -EAGAIN when the write is not such a one.
+ */
+static ssize_t daxfs_overwrite(struct kiocb *iocb, struct iov_iter *from,
+			       struct daxfs_wbatch *b)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	size_t count = iov_iter_count(from), copied;
+	loff_t pos = iocb->ki_pos;
+	struct daxfs_fpage fp;
+	struct mutex *lock;	/* of the page */
+	ssize_t ret;
+
+	if ((iocb->ki_flags & IOCB_APPEND) || pos < 0 || !count ||
+	    count > PAGE_SIZE - offset_in_page(pos) || !IS_NOSEC(inode))
+		return -EAGAIN;
+	inode_lock_shared(inode);
+	ret = -EAGAIN;
+	/* S_NOSEC and the size only change under i_rwsem held exclusive */
+	if (!IS_NOSEC(inode) || pos + count > i_size_read(inode))
+		goto out;
+	if (daxfs_wresolve(inode, pos >> PAGE_SHIFT, &fp, NULL) || !fp.owned)
+		goto out;
+	ret = generic_write_checks(iocb, from);
+	if (ret <= 0)
+		goto out;
+	lock = daxfs_page_lock(inode, pos >> PAGE_SHIFT);
+	mutex_lock(lock);
+	copied = copy_from_iter((void *)fp.addr + offset_in_page(pos),
+				iov_iter_count(from), from);
+	mutex_unlock(lock);
+	if (!copied) {
+		ret = -EFAULT;
+		goto out;
+	}
+	iocb->ki_pos += copied;
+	b->keep_size = true;
+	daxfs_wbatch_touch(b);
+	ret = daxfs_wbatch_flush(inode, b);
+	if (!ret)
+		ret = copied;
+	else
+		iocb->ki_pos = pos;
+out:
+	inode_unlock_shared(inode);
+	return ret;
 }
 
 /**
@@ -321,7 +415,10 @@ ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	struct daxfs_wbatch b = { };
+	u64 small[(sizeof(struct daxfs_rec_write) + DAXFS_WBATCH_STACK *
+		   sizeof(struct daxfs_rec_page)) / sizeof(u64)];
+	struct daxfs_wbatch b = { .rec = (struct daxfs_rec_write *)small,
+				  .max = DAXFS_WBATCH_STACK };
 	ssize_t ret;
 
 	ret = daxfs_check_live(inode->i_sb);
@@ -329,14 +426,19 @@ ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return ret;
 	if (!sbi->writable || !sbi->indexed)
 		return -EROFS;
+	ret = daxfs_overwrite(iocb, from, &b);
+	if (ret != -EAGAIN)
+		return ret;
+	b.keep_size = false;
 	/* Room for the pages this write can touch, up to a full record. */
-	b.max = min_t(size_t, DAXFS_WRITE_MAX,
-		      DIV_ROUND_UP(iov_iter_count(from), PAGE_SIZE) + 1);
-	b.rec = kzalloc(struct_size(b.rec, map, b.max), GFP_KERNEL);
-	if (!b.rec)
-		return -ENOMEM;
+	if (iov_iter_count(from) > (DAXFS_WBATCH_STACK - 1) * PAGE_SIZE) {
+		b.max = min_t(size_t, DAXFS_WRITE_MAX,
+			      DIV_ROUND_UP(iov_iter_count(from), PAGE_SIZE) + 1);
+		b.rec = kmalloc(struct_size(b.rec, map, b.max), GFP_KERNEL);
+		if (!b.rec)
+			return -ENOMEM;
+	}
 	inode_lock(inode);
-	daxfs_inode_refresh(inode);
 	ret = generic_write_checks(iocb, from);
 	if (ret <= 0)
 		goto out;
@@ -346,7 +448,8 @@ ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = daxfs_write(iocb, from, &b);
 out:
 	inode_unlock(inode);
-	kfree(b.rec);
+	if (b.rec != (struct daxfs_rec_write *)small)
+		kfree(b.rec);
 	return ret;
 }
 
@@ -356,37 +459,37 @@ out:
  * is zeroed in place; any other page with data is copied first (a WRITE
  * record that leaves the size as it is).
  */
-static int daxfs_truncate_tail(struct inode *inode, u64 size, u64 old)
+static int daxfs_truncate_tail(struct inode *inode, u64 size)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	pgoff_t index = size >> PAGE_SHIFT;
 	size_t off = offset_in_page(size);
-	struct daxfs_wbatch b = { };
+	struct daxfs_wbatch b = { .keep_size = true };
 	struct daxfs_fpage fp;
 	u64 page;
 	int err;
 
 	if (!off)
 		return 0;
-	err = daxfs_wresolve(inode, index, &fp, NULL);
-	if (err || !fp.addr)
-		return err;
-	if (fp.owned) {
-		memset((void *)fp.addr + off, 0, PAGE_SIZE - off);
-		return 0;
-	}
-	b.rec = kzalloc(sizeof(*b.rec) + sizeof(struct daxfs_rec_page),
-			GFP_KERNEL);
+	b.rec = kmalloc(struct_size(b.rec, map, 1), GFP_KERNEL);
 	if (!b.rec)
 		return -ENOMEM;
-	err = daxfs_cow_page(inode, index, &page, true);
-	if (!err) {
+	do {
+		err = daxfs_wresolve(inode, index, &fp, NULL);
+		if (err || !fp.addr)
+			break;
+		if (fp.owned) {
+			memset((void *)fp.addr + off, 0, PAGE_SIZE - off);
+			break;
+		}
+		err = daxfs_cow_page(inode, index, &page, true);
+		if (err)
+			break;
 		memset(daxfs_page_addr(sbi, page) + off, 0, PAGE_SIZE - off);
 		daxfs_wbatch_add(&b, index, page);
-		daxfs_wbatch_touch(&b, index);
-		b.size = old;
+		/* -EAGAIN: a mapping's fault copied the page first */
 		err = daxfs_wbatch_flush(inode, &b);
-	}
+	} while (err == -EAGAIN);
 	kfree(b.rec);
 	return err;
 }
@@ -413,12 +516,14 @@ int daxfs_truncate(struct inode *inode, loff_t size)
 	err = daxfs_wresolve(inode, 0, &fp, &old);
 	if (err)
 		return err;
+	/* Write faults of shared mappings wait until the old pages are unmapped. */
+	filemap_invalidate_lock(inode->i_mapping);
 	if ((u64)size < old)
-		err = daxfs_truncate_tail(inode, size, old);
+		err = daxfs_truncate_tail(inode, size);
 	else if ((u64)size > old)
 		err = daxfs_zero_tail(inode, old);
 	if (err)
-		return err;
+		goto out;
 	daxfs_rec_init(&rec.h, DAXFS_REC_TRUNCATE, sizeof(rec), inode->i_ino);
 	rec.size = cpu_to_le64(size);
 	xa_init(&drops);
@@ -428,43 +533,46 @@ int daxfs_truncate(struct inode *inode, loff_t size)
 		truncate_pagecache(inode, size);
 	}
 	daxfs_index_free_drops(sbi, &drops);
+out:
+	filemap_invalidate_unlock(inode->i_mapping);
 	return err;
 }
 
 /*
  * Make page @index of @inode a page the branch owns, copying it if needed
  * (a WRITE record that keeps the size; the old page is unmapped from every
- * process). @fp is the owned page.
+ * process). @fp is the owned page. The caller holds the mapping's
+ * invalidate_lock shared, so a truncate cannot free the page before it is
+ * mapped.
  */
 static vm_fault_t daxfs_own_page(struct inode *inode, pgoff_t index,
 				 struct daxfs_fpage *fp)
 {
-	struct daxfs_wbatch b = { };
+	struct daxfs_wbatch b = { .keep_size = true };
 	u64 size, page;
 	int err;
 
-	err = daxfs_wresolve(inode, index, fp, &size);
-	if (err || index >= DIV_ROUND_UP(size, PAGE_SIZE))
-		return VM_FAULT_SIGBUS;
-	if (fp->owned)
-		return 0;
-	b.rec = kzalloc(sizeof(*b.rec) + sizeof(struct daxfs_rec_page),
-			GFP_KERNEL);
+	b.rec = kmalloc(struct_size(b.rec, map, 1), GFP_KERNEL);
 	if (!b.rec)
 		return VM_FAULT_OOM;
-	err = daxfs_cow_page(inode, index, &page, true);
-	if (!err) {
+	do {
+		err = daxfs_wresolve(inode, index, fp, &size);
+		if (err || index >= DIV_ROUND_UP(size, PAGE_SIZE)) {
+			err = -EFAULT;
+			break;
+		}
+		if (fp->owned)
+			break;
+		err = daxfs_cow_page(inode, index, &page, true);
+		if (err)
+			break;
 		daxfs_wbatch_add(&b, index, page);
-		daxfs_wbatch_touch(&b, index);
-		b.size = size;
+		/* -EAGAIN: a write() copied the page first, or it is past EOF now */
 		err = daxfs_wbatch_flush(inode, &b);
-	}
+	} while (err == -EAGAIN);
 	kfree(b.rec);
 	if (err)
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	err = daxfs_wresolve(inode, index, fp, &size);
-	if (err || !fp->owned)
-		return VM_FAULT_SIGBUS;
 	return 0;
 }
 
@@ -491,25 +599,28 @@ vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf)
 
 	if (daxfs_check_live(inode->i_sb) || !sbi->writable || !sbi->indexed)
 		return VM_FAULT_SIGBUS;
+	filemap_invalidate_lock_shared(inode->i_mapping);
 	ret = daxfs_own_page(inode, vmf->pgoff, &fp);
-	if (ret)
-		return ret;
-	if (pte_present(vmf->orig_pte) && pte_pfn(vmf->orig_pte) == fp.pfn)
-		return 0;
-	/* The pte maps an older page: drop it and fault again. */
-	unmap_mapping_range(inode->i_mapping, (loff_t)vmf->pgoff << PAGE_SHIFT,
-			    PAGE_SIZE, 0);
-	return VM_FAULT_NOPAGE;
+	if (!ret && !(pte_present(vmf->orig_pte) &&
+		      pte_pfn(vmf->orig_pte) == fp.pfn)) {
+		/* The pte maps an older page: drop it and fault again. */
+		unmap_mapping_range(inode->i_mapping,
+				    (loff_t)vmf->pgoff << PAGE_SHIFT, PAGE_SIZE, 0);
+		ret = VM_FAULT_NOPAGE;
+	}
+	filemap_invalidate_unlock_shared(inode->i_mapping);
+	return ret;
 }
 
 /**
  * daxfs_fault_write - a write fault on an unmapped page of a shared mapping
  * @vmf: the fault
- * @pfn: the owned page to map (read-only; daxfs_fault_mkwrite() follows)
  *
- * Return: 0 with @pfn set, or VM_FAULT_SIGBUS, VM_FAULT_OOM.
+ * Maps the owned page read-only; daxfs_fault_mkwrite() follows.
+ *
+ * Return: VM_FAULT_NOPAGE (mapped), VM_FAULT_SIGBUS, VM_FAULT_OOM.
  */
-vm_fault_t daxfs_fault_write(struct vm_fault *vmf, unsigned long *pfn)
+vm_fault_t daxfs_fault_write(struct vm_fault *vmf)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
@@ -518,8 +629,11 @@ vm_fault_t daxfs_fault_write(struct vm_fault *vmf, unsigned long *pfn)
 
 	if (!sbi->writable || !sbi->indexed)
 		return VM_FAULT_SIGBUS;
+	filemap_invalidate_lock_shared(inode->i_mapping);
 	ret = daxfs_own_page(inode, vmf->pgoff, &fp);
 	if (!ret)
-		*pfn = fp.pfn;
+		ret = vmf_insert_mixed(vmf->vma, vmf->address,
+				       pfn_to_pfn_t(fp.pfn));
+	filemap_invalidate_unlock_shared(inode->i_mapping);
 	return ret;
 }
