@@ -86,6 +86,7 @@ struct WriteOptions {
     std::string overwrite_file;
     std::uint64_t overwrites = 10000;
     std::uint64_t seed = 1;
+    std::string only; // run only the tests whose name holds this (empty: all)
 };
 std::vector<Result> run_writes(const Target &base, const Target &subject, const WriteOptions &opt);
 

@@ -159,6 +159,7 @@ int main(int argc, char **argv) {
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 16));
     wr->add_option("--overwrites", wopt.overwrites, "random 4 KiB overwrites before the reads")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+    wr->add_option("--only", wopt.only, "run only the tests whose name contains this text");
     wr->add_option("--header", headers, "a line to print above the table (repeatable)");
     wr->add_option("--tsv", tsv_path, "also write the results, tab separated, to this file");
     wr->add_option("--out", out_path, "also write the table to this file");

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Guest half of `tests/bench/run --branches` (runs inside scripts/vm-run --memmap --share).
 #
-# Usage: tests/bench/guest-branch.sh REPS
+# Usage: tests/bench/guest-branch.sh REPS [ONLY]
 #
 # Generates a small tree (two 64 MiB files, a 2,000-entry directory) in a tmpfs, writes it
 # with mkdaxfs -b into the reserved region (the rest of the region is the delta region),
@@ -11,10 +11,12 @@
 #     10,000 random 4 KiB overwrites);
 #  2. daxfs-bench branch-ops: branch create/commit/abort for 1 MiB and 256 MiB of change,
 #     and the first write to a 64 MiB file in a branch against overlayfs copy-up of it.
+# With ONLY, only the write tests whose name contains it run (no branch operations).
 # Results: /share/results.txt, /share/results.tsv, /share/diag.txt.
 set -eu
 
-reps=${1:?usage: guest-branch.sh REPS}
+reps=${1:?usage: guest-branch.sh REPS [ONLY]}
+only=${2:-}
 bin=/share/daxfs-bench
 tmpfs=/bench/tmpfs
 mnt=/bench/daxfs
@@ -41,10 +43,16 @@ head="kernel $(uname -r), QEMU TCG (no KVM), $(grep -c ^processor /proc/cpuinfo)
 say "write tests: branch bench-writes against the tmpfs tree"
 mount -t daxfs -o "$opts,branch=bench-writes,parent=main" none "$mnt"
 "$bin" writes --base "tmpfs=$tmpfs/tree" --subject "daxfs=$mnt" --file large/file0 \
-	--reps "$reps" --header "writes: DAXFS branch vs tmpfs, $head" \
+	--reps "$reps" --header "writes: DAXFS branch vs tmpfs, $head" --only "$only" \
 	--tsv /share/results.tsv --out /tmp/writes.txt
 daxfs-branch abort -m "$mnt" >/dev/null 2>&1 || true
 umount "$mnt"
+if [ -n "$only" ]; then
+	cp /tmp/writes.txt /share/results.txt
+	dmesg | grep -i 'daxfs\|warn\|bug\|oops' >/share/diag.txt 2>&1 || true
+	say "done"
+	exit 0
+fi
 
 say "branch operations and copy-up"
 mkdir -p "$tmpfs/scratch"

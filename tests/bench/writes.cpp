@@ -63,10 +63,11 @@ void pwrite_all(int fd, const Block &b, std::size_t n, std::uint64_t off,
         throw Error(errno_msg("pwrite " + shown));
 }
 
-// What one writer thread does to its own file.
+// What one writer thread does to its file (its own, or one all threads share).
 struct Job {
     std::filesystem::path path;
-    std::uint64_t bytes;
+    std::uint64_t bytes; // written by this thread
+    std::uint64_t span;  // bytes of the file its random offsets cover
     std::size_t bs;
     bool random;
     bool create; // remove and create the file first (a first write), else rewrite it
@@ -84,7 +85,7 @@ void run_job(const Job &j) {
         return;
     }
     std::mt19937_64 rng(j.seed);
-    std::uniform_int_distribution<std::uint64_t> dist(0, blocks - 1);
+    std::uniform_int_distribution<std::uint64_t> dist(0, j.span / j.bs - 1);
     for (std::uint64_t i = 0; i < blocks; i++)
         pwrite_all(f.fd(), b, j.bs, dist(rng) * j.bs, j.path.string());
 }
@@ -111,12 +112,15 @@ std::int64_t run_jobs(const std::vector<Job> &jobs) {
     return t1 - t0;
 }
 
+// THREADS jobs writing o.file_bytes in all: each into a file of its own, or with SHARED
+// all into one file of that size (fio's numjobs with one filename).
 std::vector<Job> jobs_for(const Target &t, const WriteOptions &o, unsigned threads, std::size_t bs,
-                          bool random, bool create) {
+                          bool random, bool create, bool shared) {
     std::vector<Job> jobs;
+    const std::uint64_t bytes = o.file_bytes / threads;
     for (unsigned i = 0; i < threads; i++)
-        jobs.push_back({t.root / ("bench-w" + std::to_string(i)), o.file_bytes / threads, bs,
-                        random, create, o.seed + i});
+        jobs.push_back({t.root / ("bench-w" + std::to_string(shared ? 0 : i)), bytes,
+                        shared ? o.file_bytes : bytes, bs, random, create, o.seed + i});
     return jobs;
 }
 
@@ -124,6 +128,15 @@ void remove_jobs(const std::vector<Job> &jobs) {
     for (const Job &j : jobs)
         if (::unlink(j.path.c_str()) != 0 && errno != ENOENT)
             throw Error(errno_msg("unlink " + j.path.string()));
+}
+
+// Creates the files of JOBS (untimed): 1 MiB writes over each file's span.
+void create_files(const std::vector<Job> &jobs) {
+    std::vector<Job> setup;
+    for (const Job &j : jobs)
+        if (setup.empty() || setup.back().path != j.path)
+            setup.push_back({j.path, j.span, j.span, 1 << 20, false, true, 0});
+    run_jobs(setup);
 }
 
 // COUNT random 4 KiB overwrites of FILE (a file of the base image, or its tmpfs copy):
@@ -185,6 +198,10 @@ std::uint64_t size_of(const std::filesystem::path &p) {
     return static_cast<std::uint64_t>(st.st_size);
 }
 
+bool wanted(const WriteOptions &o, const std::string &test) {
+    return o.only.empty() || test.find(o.only) != std::string::npos;
+}
+
 } // namespace
 
 std::vector<Result> run_writes(const Target &base, const Target &subject, const WriteOptions &o) {
@@ -194,36 +211,38 @@ std::vector<Result> run_writes(const Target &base, const Target &subject, const 
         std::size_t bs;
         bool random;
         bool create;
+        bool shared; // all threads write one file
     };
     const std::vector<Case> cases = {
-        {"first-write-seq-4k", 1, 4096, false, true},
-        {"first-write-seq-1m", 1, 1 << 20, false, true},
-        {"first-write-seq-4k-4t", 4, 4096, false, true},
-        {"rewrite-seq-4k", 1, 4096, false, false},
-        {"rewrite-seq-1m", 1, 1 << 20, false, false},
-        {"rewrite-rand-4k", 1, 4096, true, false},
-        {"rewrite-rand-4k-4t", 4, 4096, true, false},
-        {"rewrite-seq-1m-4t", 4, 1 << 20, false, false},
+        {"first-write-seq-4k", 1, 4096, false, true, false},
+        {"first-write-seq-1m", 1, 1 << 20, false, true, false},
+        {"first-write-seq-4k-4t", 4, 4096, false, true, false},
+        {"rewrite-seq-4k", 1, 4096, false, false, false},
+        {"rewrite-seq-1m", 1, 1 << 20, false, false, false},
+        {"rewrite-rand-4k", 1, 4096, true, false, false},
+        {"rewrite-rand-4k-4t", 4, 4096, true, false, false},
+        {"rewrite-rand-4k-4t-1f", 4, 4096, true, false, true},
+        {"rewrite-seq-1m-4t", 4, 1 << 20, false, false, false},
     };
     const double mib = static_cast<double>(o.file_bytes) / kMiB;
     std::vector<Result> results;
     for (const Case &c : cases) {
+        if (!wanted(o, c.name))
+            continue;
         std::cerr << "daxfs-bench: " << c.name << std::endl;
-        Result r{c.name,
-                 std::to_string(o.file_bytes >> 20) + " MiB in " + std::to_string(c.threads) +
-                     (c.threads > 1 ? " files" : " file"),
-                 "MiB/s",
-                 mib,
-                 {},
-                 {},
+        const std::string where = c.threads == 1 ? " in 1 file"
+                                  : c.shared
+                                      ? " in 1 file by " + std::to_string(c.threads) + " threads"
+                                      : " in " + std::to_string(c.threads) + " files";
+        Result r{c.name, std::to_string(o.file_bytes >> 20) + " MiB" + where, "MiB/s", mib, {}, {},
                  {}};
         for (int rep = 0; rep < o.reps; rep++) {
             const bool base_first = rep % 2 == 0;
             for (int k = 0; k < 2; k++) {
                 const Target &t = (k == 0) == base_first ? base : subject;
-                const auto jobs = jobs_for(t, o, c.threads, c.bs, c.random, c.create);
+                const auto jobs = jobs_for(t, o, c.threads, c.bs, c.random, c.create, c.shared);
                 if (!c.create)
-                    run_jobs(jobs_for(t, o, c.threads, 1 << 20, false, true)); // untimed
+                    create_files(jobs);
                 const std::int64_t ns = run_jobs(jobs);
                 (&t == &base ? r.base_ns : r.subject_ns).push_back(ns);
                 remove_jobs(jobs);
@@ -237,6 +256,9 @@ std::vector<Result> run_writes(const Target &base, const Target &subject, const 
     }
 
     // Reads of a base-image file after many random 4 KiB overwrites in the branch.
+    if (!wanted(o, "base-file-rand-write-4k") && !wanted(o, "overwritten-seq-read-1m") &&
+        !wanted(o, "overwritten-seq-read-4k") && !wanted(o, "overwritten-rand-read-4k"))
+        return results;
     const std::uint64_t size = size_of(base.root / o.overwrite_file);
     if (size < kPage)
         throw Error(o.overwrite_file + " is smaller than a page");
