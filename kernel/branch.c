@@ -582,9 +582,10 @@ int daxfs_branch_mount(struct super_block *sb)
 	if (err)
 		goto fail;
 	sbi->writable = true;
-	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view\n",
+	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view%s\n",
 		(unsigned long long)sbi->phys, sbi->opt_branch, sbi->slot,
-		sbi->chain_len, sbi->chain_len == 1 ? "" : "s");
+		sbi->chain_len, sbi->chain_len == 1 ? "" : "s",
+		sbi->persistent ? "; persistent memory: data written back before its records" : "");
 	return 0;
 
 fail:

@@ -30,6 +30,9 @@
  * @size: bytes of the region
  * @geo: the checked, decoded superblock
  * @validate: the whole image was validated at mount (option "validate")
+ * @persistent: the region is persistent memory (pmem, or a memmap=SIZE!ADDR
+ *	reservation the kernel treats as such): data written to it is written
+ *	back from the CPU cache before the records that name it
  * @corrupt_rs: rate limit of this mount's messages about a corrupt image
  */
 struct daxfs_sb_info {
@@ -38,6 +41,7 @@ struct daxfs_sb_info {
 	u64 size;
 	struct daxfs_geo geo;
 	bool validate;
+	bool persistent;
 	struct ratelimit_state corrupt_rs;
 
 	/* --- branches: shared-region side (branch.c, alloc.c, log.c) --- */
@@ -90,11 +94,14 @@ struct daxfs_sb_info {
  *	(all zero for an inode created in a branch)
  * @opens: open files of this inode (an unlinked file keeps its pages
  *	until the last one is closed)
+ * @map_written: a shared mapping was written: on persistent memory, fsync
+ *	writes the file's pages back from the CPU cache
  * @vfs_inode: the VFS inode
  */
 struct daxfs_inode_info {
 	struct daxfs_ino di;
 	atomic_t opens;
+	bool map_written;
 	struct inode vfs_inode;
 };
 
@@ -203,6 +210,12 @@ int daxfs_log_attach(struct super_block *sb);
  * memory); follow with pmem_wmb() before a store that publishes them.
  */
 void daxfs_persist(const void *p, size_t len);
+/*
+ * File data (or a symlink target) written to @p: on persistent memory,
+ * write it back and fence, so a record published after it names bytes that
+ * are on the media; nothing on plain RAM.
+ */
+void daxfs_persist_data(struct daxfs_sb_info *sbi, const void *p, size_t len);
 
 /*
  * branch.c: slots, commit, abort, invalidation.

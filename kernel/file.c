@@ -11,6 +11,7 @@
  * a new delta page on the first write fault (write.c).
  */
 #include <linux/fs.h>
+#include <linux/libnvdimm.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
@@ -305,11 +306,52 @@ static int daxfs_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * Write back the owned pages of @inode in [@start, @end] (persistent memory,
+ * after stores through a shared mapping) and fence.
+ */
+static void daxfs_persist_file(struct inode *inode, loff_t start, loff_t end)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_node *node;
+	unsigned long idx;
+	void *entry;
+
+	down_read(&sbi->index_lock);
+	node = daxfs_node_find(sbi, inode->i_ino);
+	if (node) {
+		xa_for_each_range(&node->pages, idx, entry, start >> PAGE_SHIFT,
+				  end >> PAGE_SHIFT) {
+			u64 v = xa_to_value(entry);
+
+			if (v & 1)
+				daxfs_persist(daxfs_page_addr(sbi, v >> 1),
+					      PAGE_SIZE);
+			cond_resched();
+		}
+	}
+	up_read(&sbi->index_lock);
+	pmem_wmb();
+}
+
+/*
+ * Every write() is in the region (on persistent memory written back from
+ * the CPU cache) and its record published before it returns. Stores through
+ * a shared mapping sit in the CPU cache: on persistent memory they are
+ * written back here.
+ */
 static int daxfs_fsync(struct file *file, loff_t start, loff_t end,
 		       int datasync)
 {
-	/* Every write is already in the region and its record published. */
-	return daxfs_check_live(file_inode(file)->i_sb);
+	struct inode *inode = file_inode(file);
+	int err = daxfs_check_live(inode->i_sb);
+
+	if (err)
+		return err;
+	if (DAXFS_SB(inode->i_sb)->persistent &&
+	    READ_ONCE(DAXFS_I(inode)->map_written) && start <= end)
+		daxfs_persist_file(inode, start, end);
+	return 0;
 }
 
 static loff_t daxfs_llseek(struct file *file, loff_t offset, int whence)

@@ -247,6 +247,7 @@ static int daxfs_read_new(struct inode *inode, struct daxfs_report *rep)
 	int err;
 
 	atomic_set(&DAXFS_I(inode)->opens, 0);
+	DAXFS_I(inode)->map_written = false;
 	if (sbi->indexed) {
 		down_read(&sbi->index_lock);
 		node = daxfs_node_find(sbi, ino);

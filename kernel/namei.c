@@ -219,6 +219,7 @@ static int daxfs_symlink_page(struct daxfs_sb_info *sbi, const char *symname,
 	p = daxfs_page_addr(sbi, page);
 	memcpy(p, symname, len);
 	memset(p + len, 0, PAGE_SIZE - len);
+	daxfs_persist_data(sbi, p, PAGE_SIZE);
 	rec->page = cpu_to_le64(page);
 	rec->size = cpu_to_le64(len);
 	return 0;

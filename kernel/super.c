@@ -14,6 +14,7 @@
 #include <linux/ioport.h>
 #include <linux/ctype.h>
 #include <linux/limits.h>
+#include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -216,6 +217,15 @@ static int daxfs_check_image(struct fs_context *fc, struct daxfs_sb_info *sbi)
 	return err;
 }
 
+/* The range is persistent memory (in the resource tree, as the pmem driver sees it). */
+static bool daxfs_is_pmem(phys_addr_t phys, u64 size)
+{
+	return region_intersects(phys, size, IORESOURCE_MEM,
+				 IORES_DESC_PERSISTENT_MEMORY) == REGION_INTERSECTS ||
+	       region_intersects(phys, size, IORESOURCE_MEM,
+				 IORES_DESC_PERSISTENT_MEMORY_LEGACY) == REGION_INTERSECTS;
+}
+
 static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct daxfs_fs_context *ctx = fc->fs_private;
@@ -246,6 +256,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	ratelimit_state_init(&sbi->corrupt_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
+	sbi->persistent = daxfs_is_pmem(sbi->phys, sbi->size);
 	sbi->region = memremap(sbi->phys, sbi->size, MEMREMAP_WB);
 	if (!sbi->region) {
 		errorfc(fc, "cannot map [mem 0x%llx-0x%llx]",

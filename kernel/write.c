@@ -221,9 +221,13 @@ static int daxfs_zero_tail(struct inode *inode, u64 size)
 	err = daxfs_wresolve(inode, size >> PAGE_SHIFT, &fp, NULL);
 	if (err)
 		return err;
-	if (fp.owned)
+	if (fp.owned) {
 		memset((void *)fp.addr + offset_in_page(size), 0,
 		       PAGE_SIZE - offset_in_page(size));
+		daxfs_persist_data(DAXFS_SB(inode->i_sb),
+				   fp.addr + offset_in_page(size),
+				   PAGE_SIZE - offset_in_page(size));
+	}
 	return 0;
 }
 
@@ -272,7 +276,10 @@ static ssize_t daxfs_write_page(struct kiocb *iocb, struct iov_iter *from,
 			daxfs_page_free(sbi, page);
 			return -EUCLEAN;
 		}
+		daxfs_persist_data(sbi, dst, PAGE_SIZE);
 		daxfs_wbatch_add(b, index, page);
+	} else {
+		daxfs_persist_data(sbi, dst + off, copied);
 	}
 	daxfs_wbatch_touch(b);
 	iocb->ki_pos += copied;
@@ -389,6 +396,8 @@ static ssize_t daxfs_overwrite(struct kiocb *iocb, struct iov_iter *from,
 		ret = -EFAULT;
 		goto out;
 	}
+	daxfs_persist_data(DAXFS_SB(inode->i_sb),
+			   fp.addr + offset_in_page(pos), copied);
 	iocb->ki_pos += copied;
 	b->keep_size = true;
 	daxfs_wbatch_touch(b);
@@ -480,12 +489,14 @@ static int daxfs_truncate_tail(struct inode *inode, u64 size)
 			break;
 		if (fp.owned) {
 			memset((void *)fp.addr + off, 0, PAGE_SIZE - off);
+			daxfs_persist_data(sbi, fp.addr + off, PAGE_SIZE - off);
 			break;
 		}
 		err = daxfs_cow_page(inode, index, &page, true);
 		if (err)
 			break;
 		memset(daxfs_page_addr(sbi, page) + off, 0, PAGE_SIZE - off);
+		daxfs_persist_data(sbi, daxfs_page_addr(sbi, page), PAGE_SIZE);
 		daxfs_wbatch_add(&b, index, page);
 		/* -EAGAIN: a mapping's fault copied the page first */
 		err = daxfs_wbatch_flush(inode, &b);
@@ -548,6 +559,7 @@ out:
 static vm_fault_t daxfs_own_page(struct inode *inode, pgoff_t index,
 				 struct daxfs_fpage *fp)
 {
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	struct daxfs_wbatch b = { .keep_size = true };
 	u64 size, page;
 	int err;
@@ -566,6 +578,7 @@ static vm_fault_t daxfs_own_page(struct inode *inode, pgoff_t index,
 		err = daxfs_cow_page(inode, index, &page, true);
 		if (err)
 			break;
+		daxfs_persist_data(sbi, daxfs_page_addr(sbi, page), PAGE_SIZE);
 		daxfs_wbatch_add(&b, index, page);
 		/* -EAGAIN: a write() copied the page first, or it is past EOF now */
 		err = daxfs_wbatch_flush(inode, &b);
@@ -599,6 +612,7 @@ vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf)
 
 	if (daxfs_check_live(inode->i_sb) || !sbi->writable || !sbi->indexed)
 		return VM_FAULT_SIGBUS;
+	WRITE_ONCE(DAXFS_I(inode)->map_written, true);
 	filemap_invalidate_lock_shared(inode->i_mapping);
 	ret = daxfs_own_page(inode, vmf->pgoff, &fp);
 	if (!ret && !(pte_present(vmf->orig_pte) &&
