@@ -15,7 +15,7 @@
 //       the branch's yet): one write()s the second half of each page, the other stores to
 //       the first half through a MAP_SHARED mapping. Both copy the base page into the
 //       branch at about the same moment; neither store may be lost, so at the end every
-//       page must hold both halves.
+//       page must hold both halves. msync(MS_SYNC) of the mapping must succeed.
 #include "cli.hpp"
 #include "fd.hpp"
 
@@ -168,9 +168,14 @@ int halves(const std::string &file) {
     for (std::size_t p = 0; p < pages; p++)
         std::memset(map + p * kPage, low(p), half);
     writer.join();
+    // On persistent memory this writes the stores through the mapping back to the media.
+    if (::msync(m, pages * kPage, MS_SYNC) != 0) {
+        std::printf("msync: %s\n", std::strerror(errno));
+        write_failed = true;
+    }
     ::munmap(m, pages * kPage);
     if (write_failed) {
-        std::printf("pwrite failed\n");
+        std::printf("pwrite or msync failed\n");
         return 1;
     }
     std::vector<unsigned char> page(kPage);

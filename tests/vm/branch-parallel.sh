@@ -41,6 +41,9 @@ done
 clear_region
 expect_ok mkdaxfs -q -b -d /tmp/base -p "$DAXFS_PHYS" -s "$DAXFS_PHYS_SIZE"
 mount_daxfs /mnt/b branch=b,parent=main
+# memmap=SIZE!ADDR is persistent memory to the kernel: data is written back before records
+dmesg | grep -q "branch b (slot [0-9]*) mounted read-write.*persistent memory" ||
+	fail "the mount did not see the memmap region as persistent memory: $(dmesg | grep daxfs | tail -n 2)"
 
 step "$rounds rounds: 4 threads write the same page of a 4-page file of the branch at once"
 expect_ok dd if=/dev/zero of=/mnt/b/shared bs=4096 count=4 2>/dev/null
