@@ -153,6 +153,7 @@ static void decode_branch(const struct daxfs_branch *raw, u32 slot,
 	out->pages = le64_to_cpu(raw->pages);
 	out->created = le64_to_cpu(raw->created);
 	out->owner = le64_to_cpu(raw->owner);
+	out->lease = le64_to_cpu(raw->lease);
 	memcpy(out->name, raw->name, sizeof(out->name));
 }
 
@@ -168,7 +169,7 @@ static bool branch_name_field_ok(const char *name)
 }
 
 static const char *check_branch(const struct daxfs_geo *geo,
-				const struct daxfs_br *b, u32 flags, u64 reserved)
+				const struct daxfs_br *b, u32 flags)
 {
 	bool is_main_slot = b->slot == DAXFS_MAIN_SLOT;
 	bool is_main_state = b->state == DAXFS_BRANCH_MAIN;
@@ -188,7 +189,7 @@ static const char *check_branch(const struct daxfs_geo *geo,
 		return "main slot is not main";
 	if (b->slot != DAXFS_MAIN_SLOT && !b->generation)
 		return "generation 0";
-	if (flags || reserved)
+	if (flags)
 		return "reserved fields not zero";
 	if (!branch_name_field_ok(b->name))
 		return "bad name";
@@ -212,8 +213,7 @@ int daxfs_read_branch(const void *region, const struct daxfs_geo *geo,
 	       sizeof(raw));
 	decode_branch(&raw, slot, out);
 	out->name[DAXFS_BRANCH_NAME_MAX] = '\0';
-	why = check_branch(geo, out, le32_to_cpu(raw.flags),
-			   le64_to_cpu(raw.reserved));
+	why = check_branch(geo, out, le32_to_cpu(raw.flags));
 	if (!why && raw.name[DAXFS_BRANCH_NAME_MAX] &&
 	    out->state != DAXFS_BRANCH_FREE && out->state != DAXFS_BRANCH_CLAIMED)
 		why = "name not terminated";

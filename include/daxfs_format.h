@@ -218,11 +218,22 @@ struct daxfs_branch {
 	__le64 pages;		/* delta pages owned (data and log) */
 	__le64 created;		/* creation time, ns since the epoch */
 	__le64 owner;		/* id of the mount that created it */
-	__le32 mounts;		/* mounts of this branch now */
+	__le32 mounts;		/* mounts of this branch now (0 or 1) */
 	__le32 flags;		/* zero */
-	__le64 reserved;	/* zero */
+	__le64 lease;		/* while mounted: alive until (ns, epoch) */
 	char name[DAXFS_BRANCH_NAME_MAX + 1];	/* NUL-padded */
 };
+
+/*
+ * The mount counted in a slot's @mounts holds a lease: it stores in @lease
+ * a wall-clock time (ns since the epoch) DAXFS_LEASE_NS ahead, and pushes it
+ * ahead again every DAXFS_LEASE_RENEW_NS. Once @lease has passed (or is 0
+ * with @mounts set), the kernel holding the mount stopped: another mount
+ * may take the branch over (cmpxchg of @lease), or discard it. A holder
+ * that finds @lease changed under it lost the branch.
+ */
+#define DAXFS_LEASE_NS		5000000000ull
+#define DAXFS_LEASE_RENEW_NS	1000000000ull
 
 /* @off may be 4096: the end of a full page is the start of the next one. */
 #define DAXFS_TAIL(page, off)	(((__u64)(page) << 12) + (off))

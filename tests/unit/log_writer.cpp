@@ -73,6 +73,14 @@ std::uint32_t LogWriter::branch(std::string_view name, std::uint32_t parent) {
     throw std::runtime_error("branch table full");
 }
 
+void LogWriter::mount(std::uint32_t slot, std::uint64_t lease_ns) {
+    const std::uint64_t at = branch_off_ + slot * sizeof(daxfs_branch);
+    auto br = load<daxfs_branch>(at);
+    br.mounts = htole32(1);
+    br.lease = htole64(lease_ns);
+    store(at, br);
+}
+
 void LogWriter::commit(std::uint32_t slot) {
     auto br = load<daxfs_branch>(branch_off_ + slot * sizeof(daxfs_branch));
     auto live = load<daxfs_live>(DAXFS_SUPER_FIXED_SIZE);

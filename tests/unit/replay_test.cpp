@@ -255,6 +255,31 @@ TEST_F(Replay, ListShowsSiblingsOfACommitAsStale) {
     EXPECT_EQ(state["b-child"], "stale");
 }
 
+TEST_F(Replay, ListShowsALapsedLease) {
+    LogWriter w(img_);
+    w.mount(w.branch("held"), 5'000'000'000);
+    const daxfs::Image image(img_);
+    const auto v = daxfs::validate_image(img_);
+    ASSERT_TRUE(v.ok) << v.message; // a lease is not a reserved field
+    const daxfs::BranchTable table(image);
+    const auto lapsed = [&](std::uint64_t now) {
+        for (const daxfs::BranchRow &r : daxfs::list_branches(table, now))
+            if (r.name == "held") {
+                EXPECT_EQ(r.mounts, 1u);
+                return r.lease_lapsed;
+            }
+        ADD_FAILURE() << "no branch 'held' in the list";
+        return false;
+    };
+    EXPECT_FALSE(lapsed(4'000'000'000));
+    EXPECT_TRUE(lapsed(6'000'000'000));
+    const auto j = daxfs::branches_json(daxfs::list_branches(table, 6'000'000'000));
+    EXPECT_EQ(j[1]["lease_lapsed"], true);
+    EXPECT_NE(
+        daxfs::branches_table(daxfs::list_branches(table, 6'000'000'000)).find("(lease lapsed)"),
+        std::string::npos);
+}
+
 TEST_F(Replay, CorruptRecordIsEuclean) {
     LogWriter w(img_);
     const std::uint32_t s = write_feat(w);

@@ -2,6 +2,7 @@
 #include "daxfs/branch_list.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <fmt/format.h>
 
 #include "daxfs/size.hpp"
@@ -25,7 +26,7 @@ bool descends_from(const BranchTable &table, std::uint32_t slot,
 
 } // namespace
 
-std::vector<BranchRow> list_branches(const BranchTable &table) {
+std::vector<BranchRow> list_branches(const BranchTable &table, std::uint64_t now_ns) {
     std::vector<std::uint32_t> chain;
     try {
         chain = table.main_chain();
@@ -44,9 +45,17 @@ std::vector<BranchRow> list_branches(const BranchTable &table) {
         const daxfs_br &p = table.slot(b.parent < DAXFS_BRANCH_COUNT ? b.parent : 0);
         const bool parent_main = p.slot == DAXFS_MAIN_SLOT || p.state == DAXFS_BRANCH_COMMITTED;
         rows.push_back({b.slot, b.name, parent_main ? "main" : p.name, p.slot, state, b.generation,
-                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, on_main});
+                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, b.mounts && now_ns > b.lease,
+                        on_main});
     }
     return rows;
+}
+
+std::vector<BranchRow> list_branches(const BranchTable &table) {
+    const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+    return list_branches(
+        table, static_cast<std::uint64_t>(
+                   std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()));
 }
 
 nlohmann::json branches_json(const std::vector<BranchRow> &rows) {
@@ -60,6 +69,7 @@ nlohmann::json branches_json(const std::vector<BranchRow> &rows) {
                      {"generation", r.generation},
                      {"bytes", r.bytes},
                      {"mounts", r.mounts},
+                     {"lease_lapsed", r.lease_lapsed},
                      {"on_main", r.on_main}});
     return j;
 }
@@ -73,8 +83,9 @@ std::string branches_table(const std::vector<BranchRow> &rows) {
     std::string out = fmt::format("{:>4}  {:<{}}  {:<{}}  {:<9}  {:>10}  {:>6}\n", "SLOT", "NAME",
                                   w, "PARENT", pw, "STATE", "BYTES", "MOUNTS");
     for (const BranchRow &r : rows)
-        out += fmt::format("{:>4}  {:<{}}  {:<{}}  {:<9}  {:>10}  {:>6}\n", r.slot, r.name, w,
-                           r.slot ? r.parent : "-", pw, r.state, r.bytes, r.mounts);
+        out += fmt::format("{:>4}  {:<{}}  {:<{}}  {:<9}  {:>10}  {:>6}{}\n", r.slot, r.name, w,
+                           r.slot ? r.parent : "-", pw, r.state, r.bytes, r.mounts,
+                           r.lease_lapsed ? "  (lease lapsed)" : "");
     return out;
 }
 

@@ -23,10 +23,15 @@ struct BranchRow {
     std::uint64_t generation;
     std::uint64_t bytes; // delta pages owned (data and log) * 4096
     std::uint32_t mounts;
-    bool on_main; // main or on main's committed chain
+    bool lease_lapsed; // mounted, but its kernel stopped renewing the lease (it stopped or
+                       // died): the next mount may take the branch over
+    bool on_main;      // main or on main's committed chain
 };
 
-// Every slot in use (not FREE), by slot number.
+// Every slot in use (not FREE), by slot number; NOW_NS is the wall clock (ns since the
+// epoch) the leases are compared with.
+std::vector<BranchRow> list_branches(const BranchTable &table, std::uint64_t now_ns);
+// The same at the system clock's time now.
 std::vector<BranchRow> list_branches(const BranchTable &table);
 
 nlohmann::json branches_json(const std::vector<BranchRow> &rows);
