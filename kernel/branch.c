@@ -215,6 +215,117 @@ static void daxfs_set_dead(struct super_block *sb, const char *why)
 	mutex_unlock(&sbi->live_lock);
 }
 
+/* ------------------------------------------------------------------------
+ * Leases: the mount counted in a slot shows it is alive (DAXFS_LEASE_NS)
+ */
+
+static u64 daxfs_lease_new(void)
+{
+	return ktime_get_real_ns() + DAXFS_LEASE_NS;
+}
+
+/* The mount counted in @br belongs to a kernel that stopped renewing it. */
+static bool daxfs_lease_lapsed(const struct daxfs_br *br)
+{
+	return br->mounts && ktime_get_real_ns() > br->lease;
+}
+
+/* Store this mount's first lease in its slot; @mounts is already 1. */
+static void daxfs_lease_start(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
+
+	sbi->lease = daxfs_lease_new();
+	WRITE_ONCE(b->lease, cpu_to_le64(sbi->lease));
+	WRITE_ONCE(b->owner, cpu_to_le64(sbi->id));
+	daxfs_persist(b, sizeof(*b));
+}
+
+/*
+ * Push the lease ahead. False if it is no longer this mount's: another
+ * mount took the branch over (or discarded it) after the lease lapsed.
+ */
+static bool daxfs_lease_renew(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
+	u64 lease = daxfs_lease_new();
+
+	if (!daxfs_le64_cmpxchg(&b->lease, sbi->lease, lease))
+		return false;
+	sbi->lease = lease;
+	daxfs_persist(&b->lease, sizeof(b->lease));
+	return true;
+}
+
+/* Renew the lease, or become dead if it was lost; false when dead. */
+static bool daxfs_lease_keep(struct daxfs_sb_info *sbi)
+{
+	bool alive;
+
+	mutex_lock(&sbi->live_lock);
+	alive = !sbi->dead;
+	if (alive && !daxfs_lease_renew(sbi)) {
+		daxfs_set_dead_locked(sbi->sb, "its lease lapsed and another mount took it over");
+		alive = false;
+	}
+	mutex_unlock(&sbi->live_lock);
+	return alive;
+}
+
+void daxfs_lease_work(struct work_struct *work)
+{
+	struct daxfs_sb_info *sbi = container_of(to_delayed_work(work),
+						 struct daxfs_sb_info,
+						 lease_work);
+
+	if (daxfs_lease_keep(sbi))
+		schedule_delayed_work(&sbi->lease_work,
+				      nsecs_to_jiffies(DAXFS_LEASE_RENEW_NS));
+}
+
+/*
+ * Attach to a branch whose mount's lease lapsed (table lock held): @mounts
+ * stays 1 and counts this mount from now on. False if its holder renewed
+ * the lease meanwhile.
+ */
+static bool daxfs_lease_take(struct daxfs_sb_info *sbi,
+			     const struct daxfs_br *br)
+{
+	struct daxfs_branch *b = daxfs_slot(sbi, br->slot);
+	u64 lease = daxfs_lease_new();
+
+	if (!daxfs_lease_lapsed(br) ||
+	    !daxfs_le64_cmpxchg(&b->lease, br->lease, lease))
+		return false;
+	sbi->lease = lease;
+	WRITE_ONCE(b->owner, cpu_to_le64(sbi->id));
+	daxfs_persist(b, sizeof(*b));
+	pr_warn("daxfs (phys=0x%llx): branch %s: the mount holding it stopped renewing its lease %llu ms ago (its kernel stopped?); taken over\n",
+		(unsigned long long)sbi->phys, br->name,
+		div_u64(ktime_get_real_ns() - br->lease, NSEC_PER_MSEC));
+	return true;
+}
+
+/*
+ * The mounts of @br that are alive: a mount whose lease lapsed is uncounted
+ * (table lock held), so the slot can be discarded and its pages freed.
+ */
+static u32 daxfs_live_mounts(struct super_block *sb, struct daxfs_br *br)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_branch *b = daxfs_slot(sbi, br->slot);
+
+	if (!daxfs_lease_lapsed(br) ||
+	    !daxfs_le64_cmpxchg(&b->lease, br->lease, 0))
+		return br->mounts;
+	daxfs_le32_cmpxchg(&b->mounts, br->mounts, 0);
+	daxfs_persist(b, sizeof(*b));
+	pr_warn("daxfs (phys=0x%llx): branch %s: the mount holding it stopped renewing its lease (its kernel stopped?); counted as unmounted\n",
+		(unsigned long long)sbi->phys, br->name);
+	br->mounts = 0;
+	return 0;
+}
+
 /* Some slot in use other than @slot has @slot of @gen as its parent. */
 static bool daxfs_has_child(struct super_block *sb, u32 slot, u64 gen,
 			    bool active_only)
@@ -261,11 +372,11 @@ static bool daxfs_in_main(struct super_block *sb, u32 slot, u64 gen)
 }
 
 /* Free a DEAD slot nobody mounts or descends from (table lock held). */
-static bool daxfs_reap(struct super_block *sb, const struct daxfs_br *br)
+static bool daxfs_reap(struct super_block *sb, struct daxfs_br *br)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 
-	if (br->state != DAXFS_BRANCH_DEAD || br->mounts ||
+	if (br->state != DAXFS_BRANCH_DEAD || daxfs_live_mounts(sb, br) ||
 	    daxfs_has_child(sb, br->slot, br->generation, false))
 		return false;
 	daxfs_free_slot_pages(sbi, br->slot);
@@ -285,7 +396,7 @@ static void daxfs_discard_up(struct super_block *sb, u32 slot, u64 gen)
 
 	for (n = 0; n < DAXFS_BRANCH_COUNT && slot != DAXFS_MAIN_SLOT; n++) {
 		if (daxfs_slot_read(sb, slot, &br) || br.generation != gen ||
-		    br.mounts)
+		    daxfs_live_mounts(sb, &br))
 			return;
 		if (br.state == DAXFS_BRANCH_ACTIVE) {
 			if (daxfs_has_child(sb, slot, gen, true) ||
@@ -431,7 +542,7 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	b->owner = cpu_to_le64(sbi->id);
 	b->mounts = 0;
 	b->flags = 0;
-	b->reserved = 0;
+	b->lease = 0;
 	memset(b->name, 0, sizeof(b->name));
 	strscpy(b->name, sbi->opt_branch, sizeof(b->name));
 	err = daxfs_page_alloc(sbi, DAXFS_ALLOC_LOG, &page);
@@ -440,6 +551,8 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	hdr = daxfs_page_addr(sbi, page);
 	hdr->owner = cpu_to_le32(DAXFS_OWNER(sbi->slot));
 	b->log_head = cpu_to_le64(page);
+	sbi->lease = daxfs_lease_new();
+	b->lease = cpu_to_le64(sbi->lease);
 	b->mounts = cpu_to_le32(1);
 	sbi->log_head = page;
 	daxfs_persist(hdr, sizeof(*hdr));
@@ -512,12 +625,15 @@ static int daxfs_branch_attach(struct super_block *sb)
 		goto out;
 	}
 	err = -EBUSY;
-	if (!daxfs_le32_cmpxchg(&daxfs_slot(sbi, br.slot)->mounts, 0, 1)) {
-		pr_err("daxfs (phys=0x%llx): branch %s is mounted already\n",
+	sbi->slot = br.slot;
+	if (daxfs_le32_cmpxchg(&daxfs_slot(sbi, br.slot)->mounts, 0, 1)) {
+		daxfs_lease_start(sbi);
+	} else if (!daxfs_lease_take(sbi, &br)) {
+		pr_err("daxfs (phys=0x%llx): branch %s is mounted already (its mount renews its lease)\n",
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		sbi->slot = DAXFS_MAIN_SLOT;
 		goto out;
 	}
-	sbi->slot = br.slot;
 	sbi->gen = br.generation;
 	sbi->log_head = br.log_head;
 	sbi->counted = true;
@@ -582,6 +698,8 @@ int daxfs_branch_mount(struct super_block *sb)
 	if (err)
 		goto fail;
 	sbi->writable = true;
+	schedule_delayed_work(&sbi->lease_work,
+			      nsecs_to_jiffies(DAXFS_LEASE_RENEW_NS));
 	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view%s\n",
 		(unsigned long long)sbi->phys, sbi->opt_branch, sbi->slot,
 		sbi->chain_len, sbi->chain_len == 1 ? "" : "s",
@@ -601,14 +719,23 @@ static void daxfs_uncount(struct super_block *sb, bool discard)
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
 
+	cancel_delayed_work_sync(&sbi->lease_work);
 	daxfs_table_lock(sbi);
+	sbi->counted = false;
+	if (!daxfs_le64_cmpxchg(&b->lease, sbi->lease, 0)) {
+		/* another mount took the branch over: it is its to keep */
+		pr_warn("daxfs (phys=0x%llx): branch %s was taken over while mounted here; left to its new mount\n",
+			(unsigned long long)sbi->phys, daxfs_view_name(sbi));
+		goto out;
+	}
 	if (daxfs_le32_load(&b->mounts))
 		daxfs_le32_add(&b->mounts, -1);
-	sbi->counted = false;
+	daxfs_persist(b, sizeof(*b));
 	if (discard) {
 		daxfs_discard_up(sb, sbi->slot, sbi->gen);
 		daxfs_sweep(sb);
 	}
+out:
 	daxfs_table_unlock(sbi);
 }
 
@@ -846,6 +973,14 @@ int daxfs_check_live(struct super_block *sb)
 	if (!sbi->branching)
 		return 0;
 	if (READ_ONCE(sbi->dead))
+		return -ESTALE;
+	/*
+	 * A lease this mount did not renew in time (the kernel was stopped):
+	 * renew it before going on, or stop if another mount took over.
+	 */
+	if (READ_ONCE(sbi->counted) &&
+	    ktime_get_coarse_real_ns() > READ_ONCE(sbi->lease) &&
+	    !daxfs_lease_keep(sbi))
 		return -ESTALE;
 	if (daxfs_le64_load(&daxfs_live(sbi)->commit_seq) ==
 	    READ_ONCE(sbi->seen_seq))

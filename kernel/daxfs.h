@@ -13,6 +13,7 @@
 #include <linux/rwsem.h>
 #include <linux/seqlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "daxfs_check.h"
@@ -68,6 +69,10 @@ struct daxfs_sb_info {
 	u64 __percpu *alloc_hints;	/* per CPU: where to look for a page */
 	struct mutex live_lock;	/* daxfs_check_live() slow path */
 	bool counted;		/* the mount is counted in its slot's mounts */
+	/* the lease of the counted mount (DAXFS_LEASE_NS), renewed by @lease_work */
+	u64 lease;		/* the value this mount last stored */
+	struct delayed_work lease_work;
+	struct super_block *sb;
 	/*
 	 * Overwrites of one owned page run under i_rwsem held shared; the
 	 * lock of the page, hashed, keeps each of them atomic (write.c).
@@ -227,6 +232,8 @@ void daxfs_persist_data(struct daxfs_sb_info *sbi, const void *p, size_t len);
  */
 int daxfs_branch_mount(struct super_block *sb);
 void daxfs_branch_unmount(struct super_block *sb);
+/* The work renewing a counted mount's lease (set up at fill_super). */
+void daxfs_lease_work(struct work_struct *work);
 /*
  * The mount failed after daxfs_branch_mount() (its view does not replay):
  * uncount it; a branch it created is discarded, an attached one is kept.

@@ -250,6 +250,8 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		mutex_init(&sbi->page_locks[i]);
 	init_rwsem(&sbi->index_lock);
 	xa_init(&sbi->nodes);
+	sbi->sb = sb;
+	INIT_DELAYED_WORK(&sbi->lease_work, daxfs_lease_work);
 	sbi->alloc_hints = alloc_percpu(u64);
 	if (!sbi->alloc_hints)
 		return -ENOMEM;
