@@ -395,6 +395,7 @@ ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from);
 int daxfs_truncate(struct inode *inode, loff_t size);
 vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf);
 vm_fault_t daxfs_fault_write(struct vm_fault *vmf);
+long daxfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
 
 /* dir.c */
 struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,

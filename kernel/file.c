@@ -388,6 +388,7 @@ const struct file_operations daxfs_file_operations = {
 	.splice_read	= daxfs_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.fsync		= daxfs_fsync,
+	.fallocate	= daxfs_fallocate,
 	.unlocked_ioctl	= daxfs_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

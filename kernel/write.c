@@ -20,6 +20,7 @@
  * parallel too, each write still atomic against the others.
  */
 #include <linux/fs.h>
+#include <linux/falloc.h>
 #include <linux/hash.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
@@ -589,6 +590,21 @@ static vm_fault_t daxfs_own_page(struct inode *inode, pgoff_t index,
 	return 0;
 }
 
+/*
+ * A store through a shared mapping is about to change the file's bytes:
+ * mtime and ctime move, as for write() (a record at most once per tick of
+ * the clock the records use).
+ */
+static void daxfs_map_touch(struct inode *inode)
+{
+	struct daxfs_rec_write rec;
+	struct daxfs_wbatch b = { .rec = &rec, .keep_size = true };
+
+	daxfs_wbatch_touch(&b);
+	/* On failure the times stay; the bytes are the user's either way. */
+	daxfs_wbatch_flush(inode, &b);
+}
+
 /**
  * daxfs_fault_mkwrite - a write to a shared mapping of a branch file
  * @vmf: the fault
@@ -621,6 +637,8 @@ vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf)
 		unmap_mapping_range(inode->i_mapping,
 				    (loff_t)vmf->pgoff << PAGE_SHIFT, PAGE_SIZE, 0);
 		ret = VM_FAULT_NOPAGE;
+	} else if (!ret) {
+		daxfs_map_touch(inode);
 	}
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	return ret;
@@ -650,4 +668,115 @@ vm_fault_t daxfs_fault_write(struct vm_fault *vmf)
 				       pfn_to_pfn_t(fp.pfn));
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	return ret;
+}
+
+/*
+ * Give pages [@first, @end) of @inode delta pages the branch owns, filled
+ * with their current bytes (zeros for holes), and set the size to @size:
+ * WRITE records of up to b->max pages (i_rwsem held).
+ */
+static int daxfs_own_range(struct inode *inode, pgoff_t first, pgoff_t end,
+			   u64 size, struct daxfs_wbatch *b)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	pgoff_t index = first;
+	struct daxfs_fpage fp;
+	int err = 0, ferr;
+	u64 page;
+
+	b->size = size;
+	while (index < end) {
+		pgoff_t batch = index;
+
+		while (!err && index < end && b->count < b->max) {
+			err = daxfs_wresolve(inode, index, &fp, NULL);
+			if (!err && !fp.owned) {
+				err = daxfs_cow_page(inode, index, &page, true);
+				if (!err) {
+					daxfs_persist_data(sbi,
+							   daxfs_page_addr(sbi, page),
+							   PAGE_SIZE);
+					daxfs_wbatch_add(b, index, page);
+				}
+			}
+			if (!err)
+				index++;
+		}
+		/* what was taken before an error is kept */
+		ferr = daxfs_wbatch_flush(inode, b);
+		if (ferr == -EAGAIN) {
+			/* a mapping's fault took one of them first: look again */
+			index = batch;
+			continue;
+		}
+		if (ferr || err)
+			return ferr ?: err;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * daxfs_fallocate - allocate the pages of a range of a file of a branch
+ * @file: the file
+ * @mode: 0 or FALLOC_FL_KEEP_SIZE; anything else is not supported
+ * @offset: start of the range
+ * @len: bytes of the range
+ *
+ * Every page of the range inside the (new) size becomes a delta page the
+ * branch owns, so later writes there copy nothing and cannot run out of
+ * space; without FALLOC_FL_KEEP_SIZE the file grows to the end of the range
+ * (the new bytes read as zeros). Pages past the size with
+ * FALLOC_FL_KEEP_SIZE are not taken (a WRITE record maps pages below the
+ * size only).
+ *
+ * Return: 0, -EOPNOTSUPP, -ENOSPC (pages taken so far stay), -EFBIG,
+ * -EROFS, -ESTALE, -EINVAL.
+ */
+long daxfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_wbatch b = { };
+	u64 size, end;
+	long err;
+
+	if (mode & ~FALLOC_FL_KEEP_SIZE)
+		return -EOPNOTSUPP;
+	err = daxfs_check_live(inode->i_sb);
+	if (err)
+		return err;
+	if (!sbi->writable || !sbi->indexed)
+		return -EROFS;
+	if (!S_ISREG(inode->i_mode))
+		return -ENODEV;
+	if (offset < 0 || len <= 0 || check_add_overflow(offset, len, &end))
+		return -EINVAL;
+	b.max = DAXFS_WRITE_MAX;
+	b.rec = kmalloc(struct_size(b.rec, map, b.max), GFP_KERNEL);
+	if (!b.rec)
+		return -ENOMEM;
+	inode_lock(inode);
+	size = i_size_read(inode);
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && end > size) {
+		err = inode_newsize_ok(inode, end);
+		if (!err)
+			err = file_remove_privs(file);
+		if (!err)
+			err = daxfs_zero_tail(inode, size);
+		if (!err)
+			size = end;
+	}
+	if (!err)
+		err = daxfs_own_range(inode, offset >> PAGE_SHIFT,
+				      DIV_ROUND_UP(min(end, size), PAGE_SIZE),
+				      size, &b);
+	if (!err && size != i_size_read(inode)) {
+		/* the size moved but no page needed taking: one record for it */
+		daxfs_wbatch_touch(&b);
+		err = daxfs_wbatch_flush(inode, &b);
+	}
+	inode_unlock(inode);
+	kfree(b.rec);
+	return err;
 }
