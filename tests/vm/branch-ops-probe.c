@@ -36,6 +36,13 @@
  *                            writable mapping of FILE itself (faults into
  *                            the same file while it is read or written):
  *                            no deadlock, the bytes arrive
+ *   fallocate FILE MODE OFF LEN   fallocate() (MODE: 0, keep for
+ *                            FALLOC_FL_KEEP_SIZE, punch for PUNCH_HOLE |
+ *                            KEEP_SIZE); prints "ok" or the errno name, exits 0
+ *   mmap-mtime FILE          twice, a second apart: a store through a
+ *                            MAP_SHARED mapping moves mtime and ctime forward
+ *                            (the first time copying a page, the second in
+ *                            place)
  *   as UID GID OP PATH [ARG] with that uid and gid (no supplementary
  *                            groups) do OP: read, append, create, mkdir,
  *                            unlink, chmod (ARG octal mode); prints "ok" or
@@ -45,6 +52,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -658,6 +666,66 @@ static int as_op(const char *op, const char *path, const char *arg)
 	return -1;
 }
 
+static int do_fallocate(char **a)
+{
+	int mode = 0, fd = open(a[0], O_RDWR);
+
+	if (fd < 0)
+		return failf("open");
+	if (!strcmp(a[1], "keep"))
+		mode = FALLOC_FL_KEEP_SIZE;
+	else if (!strcmp(a[1], "punch"))
+		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	if (fallocate(fd, mode, atoll(a[2]), atoll(a[3])))
+		printf("%s\n", strerrorname_np(errno));
+	else
+		printf("ok\n");
+	close(fd);
+	return 0;
+}
+
+static int ts_after(struct timespec a, struct timespec b)
+{
+	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+static int mmap_mtime(char **a)
+{
+	int fd = open(a[0], O_RDWR);
+	struct stat before, after;
+	char *m;
+
+	if (fd < 0 || fstat(fd, &before) || before.st_size < 1)
+		return failf("open a non-empty file");
+	m = mmap(NULL, 1, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return failf("mmap");
+	for (int round = 0; round < 2; round++) {
+		sleep(1);
+		m[0] ^= 1;
+		if (fstat(fd, &after))
+			return failf("fstat");
+		if (!ts_after(after.st_mtim, before.st_mtim) ||
+		    !ts_after(after.st_ctim, before.st_ctim)) {
+			printf("store %d: mtime %lld.%09ld -> %lld.%09ld, ctime %lld.%09ld -> %lld.%09ld\n",
+			       round, (long long)before.st_mtim.tv_sec, before.st_mtim.tv_nsec,
+			       (long long)after.st_mtim.tv_sec, after.st_mtim.tv_nsec,
+			       (long long)before.st_ctim.tv_sec, before.st_ctim.tv_nsec,
+			       (long long)after.st_ctim.tv_sec, after.st_ctim.tv_nsec);
+			return 1;
+		}
+		before = after;
+		/* a clean pte again, so the next store faults */
+		if (munmap(m, 1))
+			return failf("munmap");
+		m = mmap(NULL, 1, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			return failf("mmap");
+	}
+	printf("ok\n");
+	return 0;
+}
+
 static int as_user(int argc, char **a)
 {
 	if (setgroups(0, NULL) || setgid(atoi(a[1])) || setuid(atoi(a[0])))
@@ -689,6 +757,8 @@ int main(int argc, char **argv)
 		{ "readdir-mutate", 2, readdir_mutate },
 		{ "sparse", 1, sparse },
 		{ "selfcopy", 1, selfcopy },
+		{ "fallocate", 4, do_fallocate },
+		{ "mmap-mtime", 1, mmap_mtime },
 	};
 
 	if (argc > 5 && !strcmp(argv[1], "as"))

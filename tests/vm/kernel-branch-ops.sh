@@ -25,6 +25,8 @@
 #     exists, missing name, non-empty directory removed, rename cycle, write to a
 #     directory...) fails the mount with EUCLEAN and no oops; a valid appended record
 #     applies;
+#   - fallocate (mode 0 and KEEP_SIZE; hole punching is EOPNOTSUPP) and mtime/ctime moved
+#     by stores through a shared mapping;
 #   - a small delta region: a write stops with a short count / ENOSPC, the file reads
 #     consistently, deleting a file lets writing continue;
 #   - a symlink record followed by its unlink replays even when the target's page holds
@@ -88,6 +90,8 @@ echo "base file" >/tmp/base/file
 head -c 300000 /dev/urandom >/tmp/base/big
 head -c 40000 /dev/urandom >/tmp/base/mapme
 head -c 40000 /dev/urandom >/tmp/base/ow2
+head -c 9000 /dev/urandom >/tmp/base/mtimes
+head -c 100000 /dev/urandom >/tmp/base/falloc
 cp /tmp/base/big /tmp/base/tbase
 echo a >/tmp/base/dir/a
 echo b >/tmp/base/dir/b
@@ -293,6 +297,24 @@ probe mmap-write $B/hole 20005 10 0x32
 echo tail >>$B/hole
 probe mmap-read $B/hole $B/hole
 probe selfcopy $B/selfcopy
+
+step "stores through a shared mapping move mtime and ctime"
+probe mmap-mtime $B/mtimes
+
+step "fallocate: allocate and grow, keep size, no hole punching"
+expect_ok touch $B/fa
+probe fallocate $B/fa 0 0 1048576
+is "$(stat -c %s $B/fa)" 1048576 "size after fallocate of 1 MiB"
+head -c 1048576 /dev/zero | cmp - $B/fa || fail "fallocated bytes do not read as zeros"
+probe fallocate $B/fa keep 0 4194304
+is "$(stat -c %s $B/fa)" 1048576 "size after fallocate with KEEP_SIZE"
+probe fallocate $B/falloc keep 4096 50000
+cmp /tmp/base/falloc $B/falloc || fail "fallocate over base data changed it"
+probe fallocate $B/falloc 0 90000 30000
+is "$(stat -c %s $B/falloc)" 120000 "size after fallocate past EOF"
+head -c 20000 /dev/zero | cat /tmp/base/falloc - | cmp - $B/falloc ||
+	fail "fallocate past EOF: the old bytes or the new zeros are wrong"
+is "$($P fallocate $B/fa punch 0 4096)" EOPNOTSUPP "punching a hole"
 
 step "readdir while the directory changes"
 probe readdir-mutate $B/many 200
