@@ -201,7 +201,7 @@ static void daxfs_set_dead_locked(struct super_block *sb, const char *why)
 		return;
 	WRITE_ONCE(sbi->dead, true);
 	WRITE_ONCE(sbi->writable, false);
-	daxfs_zap_mappings(sb);
+	daxfs_zap_mappings(sb, true);
 	pr_info("daxfs (phys=0x%llx): branch %s is gone (%s): its files give ESTALE until unmounted\n",
 		(unsigned long long)sbi->phys, daxfs_view_name(sbi), why);
 }
@@ -829,8 +829,11 @@ unlock:
 			(unsigned long long)sbi->phys, daxfs_view_name(sbi), lost);
 		daxfs_set_dead(sb, "commit lost");
 	} else if (!err) {
-		/* Writable mappings of pages that are main's now must fault again. */
-		daxfs_zap_mappings(sb);
+		/*
+		 * Writable shared mappings of pages that are main's now must
+		 * fault again; private copies stay their processes' own.
+		 */
+		daxfs_zap_mappings(sb, false);
 		pr_info("daxfs (phys=0x%llx): branch %s committed: main is now its chain of %u branch%s; the mount is a read-only view of main\n",
 			(unsigned long long)sbi->phys, daxfs_view_name(sbi), len,
 			len == 1 ? "" : "es");

@@ -91,6 +91,8 @@ struct daxfs_sb_info {
 	bool indexed;		/* daxfs_index_build() ran: nodes, lock valid */
 	/* live path: owned pages a record dropped, freed after publication */
 	struct xarray *drop_to;
+	/* refresh: files whose data the replayed records changed */
+	struct xarray *changed;
 };
 
 /**
@@ -264,8 +266,11 @@ int daxfs_index_refresh(struct super_block *sb, u32 first_new);
 void daxfs_index_destroy(struct super_block *sb);
 int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec,
 		      bool owned);
-/* Unmap every mapping of every inode of @sb (branch invalidated). */
-void daxfs_zap_mappings(struct super_block *sb);
+/*
+ * Unmap every mapping of every inode of @sb; @even_cows: private copies of
+ * their pages too (a branch invalidated: every access faults, SIGBUS).
+ */
+void daxfs_zap_mappings(struct super_block *sb, bool even_cows);
 
 /*
  * The index (docs/branches.md). A node exists for every inode a record of

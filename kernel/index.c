@@ -1233,6 +1233,19 @@ int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec)
  * Building, refreshing, tearing down
  */
 
+/* daxfs_index_apply() at refresh: also note the files whose data changes. */
+static int daxfs_refresh_apply(struct super_block *sb,
+			       const struct daxfs_lrec *rec, bool owned)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if ((rec->type == DAXFS_REC_WRITE || rec->type == DAXFS_REC_TRUNCATE) &&
+	    xa_is_err(xa_store(sbi->changed, rec->ino, xa_mk_value(0),
+			       GFP_KERNEL)))
+		return -ENOMEM;
+	return daxfs_index_apply(sb, rec, owned);
+}
+
 static int daxfs_replay_slots(struct super_block *sb, u32 first)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
@@ -1240,11 +1253,33 @@ static int daxfs_replay_slots(struct super_block *sb, u32 first)
 	int err;
 
 	for (i = first; i < sbi->chain_len; i++) {
-		err = daxfs_log_replay(sb, sbi->chain[i], daxfs_index_apply);
+		err = daxfs_log_replay(sb, sbi->chain[i], sbi->changed ?
+				       daxfs_refresh_apply : daxfs_index_apply);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * Unmap the files in @changed from every process, so faults map their new
+ * pages; private copies a process made of their pages stay its own.
+ */
+static void daxfs_unmap_changed(struct super_block *sb, struct xarray *changed)
+{
+	unsigned long ino;
+	void *entry;
+
+	xa_for_each(changed, ino, entry) {
+		struct inode *inode = ilookup(sb, ino);
+
+		if (!inode)
+			continue;
+		if (S_ISREG(inode->i_mode) && mapping_mapped(inode->i_mapping))
+			unmap_mapping_range(inode->i_mapping, 0, 0, 0);
+		iput(inode);
+		cond_resched();
+	}
 }
 
 /**
@@ -1262,6 +1297,7 @@ int daxfs_index_build(struct super_block *sb)
 	xa_init(&sbi->nodes);
 	sbi->index_seq = 1;
 	sbi->drop_to = NULL;
+	sbi->changed = NULL;
 	sbi->indexed = true;
 	down_write(&sbi->index_lock);
 	err = daxfs_replay_slots(sb, 0);
@@ -1275,22 +1311,30 @@ int daxfs_index_build(struct super_block *sb)
  * @first_new: index in sbi->chain of the first slot not yet replayed
  *
  * Cached dentries and inodes are checked against the index again
- * (index_seq), and every mapping is dropped so faults see the new pages.
+ * (index_seq), and the mappings of files whose data the new records
+ * changed are dropped so faults see the new pages. Other mappings stay,
+ * and so do the private copies processes made (MAP_PRIVATE writes, such
+ * as a program's relocated data): a commit must not take them away.
  *
  * Return: 0 or a negative errno.
  */
 int daxfs_index_refresh(struct super_block *sb, u32 first_new)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct xarray changed;
 	int err;
 
 	if (!sbi->indexed)
 		return daxfs_index_build(sb);
+	xa_init(&changed);
 	down_write(&sbi->index_lock);
+	sbi->changed = &changed;
 	err = daxfs_replay_slots(sb, first_new);
+	sbi->changed = NULL;
 	WRITE_ONCE(sbi->index_seq, sbi->index_seq + 1);
 	up_write(&sbi->index_lock);
-	daxfs_zap_mappings(sb);
+	daxfs_unmap_changed(sb, &changed);
+	xa_destroy(&changed);
 	return err;
 }
 
@@ -1313,11 +1357,12 @@ void daxfs_index_destroy(struct super_block *sb)
 /**
  * daxfs_zap_mappings - unmap every mapping of every file of a mount
  * @sb: the superblock
+ * @even_cows: also the private copies processes made (MAP_PRIVATE writes)
  *
  * Walks sb->s_inodes like drop_pagecache_sb(): each inode is pinned before
  * the list lock is dropped, and released after the next one is pinned.
  */
-void daxfs_zap_mappings(struct super_block *sb)
+void daxfs_zap_mappings(struct super_block *sb, bool even_cows)
 {
 	struct inode *inode, *toput = NULL;
 
@@ -1334,7 +1379,7 @@ void daxfs_zap_mappings(struct super_block *sb)
 		spin_unlock(&inode->i_lock);
 		spin_unlock(&sb->s_inode_list_lock);
 
-		unmap_mapping_range(inode->i_mapping, 0, 0, 1);
+		unmap_mapping_range(inode->i_mapping, 0, 0, even_cows);
 		iput(toput);
 		toput = inode;
 
