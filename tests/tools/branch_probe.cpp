@@ -14,6 +14,11 @@
 //                          FILE in DIR (lstat is reported, not required)
 //   commit-race MNT1 MNT2  commit both mounts at the same instant from two threads: exactly
 //                          one must succeed and the other fail with ESTALE; prints the winner
+//   commit-maps FILE GO    FILE on a mounted main: write the first page of a private
+//                          writable mapping (a copy of its own), map it shared too, print
+//                          "ready", wait until GO exists; then, after a commit that changed
+//                          FILE, the private copy must be intact and the shared mapping
+//                          must show the committed bytes (what read() returns)
 //   abort-loop OPTS MNT N [--bytes B]
 //                          N times: mount -t daxfs -o OPTS,branch=loopI,parent=main at MNT,
 //                          write B bytes (default 256 KiB) to a new file, DAXFS_IOC_ABORT
@@ -202,6 +207,50 @@ int estale(const std::string &dir, const std::string &file) {
     return c.status();
 }
 
+// FILE on a mounted main: a private writable mapping whose first page this process
+// wrote (its own copy), and a shared read-only one. After a commit elsewhere changed
+// FILE, the private copy must be intact and the shared mapping must show the new bytes.
+int commit_maps(const std::string &file, const std::string &go) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size < 8192) {
+        std::printf("cannot open %s of at least 8 KiB: %s\n", file.c_str(), err_name(errno));
+        return 1;
+    }
+    const auto len = static_cast<std::size_t>(st.st_size);
+    void *p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    void *s = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED || s == MAP_FAILED) {
+        std::printf("mmap %s: %s\n", file.c_str(), err_name(errno));
+        return 1;
+    }
+    auto *priv = static_cast<volatile unsigned char *>(p);
+    auto *shared = static_cast<volatile unsigned char *>(s);
+    std::vector<unsigned char> before(len);
+    for (std::size_t i = 0; i < len; i++)
+        before[i] = shared[i];
+    for (std::size_t i = 0; i < 4096; i++)
+        priv[i] = 0xab;
+    std::printf("ready\n");
+    std::fflush(stdout);
+    while (::access(go.c_str(), F_OK) != 0)
+        ::usleep(10000);
+    Checks c;
+    c.want_errno("fstat after the commit", ::fstat(fd, &st), 0);
+    std::vector<unsigned char> now(len);
+    c.want("pread", ::pread(fd, now.data(), len, 0) == static_cast<ssize_t>(len), "");
+    c.want("the commit changed the file", now != before, "");
+    std::size_t stale = 0, lost = 0;
+    for (std::size_t i = 0; i < len; i++)
+        stale += shared[i] != now[i];
+    for (std::size_t i = 0; i < 4096; i++)
+        lost += priv[i] != 0xab;
+    c.want("the shared mapping shows the committed bytes", !stale,
+           std::to_string(stale) + " bytes differ from read()");
+    c.want("the private copy of page 0 is intact", !lost, std::to_string(lost) + " bytes lost");
+    return c.status();
+}
+
 int commit_race(const std::string &a, const std::string &b) {
     int fds[2] = {::open(a.c_str(), O_RDONLY | O_CLOEXEC), ::open(b.c_str(), O_RDONLY | O_CLOEXEC)};
     if (fds[0] < 0 || fds[1] < 0) {
@@ -310,6 +359,10 @@ int main(int argc, char **argv) {
     auto *race_cmd = app.add_subcommand("commit-race", "Commit two mounts at once");
     race_cmd->add_option("MNT1", a)->required();
     race_cmd->add_option("MNT2", b)->required();
+    auto *maps_cmd =
+        app.add_subcommand("commit-maps", "Map FILE privately and shared, wait for GO, check");
+    maps_cmd->add_option("FILE", a)->required();
+    maps_cmd->add_option("GO", b)->required();
     auto *loop_cmd = app.add_subcommand("abort-loop", "Create, write, abort N branches");
     std::string mnt;
     unsigned n = 0;
@@ -329,5 +382,7 @@ int main(int argc, char **argv) {
         return estale(a, b);
     if (*loop_cmd)
         return abort_loop(a, mnt, n, bytes);
+    if (*maps_cmd)
+        return commit_maps(a, b);
     return commit_race(a, b);
 }

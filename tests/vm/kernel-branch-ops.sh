@@ -18,7 +18,9 @@
 #   - main stays the base; after commit a fresh main mount (log replay) shows exactly what
 #     the branch showed; a branch over the committed main, replayed again, too; a main
 #     mounted before a commit follows it through its cached names (replaced file, file
-#     become directory, rename, a name that was negative, size, mode, readdir);
+#     become directory, rename, a name that was negative, size, mode, readdir), and a
+#     process's mappings of a file the commit changed: its private copy of a page stays,
+#     its shared mapping shows the new bytes;
 #   - attaching to a branch again replays its own log: its pages are rewritten in place
 #     (no new pages), deleting a file frees its pages, a third mount shows the same;
 #   - replay of a log holding a record that does not fit the view (unknown parent, name
@@ -446,7 +448,17 @@ is "$(cat /mnt/m/dir/b)" b "main dir/b before"
 [ ! -e /mnt/m/newname ] || fail "newname exists before"
 is "$(stat -c %s /mnt/m/big)" 300000 "size before"
 ls -l /mnt/m/dir >/dev/null
+rm -f /tmp/go-maps
+daxfs-bprobe commit-maps /mnt/m/mapme /tmp/go-maps >/tmp/maps.out 2>&1 &
+maps_pid=$!
+i=0
+until grep -q ready /tmp/maps.out; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || fail "commit-maps did not get ready: $(cat /tmp/maps.out)"
+	sleep 0.1
+done
 mount_daxfs /mnt/r branch=r,parent=main
+printf XYZ | dd of=/mnt/r/mapme bs=1 seek=100 conv=notrunc 2>/dev/null || fail "write mapme"
 rm /mnt/r/file && echo "new file" >/mnt/r/file || fail "replace file"
 rm /mnt/r/dir/a && mkdir /mnt/r/dir/a || fail "file to directory"
 mv /mnt/r/dir/b /mnt/r/dir/c || fail "rename"
@@ -463,6 +475,11 @@ is "$(cat /mnt/m/newname)" created "main after: a name that was negative"
 is "$(stat -c %s /mnt/m/big)" 300006 "main after: size"
 is "$(stat -c %a /mnt/m/hl2)" 600 "main after: mode"
 is "$(ls /mnt/m/dir | tr '\n' ' ')" "a c sub " "main after: readdir"
+touch /tmp/go-maps
+wait $maps_pid
+maps_rc=$?
+cat /tmp/maps.out
+[ $maps_rc -eq 0 ] || fail "a main mapping after the commit (private copy or shared view) is wrong"
 umount_daxfs /mnt/r
 umount_daxfs /mnt/m
 
