@@ -136,7 +136,9 @@ int cmd_commit(const std::string &mnt) {
     case 0:
         return 0;
     case ESTALE:
-        throw daxfs::Error(ESTALE, "commit lost: another branch was committed first");
+        throw daxfs::Error(ESTALE, "commit lost: another branch was committed first, or this "
+                                   "branch or an ancestor was aborted (the kernel log says "
+                                   "which)");
     case EROFS:
         throw daxfs::Error(EROFS, fmt::format("'{}' is main (or already committed): nothing "
                                               "to commit",
