@@ -81,39 +81,27 @@ static int daxfs_wresolve(struct inode *inode, pgoff_t index,
 	return err;
 }
 
-/* Copy bytes [@start, PAGE_SIZE) of page @index of @inode to @dst. */
-static int daxfs_fill_from(struct inode *inode, pgoff_t index, void *dst,
-			   size_t start)
+/* Copy bytes [@start, PAGE_SIZE) of the page @fp to @dst (zeros for a hole). */
+static void daxfs_fill_from(const struct daxfs_fpage *fp, void *dst,
+			    size_t start)
 {
-	struct daxfs_fpage fp;
-	int err;
-
-	err = daxfs_wresolve(inode, index, &fp, NULL);
-	if (err)
-		return err;
-	if (fp.addr)
-		memcpy(dst + start, fp.addr + start, PAGE_SIZE - start);
+	if (fp->addr)
+		memcpy(dst + start, fp->addr + start, PAGE_SIZE - start);
 	else
 		memset(dst + start, 0, PAGE_SIZE - start);
-	return 0;
 }
 
 /*
- * Take a new page for @index of @inode and, with @fill, fill it with the
- * page's current bytes; without, the caller writes all 4 KiB of it.
+ * Take a new page for a file page now at @from and, with @from, fill it
+ * with that page's bytes; without, the caller writes all 4 KiB of it.
  */
-static int daxfs_cow_page(struct inode *inode, pgoff_t index, u64 *page,
-			  bool fill)
+static int daxfs_cow_page(struct daxfs_sb_info *sbi,
+			  const struct daxfs_fpage *from, u64 *page)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	int err;
+	int err = daxfs_page_alloc(sbi, DAXFS_ALLOC_NOZERO, page);
 
-	err = daxfs_page_alloc(sbi, DAXFS_ALLOC_NOZERO, page);
-	if (err || !fill)
-		return err;
-	err = daxfs_fill_from(inode, index, daxfs_page_addr(sbi, *page), 0);
-	if (err)
-		daxfs_page_free(sbi, *page);
+	if (!err && from)
+		daxfs_fill_from(from, daxfs_page_addr(sbi, *page), 0);
 	return err;
 }
 
@@ -258,7 +246,8 @@ static ssize_t daxfs_write_page(struct kiocb *iocb, struct iov_iter *from,
 	if (fp.owned) {
 		dst = (void *)fp.addr;
 	} else {
-		err = daxfs_cow_page(inode, index, &page, off || n < PAGE_SIZE);
+		err = daxfs_cow_page(sbi, off || n < PAGE_SIZE ? &fp : NULL,
+				     &page);
 		if (err)
 			return err;
 		dst = daxfs_page_addr(sbi, page);
@@ -272,11 +261,8 @@ static ssize_t daxfs_write_page(struct kiocb *iocb, struct iov_iter *from,
 	}
 	if (fresh) {
 		/* A short copy into an unfilled page: the rest is old bytes. */
-		if (!(off || n < PAGE_SIZE) && copied < n &&
-		    daxfs_fill_from(inode, index, dst, copied)) {
-			daxfs_page_free(sbi, page);
-			return -EUCLEAN;
-		}
+		if (!(off || n < PAGE_SIZE) && copied < n)
+			daxfs_fill_from(&fp, dst, copied);
 		daxfs_persist_data(sbi, dst, PAGE_SIZE);
 		daxfs_wbatch_add(b, index, page);
 	} else {
@@ -493,7 +479,7 @@ static int daxfs_truncate_tail(struct inode *inode, u64 size)
 			daxfs_persist_data(sbi, fp.addr + off, PAGE_SIZE - off);
 			break;
 		}
-		err = daxfs_cow_page(inode, index, &page, true);
+		err = daxfs_cow_page(sbi, &fp, &page);
 		if (err)
 			break;
 		memset(daxfs_page_addr(sbi, page) + off, 0, PAGE_SIZE - off);
@@ -576,7 +562,7 @@ static vm_fault_t daxfs_own_page(struct inode *inode, pgoff_t index,
 		}
 		if (fp->owned)
 			break;
-		err = daxfs_cow_page(inode, index, &page, true);
+		err = daxfs_cow_page(sbi, fp, &page);
 		if (err)
 			break;
 		daxfs_persist_data(sbi, daxfs_page_addr(sbi, page), PAGE_SIZE);
@@ -691,7 +677,7 @@ static int daxfs_own_range(struct inode *inode, pgoff_t first, pgoff_t end,
 		while (!err && index < end && b->count < b->max) {
 			err = daxfs_wresolve(inode, index, &fp, NULL);
 			if (!err && !fp.owned) {
-				err = daxfs_cow_page(inode, index, &page, true);
+				err = daxfs_cow_page(sbi, &fp, &page);
 				if (!err) {
 					daxfs_persist_data(sbi,
 							   daxfs_page_addr(sbi, page),
