@@ -58,13 +58,6 @@ round() {
 	same_manifest "/tmp/ref-$3.m" "/tmp/full-$3.m"
 }
 
-check_region() {
-	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/tmp/check.out 2>&1 || {
-		tail -n 20 /tmp/check.out
-		fail "daxfs-inspect check of the region failed"
-	}
-}
-
 step "the base tree (daxfs-mktree --small) and its tmpfs reference copy"
 expect_ok daxfs-mktree --small /tmp/base >/dev/null
 mkdir -p /tmp/ref

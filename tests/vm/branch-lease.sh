@@ -16,13 +16,6 @@ need_phys
 
 OPTS="--phys $DAXFS_PHYS --size $DAXFS_PHYS_SIZE"
 
-check_region() {
-	daxfs-inspect $OPTS check >/tmp/check.out 2>&1 || {
-		tail -n 20 /tmp/check.out
-		fail "daxfs-inspect check of the region failed"
-	}
-}
-
 # snapshot FILE: copy the whole region, as a kernel that stops dead leaves it
 snapshot() {
 	dd if=/dev/mem of="$1" bs=1048576 skip=$((DAXFS_PHYS / 1048576)) \

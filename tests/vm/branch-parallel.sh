@@ -18,13 +18,6 @@ rounds=${1:-1500}
 REF=/tmp/ref
 files="shared pages race0 race1 race2 race3 race4 race5 race6 race7 w0 w1 w2 w3"
 
-check_region() {
-	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/tmp/check.out 2>&1 || {
-		tail -n 20 /tmp/check.out
-		fail "daxfs-inspect check of the region failed"
-	}
-}
-
 # sums DIR: sha256 of each of $files in DIR
 sums() {
 	for f in $files; do

@@ -36,13 +36,6 @@ for tool in mkdaxfs daxfs-branch daxfs-bprobe daxfs-kprobe daxfs-manifest daxfs-
 	command -v $tool >/dev/null || fail "$tool is not on PATH"
 done
 
-check_region() {
-	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/tmp/check.out 2>&1 || {
-		tail -n 20 /tmp/check.out
-		fail "daxfs-inspect check of the region failed"
-	}
-}
-
 # manifest DIR FILE: daxfs-manifest of DIR (read() and both mappings) into FILE
 manifest() {
 	expect_ok daxfs-manifest --all "$1" >"$2"

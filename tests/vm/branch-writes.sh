@@ -11,13 +11,6 @@ need_phys
 
 REF=/tmp/ref
 
-check_region() {
-	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/tmp/check.out 2>&1 || {
-		tail -n 20 /tmp/check.out
-		fail "daxfs-inspect check of the region failed"
-	}
-}
-
 # same_file NAME: /mnt/b/NAME equals $REF/NAME; otherwise show where they differ
 same_file() {
 	cmp -s "$REF/$1" "/mnt/b/$1" && return 0

@@ -43,11 +43,6 @@ done
 P=daxfs-opsprobe
 B=/mnt/b
 
-check_region() {
-	_out=$(daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check 2>&1) ||
-		fail "the region does not check: $_out"
-}
-
 # errno_of CMD...: the error text a busybox command prints (empty on success)
 errno_of() {
 	"$@" 2>&1 >/dev/null | tr '\n' ' '

@@ -146,6 +146,15 @@ clear_region() {
 		fail "clear_region: writing /dev/mem failed"
 }
 
+# check_region: the region passes daxfs-inspect check (the shared checker, from userspace)
+check_region() {
+	need_phys
+	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/tmp/check.out 2>&1 || {
+		tail -n 20 /tmp/check.out
+		fail "daxfs-inspect check of the region failed"
+	}
+}
+
 _mount_opts() {
 	_o="phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE"
 	[ -z "$1" ] || _o="$_o,$1"
