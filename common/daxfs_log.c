@@ -380,7 +380,7 @@ static int decode_rename(const u8 *rec, u32 len, struct daxfs_lrec *out)
 	out->new_name_len = le16_to_cpu(r.new_len);
 	out->name = (const char *)rec + sizeof(r);
 	out->new_name = out->name + out->name_len;
-	if (!out->parent || !out->new_parent || out->flags > 2 ||
+	if (!out->parent || !out->new_parent || out->flags > DAXFS_RENAME_EXCHANGE ||
 	    !rec_shape_ok(rec, len, sizeof(r),
 			  out->name_len + out->new_name_len) ||
 	    !rec_name_ok(out->name, out->name_len) ||

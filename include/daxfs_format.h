@@ -377,6 +377,10 @@ struct daxfs_rec_rename {
 	char names[];
 };
 
+/* RENAME flags (the values of renameat2()'s). */
+#define DAXFS_RENAME_NOREPLACE	0x1u
+#define DAXFS_RENAME_EXCHANGE	0x2u
+
 /* SETATTR bits. */
 #define DAXFS_ATTR_MODE		0x1u	/* permission bits (07777) */
 #define DAXFS_ATTR_UID		0x2u

@@ -18,6 +18,7 @@
 
 #include "daxfs_check.h"
 #include "daxfs_log.h"
+#include "daxfs_apply.h"
 #include "compat.h"
 
 /* Hashed locks of file pages for overwrites in place (a power of two). */
@@ -93,6 +94,9 @@ struct daxfs_sb_info {
 	struct xarray *drop_to;
 	/* refresh: files whose data the replayed records changed */
 	struct xarray *changed;
+	/* replay: nodes the slot's records gave pages (checked after it) */
+	struct xarray *touched;
+
 };
 
 /**
@@ -206,10 +210,11 @@ void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
  * -ENOSPC, -EROFS (not writable) or -ESTALE (branch invalidated).
  */
 int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len);
-/* Walk the log of @slot (published part), calling @fn for each record. */
-int daxfs_log_replay(struct super_block *sb, u32 slot,
-		     int (*fn)(struct super_block *sb,
-			       const struct daxfs_lrec *rec, bool owned));
+/*
+ * Replay the published log of @slot into the view of @rp (common/daxfs_apply.c),
+ * reporting a damaged or hostile log.
+ */
+int daxfs_log_replay(struct super_block *sb, u32 slot, struct daxfs_replay *rp);
 /* Find the end (seq, tail) of the mounted branch's log before appending. */
 int daxfs_log_attach(struct super_block *sb);
 /*
@@ -264,8 +269,7 @@ long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int daxfs_index_build(struct super_block *sb);
 int daxfs_index_refresh(struct super_block *sb, u32 first_new);
 void daxfs_index_destroy(struct super_block *sb);
-int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec,
-		      bool owned);
+int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec);
 /*
  * Unmap every mapping of every inode of @sb; @even_cows: private copies of
  * their pages too (a branch invalidated: every access faults, SIGBUS).
@@ -300,18 +304,13 @@ struct daxfs_entry {
  * applied with index_lock held for write, which excludes all of that.
  */
 struct daxfs_node {
+	struct daxfs_vnode v;	/* what records change (common/daxfs_apply.c) */
 	struct mutex wlock;	/* records about this inode, in order */
 	seqlock_t lock;		/* size and times */
-	u64 ino;
-	u32 mode, uid, gid, nlink, rdev;
-	u64 size;
-	struct timespec64 atime, mtime, ctime;
-	u64 parent;		/* directories: the directory holding it */
 	bool has_base;		/* an inode of the base image: @base */
 	struct daxfs_ino base;
-	/* regular files: index -> xa_mk_value(delta page << 1 | owned) */
+	/* regular files: index -> daxfs_pref() of the delta page */
 	struct xarray pages;
-	u64 base_limit;		/* base data is visible below this only */
 	/* directories, once changed: every entry, by name and by cookie */
 	bool materialized;
 	struct rb_root names;
@@ -322,7 +321,53 @@ struct daxfs_node {
 	char *link;
 	u64 link_page;		/* delta page of the target, if owned */
 	u64 link_src;		/* delta page of a branch symlink's target */
+	u32 link_slot;		/* the slot whose record made it */
 };
+
+/*
+ * A file page of the index: a delta page and the slot whose record mapped
+ * it, packed in one xarray value.
+ */
+#define DAXFS_PREF_SLOT_BITS	8
+
+static inline void *daxfs_pref(u64 page, u32 slot)
+{
+	return xa_mk_value((unsigned long)page << DAXFS_PREF_SLOT_BITS | slot);
+}
+
+static inline u64 daxfs_pref_page(const void *entry)
+{
+	return xa_to_value(entry) >> DAXFS_PREF_SLOT_BITS;
+}
+
+static inline u32 daxfs_pref_slot(const void *entry)
+{
+	return xa_to_value(entry) & (BIT(DAXFS_PREF_SLOT_BITS) - 1);
+}
+
+/* Pages mapped by records of @slot belong to this mount (it may free them). */
+static inline bool daxfs_slot_owned(const struct daxfs_sb_info *sbi, u32 slot)
+{
+	return sbi->writable && slot == sbi->slot;
+}
+
+static inline struct daxfs_node *daxfs_vnode_node(struct daxfs_vnode *v)
+{
+	return container_of(v, struct daxfs_node, v);
+}
+
+static inline s64 daxfs_vtime_to_ns(struct daxfs_vtime t)
+{
+	return t.sec * NSEC_PER_SEC + t.nsec;
+}
+
+/* A timestamp of the view as the VFS's. */
+static inline struct timespec64 daxfs_vts(struct daxfs_vtime t)
+{
+	struct timespec64 ts = { .tv_sec = t.sec, .tv_nsec = t.nsec };
+
+	return ts;
+}
 
 /* Where the bytes of one file page are (daxfs_index_file_page()). */
 struct daxfs_fpage {

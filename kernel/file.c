@@ -33,7 +33,7 @@ static u64 daxfs_size_locked(struct inode *inode)
 	struct daxfs_node *node;
 
 	node = daxfs_node_find(DAXFS_SB(inode->i_sb), inode->i_ino);
-	return node ? READ_ONCE(node->size) : DAXFS_I(inode)->di.size;
+	return node ? READ_ONCE(node->v.size) : DAXFS_I(inode)->di.size;
 }
 
 static void daxfs_index_lock(struct daxfs_sb_info *sbi)

@@ -3,10 +3,11 @@
  * DAXFS: the in-memory index of a mounted view (docs/branches.md).
  *
  * The view is the base image plus the logs of sbi->chain, oldest first.
- * daxfs_index_apply() is the one place that gives a record its meaning: it
- * runs at replay and on the live path after daxfs_log_append(). A record
- * that does not fit the current state (a hostile or damaged log) is refused
- * with -EUCLEAN, never trusted.
+ * What a record means is decided by common/daxfs_apply.c, the code the
+ * tools run too, over the operations this file provides; it runs at replay
+ * and on the live path after daxfs_log_append(). A record that does not
+ * fit the current state (a hostile or damaged log) is refused with
+ * -EUCLEAN, never trusted.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -20,26 +21,6 @@
 #include <linux/xarray.h>
 
 #include "daxfs.h"
-
-/* Upper bound of the parent walk of the rename cycle check. */
-#define DAXFS_MAX_DEPTH		BIT(20)
-
-static int daxfs_bad(struct super_block *sb, const struct daxfs_lrec *r,
-		     const char *why)
-{
-	struct daxfs_report rep = { };
-
-	snprintf(rep.msg, sizeof(rep.msg), "log record %llu (type %u, inode %llu): %s",
-		 (unsigned long long)r->seq, r->type,
-		 (unsigned long long)r->ino, why);
-	daxfs_report_corrupt(sb, -EUCLEAN, &rep);
-	return -EUCLEAN;
-}
-
-static struct timespec64 daxfs_ns_ts(s64 ns)
-{
-	return ns_to_timespec64(ns);
-}
 
 bool daxfs_live_moved(struct daxfs_sb_info *sbi)
 {
@@ -79,7 +60,7 @@ static struct daxfs_node *daxfs_node_alloc(u64 ino)
 		return NULL;
 	mutex_init(&node->wlock);
 	seqlock_init(&node->lock);
-	node->ino = ino;
+	node->v.ino = ino;
 	xa_init(&node->pages);
 	xa_init(&node->cookies);
 	node->names = RB_ROOT;
@@ -88,7 +69,7 @@ static struct daxfs_node *daxfs_node_alloc(u64 ino)
 
 static int daxfs_node_insert(struct daxfs_sb_info *sbi, struct daxfs_node *node)
 {
-	int err = xa_insert(&sbi->nodes, node->ino, node, GFP_KERNEL);
+	int err = xa_insert(&sbi->nodes, node->v.ino, node, GFP_KERNEL);
 
 	if (err)
 		daxfs_node_free(node);
@@ -104,7 +85,7 @@ static struct daxfs_node *daxfs_node_publish(struct daxfs_sb_info *sbi,
 {
 	struct daxfs_node *old;
 
-	old = xa_cmpxchg(&sbi->nodes, node->ino, NULL, node, GFP_KERNEL);
+	old = xa_cmpxchg(&sbi->nodes, node->v.ino, NULL, node, GFP_KERNEL);
 	if (!old)
 		return node;
 	daxfs_node_free(node);
@@ -123,7 +104,7 @@ static int daxfs_node_base_link(struct super_block *sb, struct daxfs_node *node)
 			     node->base.size);
 	if (!src) {
 		snprintf(rep.msg, sizeof(rep.msg), "symlink %llu outside the data area",
-			 (unsigned long long)node->ino);
+			 (unsigned long long)node->v.ino);
 		goto corrupt;
 	}
 	link = kmalloc(node->base.size + 1, GFP_KERNEL);
@@ -134,7 +115,7 @@ static int daxfs_node_base_link(struct super_block *sb, struct daxfs_node *node)
 	if (strlen(link) != node->base.size) {
 		kfree(link);
 		snprintf(rep.msg, sizeof(rep.msg), "symlink %llu target holds a NUL byte",
-			 (unsigned long long)node->ino);
+			 (unsigned long long)node->v.ino);
 		goto corrupt;
 	}
 	node->link = link;
@@ -161,20 +142,20 @@ static struct daxfs_node *daxfs_node_from_base(struct super_block *sb, u64 ino)
 		goto out_free;
 	}
 	node->has_base = true;
-	node->mode = node->base.mode;
-	node->uid = node->base.uid;
-	node->gid = node->base.gid;
-	node->nlink = node->base.nlink;
-	node->rdev = node->base.rdev;
-	node->size = node->base.size;
-	node->mtime.tv_sec = node->base.mtime;
-	node->mtime.tv_nsec = node->base.mtime_nsec;
-	node->atime = node->mtime;
-	node->ctime.tv_sec = node->base.ctime;
-	node->ctime.tv_nsec = node->base.ctime_nsec;
-	node->parent = node->base.parent;
-	node->base_limit = S_ISREG(node->mode) ? node->base.size : 0;
-	if (S_ISLNK(node->mode)) {
+	node->v.mode = node->base.mode;
+	node->v.uid = node->base.uid;
+	node->v.gid = node->base.gid;
+	node->v.nlink = node->base.nlink;
+	node->v.rdev = node->base.rdev;
+	node->v.size = node->base.size;
+	node->v.mtime.sec = node->base.mtime;
+	node->v.mtime.nsec = node->base.mtime_nsec;
+	node->v.atime = node->v.mtime;
+	node->v.ctime.sec = node->base.ctime;
+	node->v.ctime.nsec = node->base.ctime_nsec;
+	node->v.parent = node->base.parent;
+	node->v.base_limit = S_ISREG(node->v.mode) ? node->base.size : 0;
+	if (S_ISLNK(node->v.mode)) {
 		err = daxfs_node_base_link(sb, node);
 		if (err)
 			goto out_free;
@@ -520,18 +501,16 @@ static int daxfs_node_page(struct super_block *sb, struct daxfs_node *node,
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	void *entry = xa_load(&node->pages, index);
-	u64 v;
 
 	if (!entry) {
 		if (!node->has_base)
 			goto zero;
 		return daxfs_base_page(sb, &node->base,
-				       min(node->base_limit, node->base.size),
+				       min(node->v.base_limit, node->base.size),
 				       index, out);
 	}
-	v = xa_to_value(entry);
-	out->page = v >> 1;
-	out->owned = v & 1;
+	out->page = daxfs_pref_page(entry);
+	out->owned = daxfs_slot_owned(sbi, daxfs_pref_slot(entry));
 	out->addr = daxfs_page_addr(sbi, out->page);
 	out->pfn = daxfs_page_pfn(sbi, out->page);
 	return 0;
@@ -578,10 +557,8 @@ void daxfs_index_drop_pages(struct daxfs_sb_info *sbi, struct daxfs_node *node)
 	void *entry;
 
 	xa_for_each(&node->pages, idx, entry) {
-		u64 v = xa_to_value(entry);
-
-		if (v & 1)
-			daxfs_drop(sbi, v >> 1);
+		if (daxfs_slot_owned(sbi, daxfs_pref_slot(entry)))
+			daxfs_drop(sbi, daxfs_pref_page(entry));
 	}
 	xa_destroy(&node->pages);
 	daxfs_drop(sbi, node->link_page);
@@ -599,47 +576,284 @@ void daxfs_index_free_drops(struct daxfs_sb_info *sbi, struct xarray *drops)
 }
 
 /* ------------------------------------------------------------------------
- * Applying records
+ * The view operations of the shared record rules (common/daxfs_apply.c)
  */
 
-static int daxfs_apply_write(struct super_block *sb, const struct daxfs_lrec *r,
-			     struct daxfs_node *node, bool owned)
+static struct super_block *daxfs_rp_sb(struct daxfs_replay *rp)
+{
+	return rp->view;
+}
+
+static int daxfs_vop_get(struct daxfs_replay *rp, u64 ino,
+			 struct daxfs_vnode **out)
+{
+	struct daxfs_node *node = daxfs_node_get(daxfs_rp_sb(rp), ino);
+
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	*out = &node->v;
+	return 0;
+}
+
+static int daxfs_vop_create(struct daxfs_replay *rp, u64 ino, u32 mode,
+			    struct daxfs_vnode **out)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
+	struct daxfs_node *node = daxfs_node_alloc(ino);
+	int err;
+
+	if (!node)
+		return -ENOMEM;
+	node->v.mode = mode;
+	node->materialized = S_ISDIR(mode);
+	err = daxfs_node_insert(sbi, node);
+	if (err)
+		return err;
+	*out = &node->v;
+	return 0;
+}
+
+static void daxfs_vop_forget(struct daxfs_replay *rp, struct daxfs_vnode *v)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
+
+	xa_erase(&sbi->nodes, v->ino);
+	daxfs_node_free(daxfs_vnode_node(v));
+}
+
+/* Directories the rules look into are the ones they change: materialized. */
+static int daxfs_vop_lookup(struct daxfs_replay *rp, struct daxfs_vnode *dir,
+			    const char *name, u32 len, u64 *ino)
+{
+	struct daxfs_node *node = daxfs_vnode_node(dir);
+	struct daxfs_entry *e;
+	int err;
+
+	err = daxfs_dir_materialize(daxfs_rp_sb(rp), node);
+	if (err)
+		return err;
+	e = daxfs_entry_find(node, name, len);
+	if (!e)
+		return -ENOENT;
+	*ino = e->ino;
+	return 0;
+}
+
+static int daxfs_vop_empty(struct daxfs_replay *rp, struct daxfs_vnode *dir)
+{
+	return daxfs_index_dir_empty(daxfs_rp_sb(rp), daxfs_vnode_node(dir));
+}
+
+static int daxfs_vop_add(struct daxfs_replay *rp, struct daxfs_vnode *dir,
+			 const char *name, u32 len, u64 ino, u32 type)
+{
+	struct daxfs_node *node = daxfs_vnode_node(dir);
+	struct daxfs_entry *e;
+	int err;
+
+	err = daxfs_dir_materialize(daxfs_rp_sb(rp), node);
+	if (err)
+		return err;
+	e = daxfs_entry_new(name, len, ino, type);
+	if (!e)
+		return -ENOMEM;
+	err = daxfs_entry_add(node, e);
+	if (err)
+		kfree(e);
+	return err;
+}
+
+static void daxfs_vop_remove(struct daxfs_replay *rp, struct daxfs_vnode *dir,
+			     const char *name, u32 len)
+{
+	struct daxfs_node *node = daxfs_vnode_node(dir);
+	struct daxfs_entry *e = daxfs_entry_find(node, name, len);
+
+	if (e)
+		daxfs_entry_del(node, e);
+}
+
+static void daxfs_vop_retarget(struct daxfs_replay *rp, struct daxfs_vnode *dir,
+			       const char *name, u32 len, u64 ino, u32 type)
+{
+	struct daxfs_entry *e = daxfs_entry_find(daxfs_vnode_node(dir), name, len);
+
+	if (e) {
+		e->ino = ino;
+		e->type = type;
+	}
+}
+
+/* Note a node whose pages the slot's check must see. */
+static int daxfs_touched(struct daxfs_sb_info *sbi, u64 ino)
+{
+	if (!sbi->touched)
+		return 0;
+	return xa_err(xa_store(sbi->touched, ino, xa_mk_value(0), GFP_KERNEL));
+}
+
+static int daxfs_vop_map(struct daxfs_replay *rp, struct daxfs_vnode *file,
+			 u64 index, u64 page)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
+	struct daxfs_node *node = daxfs_vnode_node(file);
+	void *old;
+
+	old = xa_store(&node->pages, index, daxfs_pref(page, rp->slot),
+		       GFP_KERNEL);
+	if (xa_is_err(old))
+		return xa_err(old);
+	if (old && daxfs_slot_owned(sbi, daxfs_pref_slot(old)) &&
+	    daxfs_pref_page(old) != page)
+		daxfs_drop(sbi, daxfs_pref_page(old));
+	return daxfs_touched(sbi, file->ino);
+}
+
+static void daxfs_vop_trim(struct daxfs_replay *rp, struct daxfs_vnode *file,
+			   u64 first)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
+	struct daxfs_node *node = daxfs_vnode_node(file);
+	unsigned long idx;
+	void *entry;
+
+	xa_for_each_start(&node->pages, idx, entry, first) {
+		xa_erase(&node->pages, idx);
+		if (daxfs_slot_owned(sbi, daxfs_pref_slot(entry)))
+			daxfs_drop(sbi, daxfs_pref_page(entry));
+	}
+}
+
+/*
+ * A new symlink's target lives in the delta page the record names. It is
+ * read when the inode is instantiated, not here: a later record of the same
+ * log may unlink the symlink and free the page, which may then hold anything
+ * by the time the log is replayed.
+ */
+static int daxfs_vop_set_link(struct daxfs_replay *rp, struct daxfs_vnode *link,
+			      u64 page)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
+	struct daxfs_node *node = daxfs_vnode_node(link);
+
+	node->link_src = page;
+	node->link_slot = rp->slot;
+	if (daxfs_slot_owned(sbi, rp->slot))
+		node->link_page = page;
+	return daxfs_touched(sbi, link->ino);
+}
+
+static void daxfs_vop_attr_begin(struct daxfs_vnode *v)
+{
+	write_seqlock(&daxfs_vnode_node(v)->lock);
+}
+
+static void daxfs_vop_attr_end(struct daxfs_vnode *v)
+{
+	write_sequnlock(&daxfs_vnode_node(v)->lock);
+}
+
+/* The pages of live node @node that records of slot rp->slot named. */
+static int daxfs_node_slot_pages(struct daxfs_replay *rp,
+				 struct daxfs_node *node,
+				 int (*fn)(struct daxfs_replay *rp,
+					   const struct daxfs_vpage *vp))
+{
+	struct daxfs_vpage vp = { .ino = node->v.ino };
+	unsigned long idx;
+	void *entry;
+	int err;
+
+	if (S_ISLNK(node->v.mode) && node->link_src &&
+	    node->link_slot == rp->slot) {
+		vp.page = node->link_src;
+		vp.link_len = node->v.size;
+		return fn(rp, &vp);
+	}
+	xa_for_each(&node->pages, idx, entry) {
+		if (daxfs_pref_slot(entry) != rp->slot)
+			continue;
+		vp.index = idx;
+		vp.page = daxfs_pref_page(entry);
+		err = fn(rp, &vp);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int daxfs_vop_each_page(struct daxfs_replay *rp,
+			       int (*fn)(struct daxfs_replay *rp,
+					 const struct daxfs_vpage *vp))
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
+	unsigned long ino;
+	void *entry;
+	int err;
+
+	if (!sbi->touched)
+		return 0;
+	xa_for_each(sbi->touched, ino, entry) {
+		struct daxfs_node *node = daxfs_node_find(sbi, ino);
+
+		/* an inode with no name left is out of the view */
+		if (!node || !node->v.nlink)
+			continue;
+		err = daxfs_node_slot_pages(rp, node, fn);
+		if (err)
+			return err;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* At refresh: note the files whose data the record changes. */
+static int daxfs_vop_applied(struct daxfs_replay *rp,
+			     const struct daxfs_lrec *rec)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
+
+	if (!sbi->changed || (rec->type != DAXFS_REC_WRITE &&
+			      rec->type != DAXFS_REC_TRUNCATE))
+		return 0;
+	return xa_err(xa_store(sbi->changed, rec->ino, xa_mk_value(0),
+			       GFP_KERNEL));
+}
+
+static const struct daxfs_view_ops daxfs_view_ops = {
+	.get		= daxfs_vop_get,
+	.create		= daxfs_vop_create,
+	.forget		= daxfs_vop_forget,
+	.lookup		= daxfs_vop_lookup,
+	.empty		= daxfs_vop_empty,
+	.add		= daxfs_vop_add,
+	.remove		= daxfs_vop_remove,
+	.retarget	= daxfs_vop_retarget,
+	.map		= daxfs_vop_map,
+	.trim		= daxfs_vop_trim,
+	.set_link	= daxfs_vop_set_link,
+	.attr_begin	= daxfs_vop_attr_begin,
+	.attr_end	= daxfs_vop_attr_end,
+	.each_page	= daxfs_vop_each_page,
+	.applied	= daxfs_vop_applied,
+};
+
+static void daxfs_replay_init(struct super_block *sb, struct daxfs_replay *rp)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	u32 i;
 
-	if (!S_ISREG(node->mode))
-		return daxfs_bad(sb, r, "WRITE to a non-regular file");
-	if (r->size > MAX_LFS_FILESIZE)
-		return daxfs_bad(sb, r, "WRITE size too large");
-	for (i = 0; i < r->count; i++) {
-		u64 index, page;
-		void *old;
-
-		daxfs_lrec_page(r, i, &index, &page);
-		if (index >= DIV_ROUND_UP(r->size, PAGE_SIZE))
-			return daxfs_bad(sb, r, "WRITE maps a page past the size");
-		if (page < sbi->geo.meta_pages || page >= sbi->geo.delta_pages)
-			return daxfs_bad(sb, r, "WRITE names a bad page");
-		old = xa_store(&node->pages, index,
-			       xa_mk_value((page << 1) | owned), GFP_KERNEL);
-		if (xa_is_err(old))
-			return xa_err(old);
-		if (old && (xa_to_value(old) & 1) && owned &&
-		    xa_to_value(old) >> 1 != page)
-			daxfs_drop(sbi, xa_to_value(old) >> 1);
-	}
-	write_seqlock(&node->lock);
-	WRITE_ONCE(node->size, r->size);
-	node->mtime = daxfs_ns_ts(r->time);
-	node->ctime = node->mtime;
-	write_sequnlock(&node->lock);
-	return 0;
+	memset(rp, 0, sizeof(*rp));
+	rp->ops = &daxfs_view_ops;
+	rp->view = sb;
+	rp->region = sbi->region;
+	rp->geo = &sbi->geo;
+	rp->slot = sbi->slot;
 }
 
 int daxfs_index_write_check(struct super_block *sb, struct daxfs_node *node,
 			    const struct daxfs_lrec *rec)
 {
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	u32 i;
 
 	for (i = 0; i < rec->count; i++) {
@@ -650,534 +864,35 @@ int daxfs_index_write_check(struct super_block *sb, struct daxfs_node *node,
 		if (index >= DIV_ROUND_UP(rec->size, PAGE_SIZE))
 			return -EAGAIN;
 		cur = xa_load(&node->pages, index);
-		if (cur && (xa_to_value(cur) & 1))
+		if (cur && daxfs_slot_owned(sbi, daxfs_pref_slot(cur)))
 			return -EAGAIN;
 	}
 	return 0;
 }
 
-static int daxfs_apply_truncate(struct super_block *sb,
-				const struct daxfs_lrec *r,
-				struct daxfs_node *node, bool owned)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	unsigned long idx;
-	void *entry;
-
-	if (!S_ISREG(node->mode))
-		return daxfs_bad(sb, r, "TRUNCATE of a non-regular file");
-	if (r->size > MAX_LFS_FILESIZE)
-		return daxfs_bad(sb, r, "TRUNCATE size too large");
-	idx = DIV_ROUND_UP(r->size, PAGE_SIZE);
-	xa_for_each_start(&node->pages, idx, entry, idx) {
-		u64 v = xa_to_value(entry);
-
-		xa_erase(&node->pages, idx);
-		if ((v & 1) && owned)
-			daxfs_drop(sbi, v >> 1);
-	}
-	node->base_limit = min(node->base_limit, r->size);
-	node->size = r->size;
-	node->mtime = daxfs_ns_ts(r->time);
-	node->ctime = node->mtime;
-	return 0;
-}
-
-/* Load the parent directory node of a naming record. */
-static struct daxfs_node *daxfs_apply_dir(struct super_block *sb,
-					  const struct daxfs_lrec *r, u64 ino)
-{
-	struct daxfs_node *dir = daxfs_node_get(sb, ino);
-
-	if (IS_ERR(dir)) {
-		if (PTR_ERR(dir) == -ENOENT)
-			daxfs_bad(sb, r, "unknown parent directory");
-		return ERR_PTR(PTR_ERR(dir) == -ENOENT ? -EUCLEAN : PTR_ERR(dir));
-	}
-	if (!S_ISDIR(dir->mode) || !dir->nlink) {
-		daxfs_bad(sb, r, "parent is not a live directory");
-		return ERR_PTR(-EUCLEAN);
-	}
-	return dir;
-}
-
-static void daxfs_touch_dir(struct daxfs_node *dir, s64 time)
-{
-	dir->mtime = daxfs_ns_ts(time);
-	dir->ctime = dir->mtime;
-}
-
-/*
- * A new symlink's target lives in the delta page the record names. It is
- * read when the inode is instantiated, not here: a later record of the same
- * log may unlink the symlink and free the page, which may then hold anything
- * by the time the log is replayed.
- */
-static int daxfs_symlink_target(struct super_block *sb,
-				const struct daxfs_lrec *r,
-				struct daxfs_node *node, bool owned)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-
-	if (!r->size || r->size > DAXFS_SYMLINK_MAX ||
-	    r->page < sbi->geo.meta_pages || r->page >= sbi->geo.delta_pages)
-		return daxfs_bad(sb, r, "bad symlink target");
-	node->link_src = r->page;
-	if (owned)
-		node->link_page = r->page;
-	return 0;
-}
-
-static int daxfs_apply_create(struct super_block *sb, const struct daxfs_lrec *r,
-			      bool owned)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_node *dir, *node;
-	struct daxfs_entry *e;
-	u64 ino;
-	u32 type;
-	int err;
-
-	/* The mode fits the record type: the shared decoder checked it. */
-	if (r->ino <= sbi->geo.inode_count || daxfs_node_find(sbi, r->ino))
-		return daxfs_bad(sb, r, "inode number in use");
-	dir = daxfs_apply_dir(sb, r, r->parent);
-	if (IS_ERR(dir))
-		return PTR_ERR(dir);
-	if (!daxfs_node_lookup(sb, dir, r->name, r->name_len, &ino, &type))
-		return daxfs_bad(sb, r, "name exists");
-	if (S_ISDIR(r->mode) && dir->nlink >= U32_MAX - 1)
-		return daxfs_bad(sb, r, "too many links");
-	err = daxfs_dir_materialize(sb, dir);
-	if (err)
-		return err;
-
-	node = daxfs_node_alloc(r->ino);
-	if (!node)
-		return -ENOMEM;
-	node->mode = r->mode;
-	node->uid = r->uid;
-	node->gid = r->gid;
-	node->rdev = (S_ISCHR(r->mode) || S_ISBLK(r->mode)) ? r->rdev : 0;
-	node->nlink = S_ISDIR(r->mode) ? 2 : 1;
-	node->atime = daxfs_ns_ts(r->time);
-	node->mtime = node->atime;
-	node->ctime = node->atime;
-	node->parent = S_ISDIR(r->mode) ? r->parent : 0;
-	node->materialized = S_ISDIR(r->mode);
-	if (S_ISLNK(r->mode)) {
-		err = daxfs_symlink_target(sb, r, node, owned);
-		if (err)
-			goto out_free;
-		node->size = r->size;
-	}
-	err = -ENOMEM;
-	e = daxfs_entry_new(r->name, r->name_len, r->ino,
-			    DAXFS_MODE_TO_DT(r->mode));
-	if (!e)
-		goto out_free;
-	err = daxfs_entry_add(dir, e);
-	if (err) {
-		kfree(e);
-		goto out_free;
-	}
-	err = daxfs_node_insert(sbi, node);
-	if (err) {
-		daxfs_entry_del(dir, daxfs_entry_find(dir, r->name, r->name_len));
-		return err;
-	}
-	if (S_ISDIR(r->mode))
-		dir->nlink++;
-	daxfs_touch_dir(dir, r->time);
-	return 0;
-
-out_free:
-	daxfs_node_free(node);
-	return err;
-}
-
-static int daxfs_apply_link(struct super_block *sb, const struct daxfs_lrec *r)
-{
-	struct daxfs_node *dir, *node;
-	struct daxfs_entry *e;
-	u64 ino;
-	u32 type;
-	int err;
-
-	node = daxfs_node_get(sb, r->ino);
-	if (IS_ERR(node))
-		return PTR_ERR(node) == -ENOENT ?
-			daxfs_bad(sb, r, "LINK of an unknown inode") :
-			PTR_ERR(node);
-	if (S_ISDIR(node->mode) || !node->nlink || node->nlink >= U32_MAX - 1)
-		return daxfs_bad(sb, r, "LINK of a directory or an unlinked inode");
-	dir = daxfs_apply_dir(sb, r, r->parent);
-	if (IS_ERR(dir))
-		return PTR_ERR(dir);
-	if (!daxfs_node_lookup(sb, dir, r->name, r->name_len, &ino, &type))
-		return daxfs_bad(sb, r, "name exists");
-	err = daxfs_dir_materialize(sb, dir);
-	if (err)
-		return err;
-	e = daxfs_entry_new(r->name, r->name_len, r->ino,
-			    DAXFS_MODE_TO_DT(node->mode));
-	if (!e)
-		return -ENOMEM;
-	err = daxfs_entry_add(dir, e);
-	if (err) {
-		kfree(e);
-		return err;
-	}
-	node->nlink++;
-	node->ctime = daxfs_ns_ts(r->time);
-	daxfs_touch_dir(dir, r->time);
-	return 0;
-}
-
-/*
- * Drop one link of @node, whose entry in @dir just went: a directory (empty,
- * checked by the caller) loses both its links and its parent's "..".
- */
-static void daxfs_unlink_node(struct daxfs_node *dir, struct daxfs_node *node,
-			      s64 time)
-{
-	if (S_ISDIR(node->mode)) {
-		node->nlink = 0;
-		if (dir->nlink > 2)
-			dir->nlink--;
-	} else if (node->nlink) {
-		node->nlink--;
-	}
-	node->ctime = daxfs_ns_ts(time);
-}
-
-/* The node @ino named by an entry of @dir, checked for removal. */
-static struct daxfs_node *daxfs_victim(struct super_block *sb,
-				       const struct daxfs_lrec *r, u64 ino)
-{
-	struct daxfs_node *node = daxfs_node_get(sb, ino);
-
-	if (IS_ERR(node)) {
-		if (PTR_ERR(node) != -ENOENT)
-			return node;
-		daxfs_bad(sb, r, "entry names an unknown inode");
-		return ERR_PTR(-EUCLEAN);
-	}
-	if (!node->nlink) {
-		daxfs_bad(sb, r, "entry names an unlinked inode");
-		return ERR_PTR(-EUCLEAN);
-	}
-	if (S_ISDIR(node->mode)) {
-		int err = daxfs_dir_materialize(sb, node);
-
-		if (err)
-			return ERR_PTR(err);
-		if (node->entries) {
-			daxfs_bad(sb, r, "directory removed is not empty");
-			return ERR_PTR(-EUCLEAN);
-		}
-	}
-	return node;
-}
-
-static int daxfs_apply_unlink(struct super_block *sb, const struct daxfs_lrec *r)
-{
-	struct daxfs_node *dir, *node;
-	struct daxfs_entry *e;
-	int err;
-
-	dir = daxfs_apply_dir(sb, r, r->parent);
-	if (IS_ERR(dir))
-		return PTR_ERR(dir);
-	err = daxfs_dir_materialize(sb, dir);
-	if (err)
-		return err;
-	e = daxfs_entry_find(dir, r->name, r->name_len);
-	if (!e)
-		return daxfs_bad(sb, r, "UNLINK of a missing name");
-	if (e->ino != r->ino)
-		return daxfs_bad(sb, r, "UNLINK names another inode");
-	node = daxfs_victim(sb, r, e->ino);
-	if (IS_ERR(node))
-		return PTR_ERR(node);
-	daxfs_entry_del(dir, e);
-	daxfs_unlink_node(dir, node, r->time);
-	daxfs_touch_dir(dir, r->time);
-	return 0;
-}
-
-/* Parent directory of directory @ino, from its node or its base inode. */
-static int daxfs_parent_of(struct super_block *sb, u64 ino, u64 *parent)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_node *node = daxfs_node_find(sbi, ino);
-	struct daxfs_report rep = { };
-	struct daxfs_ino di;
-	int err;
-
-	if (node) {
-		*parent = node->parent;
-		return 0;
-	}
-	err = daxfs_read_inode(sbi->region, &sbi->geo, ino, &di, &rep);
-	if (err)
-		return err;
-	*parent = di.parent;
-	return 0;
-}
-
-/* Directory @ino is @anc or below it. */
-static int daxfs_is_below(struct super_block *sb, u64 ino, u64 anc)
-{
-	u32 steps;
-
-	for (steps = 0; steps < DAXFS_MAX_DEPTH; steps++) {
-		u64 parent;
-		int err;
-
-		if (ino == anc)
-			return 1;
-		if (ino == DAXFS_ROOT_INO)
-			return 0;
-		err = daxfs_parent_of(sb, ino, &parent);
-		if (err)
-			return err;
-		ino = parent;
-	}
-	return -EUCLEAN;
-}
-
-/* Re-parent directory @node from @from to @to (different directories). */
-static void daxfs_move_dir(struct daxfs_node *node, struct daxfs_node *from,
-			   struct daxfs_node *to)
-{
-	if (!S_ISDIR(node->mode) || from == to)
-		return;
-	if (from->nlink > 2)
-		from->nlink--;
-	to->nlink++;
-	node->parent = to->ino;
-}
-
-struct daxfs_rename_ctx {
-	struct daxfs_node *odir, *ndir, *src, *dst;
-	struct daxfs_entry *oe, *ne;
-};
-
-/* Checks of a rename that are the same with or without EXCHANGE. */
-static int daxfs_rename_check(struct super_block *sb, const struct daxfs_lrec *r,
-			      struct daxfs_rename_ctx *c)
-{
-	int below;
-
-	if (S_ISDIR(c->src->mode) && c->odir != c->ndir) {
-		below = daxfs_is_below(sb, c->ndir->ino, c->src->ino);
-		if (below < 0)
-			return below;
-		if (below)
-			return daxfs_bad(sb, r, "RENAME makes a cycle");
-		if (c->ndir->nlink >= U32_MAX - 1)
-			return daxfs_bad(sb, r, "too many links");
-	}
-	if (c->dst && S_ISDIR(c->dst->mode) && c->odir != c->ndir &&
-	    (r->flags & RENAME_EXCHANGE)) {
-		below = daxfs_is_below(sb, c->odir->ino, c->dst->ino);
-		if (below < 0)
-			return below;
-		if (below)
-			return daxfs_bad(sb, r, "RENAME makes a cycle");
-	}
-	return 0;
-}
-
-static int daxfs_rename_exchange(struct super_block *sb,
-				 const struct daxfs_lrec *r,
-				 struct daxfs_rename_ctx *c)
-{
-	u64 ino = c->oe->ino;
-	u8 type = c->oe->type;
-
-	if (!c->dst)
-		return daxfs_bad(sb, r, "RENAME_EXCHANGE with a missing target");
-	c->oe->ino = c->ne->ino;
-	c->oe->type = c->ne->type;
-	c->ne->ino = ino;
-	c->ne->type = type;
-	daxfs_move_dir(c->src, c->odir, c->ndir);
-	daxfs_move_dir(c->dst, c->ndir, c->odir);
-	c->dst->ctime = daxfs_ns_ts(r->time);
-	return 0;
-}
-
-static int daxfs_rename_move(struct super_block *sb, const struct daxfs_lrec *r,
-			     struct daxfs_rename_ctx *c)
-{
-	struct daxfs_entry *e;
-	int err;
-
-	if (c->dst) {
-		if (r->flags & RENAME_NOREPLACE)
-			return daxfs_bad(sb, r, "RENAME_NOREPLACE over a name");
-		if (S_ISDIR(c->src->mode) != S_ISDIR(c->dst->mode))
-			return daxfs_bad(sb, r, "RENAME between a directory and a file");
-		if (c->dst == c->src)
-			return daxfs_bad(sb, r, "RENAME over another link of itself");
-	}
-	if (c->dst) {
-		/* The target name keeps its entry (and cookie). */
-		daxfs_unlink_node(c->ndir, c->dst, r->time);
-		c->ne->ino = c->src->ino;
-		c->ne->type = c->oe->type;
-	} else {
-		e = daxfs_entry_new(r->new_name, r->new_name_len, c->src->ino,
-				    c->oe->type);
-		if (!e)
-			return -ENOMEM;
-		err = daxfs_entry_add(c->ndir, e);
-		if (err) {
-			kfree(e);
-			return err;
-		}
-	}
-	daxfs_entry_del(c->odir, c->oe);
-	daxfs_move_dir(c->src, c->odir, c->ndir);
-	return 0;
-}
-
-static int daxfs_apply_rename(struct super_block *sb, const struct daxfs_lrec *r)
-{
-	struct daxfs_rename_ctx c = { };
-	int err;
-
-	if (r->flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
-	    r->flags == (RENAME_NOREPLACE | RENAME_EXCHANGE))
-		return daxfs_bad(sb, r, "bad RENAME flags");
-	c.odir = daxfs_apply_dir(sb, r, r->parent);
-	if (IS_ERR(c.odir))
-		return PTR_ERR(c.odir);
-	c.ndir = daxfs_apply_dir(sb, r, r->new_parent);
-	if (IS_ERR(c.ndir))
-		return PTR_ERR(c.ndir);
-	err = daxfs_dir_materialize(sb, c.odir);
-	if (!err)
-		err = daxfs_dir_materialize(sb, c.ndir);
-	if (err)
-		return err;
-	c.oe = daxfs_entry_find(c.odir, r->name, r->name_len);
-	if (!c.oe || c.oe->ino != r->ino)
-		return daxfs_bad(sb, r, "RENAME of a missing name");
-	c.ne = daxfs_entry_find(c.ndir, r->new_name, r->new_name_len);
-	if (c.ne == c.oe)
-		return 0;
-	c.src = daxfs_node_get(sb, r->ino);
-	if (IS_ERR(c.src))
-		return PTR_ERR(c.src) == -ENOENT ?
-			daxfs_bad(sb, r, "RENAME of an unknown inode") :
-			PTR_ERR(c.src);
-	if (c.ne) {
-		if (r->flags & RENAME_EXCHANGE) {
-			c.dst = daxfs_node_get(sb, c.ne->ino);
-			if (IS_ERR(c.dst)) {
-				err = PTR_ERR(c.dst);
-				return err == -ENOENT ?
-					daxfs_bad(sb, r, "entry names an unknown inode") :
-					err;
-			}
-		} else {
-			c.dst = daxfs_victim(sb, r, c.ne->ino);
-			if (IS_ERR(c.dst))
-				return PTR_ERR(c.dst);
-		}
-	}
-	err = daxfs_rename_check(sb, r, &c);
-	if (err)
-		return err;
-	if (r->flags & RENAME_EXCHANGE)
-		err = daxfs_rename_exchange(sb, r, &c);
-	else
-		err = daxfs_rename_move(sb, r, &c);
-	if (err)
-		return err;
-	c.src->ctime = daxfs_ns_ts(r->time);
-	daxfs_touch_dir(c.odir, r->time);
-	daxfs_touch_dir(c.ndir, r->time);
-	return 0;
-}
-
-static int daxfs_apply_setattr(struct super_block *sb,
-			       const struct daxfs_lrec *r,
-			       struct daxfs_node *node)
-{
-	if (r->valid & ~DAXFS_ATTR_SUPP)
-		return daxfs_bad(sb, r, "unknown SETATTR bits");
-	if (r->valid & DAXFS_ATTR_MODE) {
-		if (r->mode & ~07777)
-			return daxfs_bad(sb, r, "bad SETATTR mode");
-		node->mode = (node->mode & S_IFMT) | r->mode;
-	}
-	if (r->valid & DAXFS_ATTR_UID)
-		node->uid = r->uid;
-	if (r->valid & DAXFS_ATTR_GID)
-		node->gid = r->gid;
-	if (r->valid & DAXFS_ATTR_MTIME)
-		node->mtime = daxfs_ns_ts(r->mtime);
-	if (r->valid & DAXFS_ATTR_ATIME)
-		node->atime = daxfs_ns_ts(r->atime);
-	node->ctime = daxfs_ns_ts(r->time);
-	return 0;
-}
-
-/* WRITE, TRUNCATE, SETATTR: records about one existing inode. */
-static int daxfs_apply_inode(struct super_block *sb, const struct daxfs_lrec *r,
-			     bool owned)
-{
-	struct daxfs_node *node = daxfs_node_get(sb, r->ino);
-
-	if (IS_ERR(node))
-		return PTR_ERR(node) == -ENOENT ?
-			daxfs_bad(sb, r, "unknown inode") : PTR_ERR(node);
-	switch (r->type) {
-	case DAXFS_REC_WRITE:
-		return daxfs_apply_write(sb, r, node, owned);
-	case DAXFS_REC_TRUNCATE:
-		return daxfs_apply_truncate(sb, r, node, owned);
-	default:
-		return daxfs_apply_setattr(sb, r, node);
-	}
-}
-
 /**
- * daxfs_index_apply - give one decoded record its meaning
- * @sb: the superblock (sbi->index_lock held for write)
- * @rec: the record, checked by the log decoder
- * @owned: the record is in the mounted branch's own log, so the pages it
- *	names belong to this mount
+ * daxfs_index_apply - apply one record of the mounted branch's live path
+ * @sb: the superblock (sbi->index_lock held for write; for read with the
+ *	node's wlock for a WRITE record)
+ * @rec: the record just appended, decoded by the log decoder
+ *
+ * The rules are common/daxfs_apply.c's, the same that replay uses.
  *
  * Return: 0, -EUCLEAN (reported) for a record that does not fit the view,
  * or -ENOMEM.
  */
-int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec,
-		      bool owned)
+int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec)
 {
-	switch (rec->type) {
-	case DAXFS_REC_WRITE:
-	case DAXFS_REC_TRUNCATE:
-	case DAXFS_REC_SETATTR:
-		return daxfs_apply_inode(sb, rec, owned);
-	case DAXFS_REC_CREATE:
-	case DAXFS_REC_MKDIR:
-	case DAXFS_REC_SYMLINK:
-	case DAXFS_REC_MKNOD:
-		return daxfs_apply_create(sb, rec, owned);
-	case DAXFS_REC_LINK:
-		return daxfs_apply_link(sb, rec);
-	case DAXFS_REC_UNLINK:
-		return daxfs_apply_unlink(sb, rec);
-	case DAXFS_REC_RENAME:
-		return daxfs_apply_rename(sb, rec);
-	default:
-		return daxfs_bad(sb, rec, "unknown record type");
-	}
+	struct daxfs_report rep = { };
+	struct daxfs_replay rp;
+	int err;
+
+	daxfs_replay_init(sb, &rp);
+	rp.rep = &rep;
+	err = daxfs_apply(&rp, rec);
+	if (err == -EUCLEAN && rep.msg[0])
+		daxfs_report_corrupt(sb, err, &rep);
+	return err;
 }
 
 /* Materialize directory @ino, if it is one (the caller checks the rest). */
@@ -1187,7 +902,7 @@ static int daxfs_prepare_dir(struct super_block *sb, u64 ino)
 
 	if (IS_ERR(dir))
 		return PTR_ERR(dir) == -ENOENT ? 0 : PTR_ERR(dir);
-	return S_ISDIR(dir->mode) ? daxfs_dir_materialize(sb, dir) : 0;
+	return S_ISDIR(dir->v.mode) ? daxfs_dir_materialize(sb, dir) : 0;
 }
 
 /**
@@ -1233,32 +948,24 @@ int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec)
  * Building, refreshing, tearing down
  */
 
-/* daxfs_index_apply() at refresh: also note the files whose data changes. */
-static int daxfs_refresh_apply(struct super_block *sb,
-			       const struct daxfs_lrec *rec, bool owned)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-
-	if ((rec->type == DAXFS_REC_WRITE || rec->type == DAXFS_REC_TRUNCATE) &&
-	    xa_is_err(xa_store(sbi->changed, rec->ino, xa_mk_value(0),
-			       GFP_KERNEL)))
-		return -ENOMEM;
-	return daxfs_index_apply(sb, rec, owned);
-}
-
+/* Replay the logs of sbi->chain from index @first on, each one checked. */
 static int daxfs_replay_slots(struct super_block *sb, u32 first)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_replay rp;
+	struct xarray touched;
 	u32 i;
-	int err;
+	int err = 0;
 
-	for (i = first; i < sbi->chain_len; i++) {
-		err = daxfs_log_replay(sb, sbi->chain[i], sbi->changed ?
-				       daxfs_refresh_apply : daxfs_index_apply);
-		if (err)
-			return err;
+	xa_init(&touched);
+	sbi->touched = &touched;
+	for (i = first; !err && i < sbi->chain_len; i++) {
+		daxfs_replay_init(sb, &rp);
+		err = daxfs_log_replay(sb, sbi->chain[i], &rp);
+		xa_destroy(&touched);
 	}
-	return 0;
+	sbi->touched = NULL;
+	return err;
 }
 
 /*

@@ -113,16 +113,17 @@ static void daxfs_copy_node_data(struct inode *inode, struct daxfs_node *node)
 
 	do {
 		seq = read_seqbegin(&node->lock);
-		if (S_ISREG(node->mode) || S_ISLNK(node->mode))
-			size = node->size;
-		else if (S_ISDIR(node->mode))
+		if (S_ISREG(node->v.mode) || S_ISLNK(node->v.mode))
+			size = node->v.size;
+		else if (S_ISDIR(node->v.mode))
 			size = node->materialized ?
 			       node->entries * sizeof(struct daxfs_dirent) :
 			       node->base.size;
 		else
 			size = i_size_read(inode);
-		daxfs_set_inode_times3(inode, node->atime, node->mtime,
-				       node->ctime);
+		daxfs_set_inode_times3(inode, daxfs_vts(node->v.atime),
+				       daxfs_vts(node->v.mtime),
+				       daxfs_vts(node->v.ctime));
 	} while (read_seqretry(&node->lock, seq));
 	i_size_write(inode, size);
 	inode->i_blocks = round_up(size, DAXFS_BLOCK_SIZE) >> 9;
@@ -131,13 +132,13 @@ static void daxfs_copy_node_data(struct inode *inode, struct daxfs_node *node)
 /* Copy the attributes of @node into @inode. */
 static void daxfs_copy_node(struct inode *inode, struct daxfs_node *node)
 {
-	inode->i_mode = node->mode;
+	inode->i_mode = node->v.mode;
 	/* S_NOSEC says "nothing to clear on write": not with setuid bits */
-	if (is_sxid(node->mode))
+	if (is_sxid(node->v.mode))
 		inode->i_flags &= ~S_NOSEC;
-	i_uid_write(inode, node->uid);
-	i_gid_write(inode, node->gid);
-	set_nlink(inode, node->nlink);
+	i_uid_write(inode, node->v.uid);
+	i_gid_write(inode, node->v.gid);
+	set_nlink(inode, node->v.nlink);
 	daxfs_copy_node_data(inode, node);
 }
 
@@ -158,12 +159,12 @@ static int daxfs_node_link(struct inode *inode, const struct daxfs_node *node)
 		return inode->i_link ? 0 : -ENOMEM;
 	}
 	src = daxfs_page_addr(sbi, node->link_src);
-	if (!src || node->size > DAXFS_SYMLINK_MAX)
+	if (!src || node->v.size > DAXFS_SYMLINK_MAX)
 		goto bad;
-	link = kmemdup_nul(src, node->size, GFP_KERNEL);
+	link = kmemdup_nul(src, node->v.size, GFP_KERNEL);
 	if (!link)
 		return -ENOMEM;
-	if (strlen(link) != node->size) {
+	if (strlen(link) != node->v.size) {
 		kfree(link);
 		goto bad;
 	}
@@ -171,7 +172,7 @@ static int daxfs_node_link(struct inode *inode, const struct daxfs_node *node)
 	return 0;
 bad:
 	snprintf(rep.msg, sizeof(rep.msg), "symlink %llu: bad target in delta page %llu",
-		 (unsigned long long)node->ino, (unsigned long long)node->link_src);
+		 (unsigned long long)node->v.ino, (unsigned long long)node->link_src);
 	daxfs_report_corrupt(inode->i_sb, -EUCLEAN, &rep);
 	return -EUCLEAN;
 }
@@ -183,10 +184,10 @@ static int daxfs_fill_from_node(struct inode *inode,
 	if (node->has_base)
 		DAXFS_I(inode)->di = node->base;
 	else
-		DAXFS_I(inode)->di.ino = node->ino;
+		DAXFS_I(inode)->di.ino = node->v.ino;
 	daxfs_copy_node(inode, node);
-	daxfs_set_ops(inode, node->rdev);
-	if (S_ISLNK(node->mode))
+	daxfs_set_ops(inode, node->v.rdev);
+	if (S_ISLNK(node->v.mode))
 		return daxfs_node_link(inode, node);
 	return 0;
 }

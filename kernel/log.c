@@ -172,24 +172,60 @@ out:
 	return err;
 }
 
-/**
- * daxfs_log_walk - walk the published log of a slot
- * @sb: the mount
- * @slot: the branch slot
- * @fn: called for each checked record (may be NULL)
- * @owned: passed to @fn: the records are the mounted, writable branch's
- * @seq: the seq of the last record (may be NULL)
- * @tail: the tail walked to (may be NULL)
- *
- * Return: 0, an error of @fn, or -EUCLEAN (reported) for a damaged log.
- */
-static int daxfs_log_walk(struct super_block *sb, u32 slot,
-			  int (*fn)(struct super_block *sb,
-				    const struct daxfs_lrec *rec, bool owned),
-			  bool owned, u64 *seq, u64 *tail)
+/* Read slot @slot and the published end of its log. */
+static int daxfs_log_end(struct super_block *sb, u32 slot, struct daxfs_br *br,
+			 u64 *tail, struct daxfs_report *rep)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_branch *b = daxfs_branch_ptr(sbi->region, &sbi->geo, slot);
+	int err;
+
+	if (!b)
+		return -EINVAL;
+	err = daxfs_read_branch(sbi->region, &sbi->geo, slot, br, rep);
+	if (err)
+		return err;
+	/* Pairs with daxfs_log_append(): records up to the tail are complete. */
+	*tail = le64_to_cpu(smp_load_acquire(&b->log_tail));
+	return 0;
+}
+
+static int daxfs_log_failed(struct super_block *sb, int err,
+			    const struct daxfs_report *rep)
+{
+	if (err == -EUCLEAN && rep->msg[0])
+		daxfs_report_corrupt(sb, err, rep);
+	return err;
+}
+
+/**
+ * daxfs_log_replay - replay the published log of a slot into a view
+ * @sb: the mount
+ * @slot: the branch slot
+ * @rp: the replay (ops and view set; its report is filled here)
+ *
+ * Return: 0, an error of the view, or -EUCLEAN (reported) for a damaged or
+ * hostile log.
+ */
+int daxfs_log_replay(struct super_block *sb, u32 slot, struct daxfs_replay *rp)
+{
+	struct daxfs_report rep = { };
+	struct daxfs_br br;
+	u64 tail;
+	int err;
+
+	rp->rep = &rep;
+	err = daxfs_log_end(sb, slot, &br, &tail, &rep);
+	if (!err)
+		err = daxfs_replay_slot(rp, &br, tail, NULL);
+	rp->rep = NULL;
+	return daxfs_log_failed(sb, err, &rep);
+}
+
+/* Walk the log of @slot to its end: the seq of its last record and the tail. */
+static int daxfs_log_walk(struct super_block *sb, u32 slot, u64 *seq, u64 *tail)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_report rep = { };
 	struct daxfs_log_cursor *cur;
 	struct daxfs_lrec rec;
@@ -197,13 +233,9 @@ static int daxfs_log_walk(struct super_block *sb, u32 slot,
 	u64 t;
 	int err;
 
-	if (!b)
-		return -EINVAL;
-	err = daxfs_read_branch(sbi->region, &sbi->geo, slot, &br, &rep);
+	err = daxfs_log_end(sb, slot, &br, &t, &rep);
 	if (err)
-		goto bad;
-	/* Pairs with daxfs_log_append(): records up to the tail are complete. */
-	t = le64_to_cpu(smp_load_acquire(&b->log_tail));
+		return daxfs_log_failed(sb, err, &rep);
 	cur = kmalloc(sizeof(*cur), GFP_KERNEL);
 	if (!cur)
 		return -ENOMEM;
@@ -212,29 +244,15 @@ static int daxfs_log_walk(struct super_block *sb, u32 slot,
 		err = daxfs_log_next(sbi->region, &sbi->geo, cur, &rec, &rep);
 		if (err <= 0)
 			break;
-		err = fn ? fn(sb, &rec, owned) : 0;
+		err = 0;
 		cond_resched();
 	}
-	if (!err && seq)
+	if (!err) {
 		*seq = cur->seq;
-	if (!err && tail)
 		*tail = t;
+	}
 	kfree(cur);
-	if (err != -EUCLEAN || !rep.msg[0])
-		return err;
-bad:
-	daxfs_report_corrupt(sb, err, &rep);
-	return err;
-}
-
-int daxfs_log_replay(struct super_block *sb, u32 slot,
-		     int (*fn)(struct super_block *sb,
-			       const struct daxfs_lrec *rec, bool owned))
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-
-	return daxfs_log_walk(sb, slot, fn, slot == sbi->slot && sbi->writable,
-			      NULL, NULL);
+	return daxfs_log_failed(sb, err, &rep);
 }
 
 /**
@@ -249,6 +267,5 @@ int daxfs_log_attach(struct super_block *sb)
 
 	sbi->log_seq = 0;
 	sbi->log_tail = 0;
-	return daxfs_log_walk(sb, sbi->slot, NULL, false, &sbi->log_seq,
-			      &sbi->log_tail);
+	return daxfs_log_walk(sb, sbi->slot, &sbi->log_seq, &sbi->log_tail);
 }

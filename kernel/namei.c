@@ -71,7 +71,7 @@ int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
 		/* the decoded pointers point into @rec, still valid */
 		lr.seq = le64_to_cpu(rec->seq);
 		sbi->drop_to = drops;
-		err = daxfs_index_apply(sb, &lr, true);
+		err = daxfs_index_apply(sb, &lr);
 		sbi->drop_to = NULL;
 	}
 	up_write(&sbi->index_lock);
@@ -114,7 +114,7 @@ int daxfs_commit_write(struct super_block *sb, struct daxfs_rec_write *rec,
 	}
 	mutex_lock(&node->wlock);
 	if (keep_size)
-		rec->size = cpu_to_le64(READ_ONCE(node->size));
+		rec->size = cpu_to_le64(READ_ONCE(node->v.size));
 	err = daxfs_rec_decode(&rec->h, len, &sbi->geo, &lr, &rep);
 	if (err) {
 		daxfs_report_corrupt(sb, err, &rep);
@@ -125,7 +125,7 @@ int daxfs_commit_write(struct super_block *sb, struct daxfs_rec_write *rec,
 		err = daxfs_log_append(sbi, &rec->h, len);
 	if (!err) {
 		lr.seq = le64_to_cpu(rec->h.seq);
-		err = daxfs_index_apply(sb, &lr, true);
+		err = daxfs_index_apply(sb, &lr);
 	}
 out_unlock:
 	mutex_unlock(&node->wlock);
@@ -389,7 +389,7 @@ void daxfs_release_unlinked(struct inode *inode)
 	xa_init(&drops);
 	down_write(&sbi->index_lock);
 	node = daxfs_node_find(sbi, inode->i_ino);
-	if (node && !node->nlink && !S_ISDIR(node->mode)) {
+	if (node && !node->v.nlink && !S_ISDIR(node->v.mode)) {
 		sbi->drop_to = &drops;
 		daxfs_index_drop_pages(sbi, node);
 		sbi->drop_to = NULL;

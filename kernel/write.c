@@ -60,7 +60,7 @@ static u64 daxfs_cur_size(struct inode *inode)
 {
 	struct daxfs_node *node = daxfs_wnode(inode);
 
-	return node ? READ_ONCE(node->size) : DAXFS_I(inode)->di.size;
+	return node ? READ_ONCE(node->v.size) : DAXFS_I(inode)->di.size;
 }
 
 /*
@@ -132,9 +132,9 @@ static bool daxfs_wbatch_idle(struct inode *inode, struct daxfs_wbatch *b)
 		return false;
 	do {
 		seq = read_seqbegin(&node->lock);
-		idle = (b->keep_size || node->size == b->size) &&
-		       timespec64_to_ns(&node->mtime) == now &&
-		       timespec64_to_ns(&node->ctime) == now;
+		idle = (b->keep_size || node->v.size == b->size) &&
+		       daxfs_vtime_to_ns(node->v.mtime) == now &&
+		       daxfs_vtime_to_ns(node->v.ctime) == now;
 	} while (read_seqretry(&node->lock, seq));
 	return idle;
 }

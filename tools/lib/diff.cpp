@@ -66,7 +66,7 @@ void Differ::both(std::uint64_t a, std::uint64_t b, const std::string &path) {
         c.what.push_back("mode");
     if (x.uid != y.uid || x.gid != y.gid)
         c.what.push_back("owner");
-    if (!S_ISDIR(y.mode) && !(x.mtime == y.mtime))
+    if (!S_ISDIR(y.mode) && !(timestamp(x.mtime) == timestamp(y.mtime)))
         c.what.push_back("mtime");
     if (!c.what.empty())
         out.push_back(c);

@@ -36,8 +36,8 @@ Node node_of_vnode(const Overlay &view, const VNode &v, Tree &tree) {
     n.mode = v.mode;
     n.uid = v.uid;
     n.gid = v.gid;
-    n.mtime = v.mtime;
-    n.ctime = v.ctime;
+    n.mtime = timestamp(v.mtime);
+    n.ctime = timestamp(v.ctime);
     n.rdev = v.rdev;
     if (S_ISREG(v.mode)) {
         n.size = v.size;

@@ -12,7 +12,7 @@ Overlay replay_chain(const Image &image, const BranchTable &table,
                      const std::vector<std::uint32_t> &chain) {
     Overlay view(image);
     for (std::uint32_t slot : chain)
-        for_each_record(image, table.slot(slot), [&view](const daxfs_lrec &r) { view.apply(r); });
+        view.replay(table.slot(slot));
     return view;
 }
 

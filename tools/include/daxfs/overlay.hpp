@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 // A file tree in memory over a base image, changed by decoded log records: what a branch
-// (or main) shows. apply() gives each record the meaning the kernel's daxfs_index_apply()
-// gives it (see the record comments in include/daxfs_format.h).
+// (or main) shows. Records get their meaning from common/daxfs_apply.c, the code the
+// kernel runs: this file only provides the tree operations it works on.
 #pragma once
 
 #include <cstddef>
@@ -15,25 +15,28 @@
 
 #include "daxfs/reader.hpp"
 #include "daxfs/tree.hpp"
+#include "daxfs_apply.h"
 #include "daxfs_log.h"
 
 namespace daxfs {
 
-struct VNode {
-    std::uint32_t mode = 0;
-    std::uint32_t uid = 0, gid = 0;
-    std::uint32_t nlink = 0;
-    std::uint32_t rdev = 0;
-    std::uint64_t size = 0;
-    Timestamp mtime, ctime;
-    std::uint64_t parent = 0;                     // directories
+// A delta page of a file and the slot whose record mapped it.
+struct PageRef {
+    std::uint64_t page = 0;
+    std::uint32_t slot = 0;
+};
+
+// An inode of the view. The attributes the records change are the shared rules'
+// (daxfs_vnode, common/daxfs_apply.h); the rest is this tree's own.
+struct VNode : daxfs_vnode {
+    VNode() : daxfs_vnode{} {}
     std::map<std::string, std::uint64_t> entries; // directories; std::string order is the
                                                   // format's (bytewise, prefix first)
     std::string target;                           // symlinks of the base image
     std::uint64_t target_page = 0;   // symlinks made in a branch: delta page of the target
+    std::uint32_t target_slot = 0;   // ... and the slot whose record made it
     std::span<const std::byte> base; // regular files: content in the base image
-    std::uint64_t base_limit = 0;    // base bytes at or past this offset read as zeros
-    std::map<std::uint64_t, std::uint64_t> pages; // file page index -> delta page
+    std::map<std::uint64_t, PageRef> pages; // file page index -> delta page
 };
 
 class Overlay {
@@ -41,9 +44,10 @@ class Overlay {
     // The base tree of @image, validated completely first (daxfs::Error otherwise).
     explicit Overlay(const Image &image);
 
-    // Apply one record. daxfs::Error(EUCLEAN) if it does not fit the tree (a name that is
-    // not there or already is, an inode of the wrong type, a non-empty directory removed).
-    void apply(const daxfs_lrec &rec);
+    // Replay the log of branch @br (up to its tail) with the shared rules
+    // (daxfs_replay_slot): daxfs::Error(EUCLEAN) with the rules' reason if a record does
+    // not fit the tree or the pages it leaves named are not the slot's own.
+    void replay(const daxfs_br &br);
 
     const Image &image() const noexcept { return image_; }
     // Inode @ino has a name (an inode whose last name went stays, with nlink 0, as in the
@@ -65,29 +69,16 @@ class Overlay {
     std::string target(const VNode &link) const;
 
   private:
-    VNode &get(std::uint64_t ino, const char *what);
-    VNode &dir(std::uint64_t ino);
+    friend struct ViewOps;
     void load_base();
-    void add_name(VNode &parent, std::uint64_t parent_ino, std::string_view name, std::uint64_t ino,
-                  Timestamp t);
-    void drop_name(VNode &parent, std::string_view name, std::uint64_t ino, Timestamp t);
-    void apply_write(const daxfs_lrec &r);
-    void apply_truncate(std::uint64_t ino, std::uint64_t size, Timestamp t);
-    void apply_create(const daxfs_lrec &r);
-    void apply_link(const daxfs_lrec &r);
-    void apply_unlink(const daxfs_lrec &r);
-    VNode &victim(const daxfs_lrec &r, std::uint64_t ino);
-    static void unlink_node(VNode &parent, VNode &n, Timestamp t);
-    static void move_dir(VNode &node, VNode &from, VNode &to, std::uint64_t to_ino);
-    void apply_rename(const daxfs_lrec &r);
-    void apply_setattr(const daxfs_lrec &r);
     std::span<const std::byte> delta_page(std::uint64_t page) const;
 
     Image image_;
     std::unordered_map<std::uint64_t, VNode> nodes_;
 };
 
-// Nanoseconds since the epoch (the log's times) as a Timestamp.
-Timestamp timestamp_ns(std::int64_t ns);
+// A view timestamp as a Timestamp.
+inline Timestamp timestamp(const daxfs_vtime &t) { return {t.sec, t.nsec}; }
+
 
 } // namespace daxfs
