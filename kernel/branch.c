@@ -192,6 +192,62 @@ out:
 	return err;
 }
 
+/*
+ * The slots of @slot's view by its parent pointers, oldest first: the view
+ * the branch shows, whether or not it still descends from main.
+ */
+static int daxfs_parent_chain(struct super_block *sb, u32 slot, u32 *chain,
+			      u32 *len)
+{
+	struct daxfs_br br;
+	u32 k = 0, i;
+	int err;
+
+	while (slot != DAXFS_MAIN_SLOT) {
+		if (k >= DAXFS_BRANCH_COUNT - 1)
+			return -EUCLEAN;
+		err = daxfs_slot_read(sb, slot, &br);
+		if (err)
+			return err;
+		chain[k++] = slot;
+		slot = br.parent;
+	}
+	for (i = 0; i < k / 2; i++)
+		swap(chain[i], chain[k - 1 - i]);
+	*len = k;
+	return 0;
+}
+
+/**
+ * daxfs_branch_validate_views - replay the view of every active branch
+ * @sb: the superblock, before daxfs_branch_mount()
+ *
+ * With the "validate" option a mount checks what daxfs-inspect check and
+ * fsck.daxfs check: not only main's chain (which every mount replays) but
+ * every active branch's view, each one built in the index and dropped.
+ *
+ * Return: 0, or the error of the first view that does not replay (reported).
+ */
+int daxfs_branch_validate_views(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+	u32 slot;
+	int err = 0;
+
+	for (slot = 1; !err && slot < DAXFS_BRANCH_COUNT; slot++) {
+		err = daxfs_slot_read(sb, slot, &br);
+		if (err || br.state != DAXFS_BRANCH_ACTIVE)
+			continue;
+		err = daxfs_parent_chain(sb, slot, sbi->chain, &sbi->chain_len);
+		if (!err)
+			err = daxfs_index_build(sb);
+		daxfs_index_destroy(sb);
+		sbi->chain_len = 0;
+	}
+	return err;
+}
+
 /* Mark the mount dead (once): -ESTALE from now on, mappings zapped. */
 static void daxfs_set_dead_locked(struct super_block *sb, const char *why)
 {
@@ -900,6 +956,22 @@ unlock:
 	return 0;
 }
 
+/*
+ * The view of a main mount took part of a commit it could not replay (a
+ * hostile or damaged log, or no memory): it is not whole, so every
+ * operation fails from now on, and mappings are gone, until it is
+ * unmounted. Nothing of it is served any more.
+ */
+static void daxfs_set_broken(struct super_block *sb, int err)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	WRITE_ONCE(sbi->broken, err);
+	pr_err("daxfs (phys=0x%llx): main moved to a commit this mount could not replay (error %d); it fails every operation until it is unmounted\n",
+	       (unsigned long long)sbi->phys, err);
+	daxfs_zap_mappings(sb, true);
+}
+
 /* Main or committed view: take the slots committed since, replay them. */
 static int daxfs_follow_main(struct super_block *sb, u64 head)
 {
@@ -926,6 +998,8 @@ static int daxfs_follow_main(struct super_block *sb, u64 head)
 	sbi->chain_len = len;
 	if (len > first)
 		err = daxfs_index_refresh(sb, first);
+	if (err)
+		daxfs_set_broken(sb, err);
 out:
 	kfree(chain);
 	return err;
@@ -939,8 +1013,8 @@ static int daxfs_check_live_slow(struct super_block *sb)
 	int err = 0;
 
 	mutex_lock(&sbi->live_lock);
-	if (sbi->dead) {
-		err = -ESTALE;
+	if (sbi->broken || sbi->dead) {
+		err = sbi->broken ? sbi->broken : -ESTALE;
 		goto out;
 	}
 	daxfs_load_head(sbi, &seq, &head);
@@ -975,6 +1049,8 @@ int daxfs_check_live(struct super_block *sb)
 
 	if (!sbi->branching)
 		return 0;
+	if (READ_ONCE(sbi->broken))
+		return sbi->broken;
 	if (READ_ONCE(sbi->dead))
 		return -ESTALE;
 	/*

@@ -96,7 +96,11 @@ struct daxfs_sb_info {
 	struct xarray *changed;
 	/* replay: nodes the slot's records gave pages (checked after it) */
 	struct xarray *touched;
-
+	/*
+	 * A commit this main mount followed could not be replayed: the view
+	 * is not whole, every operation fails with this error (-EUCLEAN)
+	 */
+	int broken;
 };
 
 /**
@@ -239,6 +243,8 @@ void daxfs_persist_data(struct daxfs_sb_info *sbi, const void *p, size_t len);
  */
 int daxfs_branch_mount(struct super_block *sb);
 void daxfs_branch_unmount(struct super_block *sb);
+/* Option "validate": every active branch's view replays (as the tools check). */
+int daxfs_branch_validate_views(struct super_block *sb);
 /* The work renewing a counted mount's lease (set up at fill_super). */
 void daxfs_lease_work(struct work_struct *work);
 /*

@@ -271,6 +271,14 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return err;
 	sbi->branching = !!(sbi->geo.feature_incompat &
 			    DAXFS_FEATURE_INCOMPAT_BRANCHES);
+	if (sbi->validate && sbi->branching) {
+		err = daxfs_branch_validate_views(sb);
+		if (err) {
+			errorfc(fc, "image at phys=0x%llx fails validation: a branch does not replay (error %d, see the kernel log)",
+				(unsigned long long)sbi->phys, err);
+			return err;
+		}
+	}
 	err = daxfs_branch_mount(sb);
 	if (err) {
 		errorfc(fc, "cannot mount branch %s at phys=0x%llx (error %d, see the kernel log)",
