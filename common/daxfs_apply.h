@@ -106,8 +106,10 @@ struct daxfs_view_ops {
 	void (*attr_end)(struct daxfs_vnode *node);
 	/*
 	 * Call @fn for every page the records of slot rp->slot mapped (file
-	 * data) or made a symlink target, that the view still names. Stops at
-	 * the first error @fn returns.
+	 * data) or made a symlink target, that the view still names, in
+	 * ascending inode number and, within a file, page index (so every view
+	 * reports the same page). Inodes with nlink 0 are out of the view.
+	 * Stops at the first error @fn returns.
 	 */
 	int (*each_page)(struct daxfs_replay *rp,
 			 int (*fn)(struct daxfs_replay *rp,

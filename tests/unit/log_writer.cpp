@@ -161,6 +161,18 @@ std::uint64_t LogWriter::next_ino() {
 
 void LogWriter::write(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,
                       const std::map<std::uint64_t, std::vector<std::byte>> &pages) {
+    std::map<std::uint64_t, std::uint64_t> named;
+    for (const auto &[index, bytes] : pages) {
+        const std::uint64_t p = alloc(slot);
+        std::memcpy(img_.data() + page_off(p), bytes.data(),
+                    std::min<std::size_t>(bytes.size(), DAXFS_BLOCK_SIZE));
+        named.emplace(index, p);
+    }
+    write_pages(slot, ino, size, named);
+}
+
+void LogWriter::write_pages(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,
+                            const std::map<std::uint64_t, std::uint64_t> &pages) {
     auto rec = header(DAXFS_REC_WRITE, sizeof(daxfs_rec_write), ino,
                       pages.size() * sizeof(daxfs_rec_page));
     daxfs_rec_write w;
@@ -170,14 +182,15 @@ void LogWriter::write(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,
     w.count = htole32(static_cast<std::uint32_t>(pages.size()));
     std::memcpy(rec.data(), &w, sizeof(w));
     std::size_t i = 0;
-    for (const auto &[index, bytes] : pages) {
-        const std::uint64_t p = alloc(slot);
-        std::memcpy(img_.data() + page_off(p), bytes.data(),
-                    std::min<std::size_t>(bytes.size(), DAXFS_BLOCK_SIZE));
-        const daxfs_rec_page m{htole64(index), htole64(p)};
+    for (const auto &[index, page] : pages) {
+        const daxfs_rec_page m{htole64(index), htole64(page)};
         std::memcpy(rec.data() + sizeof(w) + i++ * sizeof(m), &m, sizeof(m));
     }
     append(slot, std::move(rec));
+}
+
+std::uint64_t LogWriter::log_head(std::uint32_t slot) const {
+    return le64toh(load<daxfs_branch>(branch_off_ + slot * sizeof(daxfs_branch)).log_head);
 }
 
 void LogWriter::truncate(std::uint32_t slot, std::uint64_t ino, std::uint64_t size) {

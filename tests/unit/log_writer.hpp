@@ -29,6 +29,10 @@ class LogWriter {
     // Records. Each returns what a caller needs next (a new inode number).
     void write(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,
                const std::map<std::uint64_t, std::vector<std::byte>> &pages);
+    // A WRITE record naming the delta pages given (index -> page), taking none: for hostile
+    // logs that name pages the slot does not own.
+    void write_pages(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,
+                     const std::map<std::uint64_t, std::uint64_t> &pages);
     void truncate(std::uint32_t slot, std::uint64_t ino, std::uint64_t size);
     std::uint64_t create(std::uint32_t slot, std::uint16_t type, std::uint64_t parent,
                          std::string_view name, std::uint32_t mode, std::uint32_t rdev = 0);
@@ -48,6 +52,8 @@ class LogWriter {
     // Byte offset in the image of delta page @page.
     std::uint64_t page_off(std::uint64_t page) const;
     std::uint64_t alloc(std::uint32_t slot);
+    // The first log page of @slot (0: none yet).
+    std::uint64_t log_head(std::uint32_t slot) const;
     // Region offset where @slot's last record starts.
     std::uint64_t last_record_off(std::uint32_t slot) const { return last_.at(slot); }
 

@@ -167,8 +167,7 @@ struct ViewOps {
         return -ENOMEM;
     }
     static int empty(daxfs_replay *, daxfs_vnode *dir) { return of(dir).entries.empty(); }
-    static int add(daxfs_replay *, daxfs_vnode *dir, const char *name, u32 len, u64 ino,
-                   u32) try {
+    static int add(daxfs_replay *, daxfs_vnode *dir, const char *name, u32 len, u64 ino, u32) try {
         of(dir).entries.emplace(name_of(name, len), ino);
         return 0;
     } catch (const std::bad_alloc &) {
@@ -196,9 +195,16 @@ struct ViewOps {
         of(link).target_slot = rp->slot;
         return 0;
     }
-    static int each_page(daxfs_replay *rp,
-                         int (*fn)(daxfs_replay *, const daxfs_vpage *)) {
-        for (const auto &[ino, n] : view(rp).nodes_) {
+    // In the order the contract sets (inode numbers, then page indices), so that a page
+    // named twice is reported at the same inode by every view.
+    static int each_page(daxfs_replay *rp, int (*fn)(daxfs_replay *, const daxfs_vpage *)) try {
+        std::vector<u64> inos;
+        inos.reserve(view(rp).nodes_.size());
+        for (const auto &entry : view(rp).nodes_)
+            inos.push_back(entry.first);
+        std::sort(inos.begin(), inos.end());
+        for (const u64 ino : inos) {
+            const VNode &n = view(rp).nodes_.at(ino);
             if (!n.nlink) // an inode with no name left is out of the view
                 continue;
             if (S_ISLNK(n.mode) && n.target_page && n.target_slot == rp->slot) {
@@ -215,10 +221,12 @@ struct ViewOps {
             }
         }
         return 0;
+    } catch (const std::bad_alloc &) {
+        return -ENOMEM;
     }
-    static constexpr daxfs_view_ops table{get,      create,    forget, lookup, empty,
-                                          add,      remove,    retarget, map, trim,
-                                          set_link, nullptr,   nullptr, each_page, nullptr};
+    static constexpr daxfs_view_ops table{get,      create,  forget,   lookup,    empty,
+                                          add,      remove,  retarget, map,       trim,
+                                          set_link, nullptr, nullptr,  each_page, nullptr};
 };
 
 void Overlay::replay(const daxfs_br &br) {
@@ -231,7 +239,8 @@ void Overlay::replay(const daxfs_br &br) {
     rp.rep = &rep;
     const int err = daxfs_replay_slot(&rp, &br, br.log_tail, nullptr);
     if (err)
-        throw Error(-err, rep.msg[0] ? rep.msg : fmt::format("replay of branch slot {} failed", br.slot));
+        throw Error(-err,
+                    rep.msg[0] ? rep.msg : fmt::format("replay of branch slot {} failed", br.slot));
 }
 
 } // namespace daxfs

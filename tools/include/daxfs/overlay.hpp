@@ -33,9 +33,9 @@ struct VNode : daxfs_vnode {
     std::map<std::string, std::uint64_t> entries; // directories; std::string order is the
                                                   // format's (bytewise, prefix first)
     std::string target;                           // symlinks of the base image
-    std::uint64_t target_page = 0;   // symlinks made in a branch: delta page of the target
-    std::uint32_t target_slot = 0;   // ... and the slot whose record made it
-    std::span<const std::byte> base; // regular files: content in the base image
+    std::uint64_t target_page = 0;          // symlinks made in a branch: delta page of the target
+    std::uint32_t target_slot = 0;          // ... and the slot whose record made it
+    std::span<const std::byte> base;        // regular files: content in the base image
     std::map<std::uint64_t, PageRef> pages; // file page index -> delta page
 };
 
@@ -79,6 +79,5 @@ class Overlay {
 
 // A view timestamp as a Timestamp.
 inline Timestamp timestamp(const daxfs_vtime &t) { return {t.sec, t.nsec}; }
-
 
 } // namespace daxfs
