@@ -9,7 +9,7 @@
 #define LLU(x) ((unsigned long long)(x))
 
 /* Upper bound of the parent walk of the rename cycle check. */
-#define APPLY_MAX_DEPTH		(1u << 20)
+#define APPLY_MAX_DEPTH		0x100000u
 #define LINK_MAX_COUNT		(0xffffffffu - 1)
 
 struct daxfs_vtime daxfs_vtime_ns(s64 ns)

@@ -56,7 +56,7 @@ static int daxfs_slot_read(struct super_block *sb, u32 slot, struct daxfs_br *br
 }
 
 /* Load commit_seq, then main_head (a commit moves the head first). */
-static void daxfs_load_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head)
+void daxfs_branch_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head)
 {
 	struct daxfs_live *live = daxfs_live(sbi);
 
@@ -193,16 +193,22 @@ out:
 }
 
 /*
- * The slots of @slot's view by its parent pointers, oldest first: the view
- * the branch shows, whether or not it still descends from main.
+ * The slots of active branch @slot's view by its parent pointers, oldest
+ * first: the view the branch shows, whether or not it still descends from
+ * main. -ENOENT when @slot is not an active branch.
  */
-static int daxfs_parent_chain(struct super_block *sb, u32 slot, u32 *chain,
-			      u32 *len)
+int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
+			    u32 *len)
 {
 	struct daxfs_br br;
 	u32 k = 0, i;
 	int err;
 
+	err = daxfs_slot_read(sb, slot, &br);
+	if (err)
+		return err;
+	if (br.state != DAXFS_BRANCH_ACTIVE)
+		return -ENOENT;
 	while (slot != DAXFS_MAIN_SLOT) {
 		if (k >= DAXFS_BRANCH_COUNT - 1)
 			return -EUCLEAN;
@@ -219,33 +225,39 @@ static int daxfs_parent_chain(struct super_block *sb, u32 slot, u32 *chain,
 }
 
 /**
- * daxfs_branch_validate_views - replay the view of every active branch
- * @sb: the superblock, before daxfs_branch_mount()
+ * daxfs_zap_mappings - unmap every mapping of every file of a mount
+ * @sb: the superblock
+ * @even_cows: also the private copies processes made (MAP_PRIVATE writes)
  *
- * With the "validate" option a mount checks what daxfs-inspect check and
- * fsck.daxfs check: not only main's chain (which every mount replays) but
- * every active branch's view, each one built in the index and dropped.
- *
- * Return: 0, or the error of the first view that does not replay (reported).
+ * Walks sb->s_inodes like drop_pagecache_sb(): each inode is pinned before
+ * the list lock is dropped, and released after the next one is pinned.
  */
-int daxfs_branch_validate_views(struct super_block *sb)
+void daxfs_zap_mappings(struct super_block *sb, bool even_cows)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_br br;
-	u32 slot;
-	int err = 0;
+	struct inode *inode, *toput = NULL;
 
-	for (slot = 1; !err && slot < DAXFS_BRANCH_COUNT; slot++) {
-		err = daxfs_slot_read(sb, slot, &br);
-		if (err || br.state != DAXFS_BRANCH_ACTIVE)
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		spin_lock(&inode->i_lock);
+		if ((inode->i_state & (I_FREEING | I_WILL_FREE | I_NEW)) ||
+		    !S_ISREG(inode->i_mode) ||
+		    !mapping_mapped(inode->i_mapping)) {
+			spin_unlock(&inode->i_lock);
 			continue;
-		err = daxfs_parent_chain(sb, slot, sbi->chain, &sbi->chain_len);
-		if (!err)
-			err = daxfs_index_build(sb);
-		daxfs_index_destroy(sb);
-		sbi->chain_len = 0;
+		}
+		__iget(inode);
+		spin_unlock(&inode->i_lock);
+		spin_unlock(&sb->s_inode_list_lock);
+
+		unmap_mapping_range(inode->i_mapping, 0, 0, even_cows);
+		iput(toput);
+		toput = inode;
+
+		cond_resched();
+		spin_lock(&sb->s_inode_list_lock);
 	}
-	return err;
+	spin_unlock(&sb->s_inode_list_lock);
+	iput(toput);
 }
 
 /* Mark the mount dead (once): -ESTALE from now on, mappings zapped. */
@@ -412,7 +424,7 @@ static bool daxfs_in_main(struct super_block *sb, u32 slot, u64 gen)
 	struct daxfs_br br;
 	u32 n;
 
-	daxfs_load_head(sbi, &seq, &head);
+	daxfs_branch_head(sbi, &seq, &head);
 	for (n = 0; n < DAXFS_BRANCH_COUNT; n++) {
 		u32 s = DAXFS_HEAD_SLOT(head);
 
@@ -704,7 +716,7 @@ static int daxfs_mount_main(struct super_block *sb)
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	u64 seq, head;
 
-	daxfs_load_head(sbi, &seq, &head);
+	daxfs_branch_head(sbi, &seq, &head);
 	sbi->seen_seq = seq;
 	sbi->seen_head = head;
 	return daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len);
@@ -734,7 +746,7 @@ int daxfs_branch_mount(struct super_block *sb)
 	if (!sbi->opt_branch || !strcmp(sbi->opt_branch, "main"))
 		return daxfs_mount_main(sb);
 
-	daxfs_load_head(sbi, &seq, &head);
+	daxfs_branch_head(sbi, &seq, &head);
 	if (sbi->opt_parent)
 		err = daxfs_branch_create(sb, head);
 	else
@@ -849,7 +861,7 @@ int daxfs_branch_commit(struct super_block *sb)
 	err = -EROFS;
 	if (!sbi->writable)
 		goto unlock;
-	daxfs_load_head(sbi, &seq, &head);
+	daxfs_branch_head(sbi, &seq, &head);
 	err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, chain, &len, &own);
 	if (err == -ESTALE)
 		lost = "main moved past its parent";
@@ -956,38 +968,44 @@ unlock:
 	return 0;
 }
 
-/*
- * The view of a main mount took part of a commit it could not replay (a
- * hostile or damaged log, or no memory): it is not whole, so every
- * operation fails from now on, and mappings are gone, until it is
- * unmounted. Nothing of it is served any more.
+/**
+ * daxfs_branch_follow - what the commits and aborts since the mount last
+ *	looked mean for it
+ * @sb: the superblock (sbi->live_lock held)
+ * @head: live.main_head, loaded by daxfs_branch_head()
+ * @first: for a main or committed mount, the index in sbi->chain of the
+ *	first slot main gained (sbi->chain_len when none): the caller replays
+ *	them
+ *
+ * A main or committed mount's chain is extended to @head's (it must be an
+ * extension: main only grows); a branch still descending from main is left
+ * as it is, one that no longer does becomes dead.
+ *
+ * Return: 0, -ESTALE (the mount is dead now), -EUCLEAN (main's chain is not
+ * an extension of the mount's, reported) or -ENOMEM.
  */
-static void daxfs_set_broken(struct super_block *sb, int err)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-
-	WRITE_ONCE(sbi->broken, err);
-	pr_err("daxfs (phys=0x%llx): main moved to a commit this mount could not replay (error %d); it fails every operation until it is unmounted\n",
-	       (unsigned long long)sbi->phys, err);
-	daxfs_zap_mappings(sb, true);
-}
-
-/* Main or committed view: take the slots committed since, replay them. */
-static int daxfs_follow_main(struct super_block *sb, u64 head)
+int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_report rep = { };
-	u32 *chain, len, first;
+	u32 *chain, len, own;
 	int err;
 
+	*first = sbi->chain_len;
 	chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
 	if (!chain)
 		return -ENOMEM;
+	if (sbi->writable) {
+		err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, chain,
+					 &len, &own);
+		if (err == -ESTALE)
+			daxfs_set_dead_locked(sb, "main moved, or it or an ancestor was aborted");
+		goto out;
+	}
 	err = daxfs_main_chain(sb, head, chain, &len);
 	if (err)
 		goto out;
-	first = sbi->chain_len;
-	if (len < first || memcmp(chain, sbi->chain, first * sizeof(*chain))) {
+	if (len < *first || memcmp(chain, sbi->chain, *first * sizeof(*chain))) {
 		snprintf(rep.msg, sizeof(rep.msg),
 			 "main chain changed under the mount (not an extension)");
 		daxfs_report_corrupt(sb, -EUCLEAN, &rep);
@@ -996,73 +1014,24 @@ static int daxfs_follow_main(struct super_block *sb, u64 head)
 	}
 	memcpy(sbi->chain, chain, len * sizeof(*chain));
 	sbi->chain_len = len;
-	if (len > first)
-		err = daxfs_index_refresh(sb, first);
-	if (err)
-		daxfs_set_broken(sb, err);
 out:
 	kfree(chain);
 	return err;
 }
 
-static int daxfs_check_live_slow(struct super_block *sb)
+/**
+ * daxfs_branch_lease_check - renew a lease this mount did not renew in time
+ * @sbi: the mount
+ *
+ * A counted mount whose kernel was stopped past its lease renews it before
+ * going on, or becomes dead if another mount took the branch over.
+ *
+ * Return: false when the mount is dead.
+ */
+bool daxfs_branch_lease_check(struct daxfs_sb_info *sbi)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	u32 *chain, len, own;
-	u64 seq, head;
-	int err = 0;
-
-	mutex_lock(&sbi->live_lock);
-	if (sbi->broken || sbi->dead) {
-		err = sbi->broken ? sbi->broken : -ESTALE;
-		goto out;
-	}
-	daxfs_load_head(sbi, &seq, &head);
-	if (seq == sbi->seen_seq)
-		goto out;
-	if (!sbi->writable) {
-		err = daxfs_follow_main(sb, head);
-	} else {
-		chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
-		if (!chain) {
-			err = -ENOMEM;
-			goto out;
-		}
-		err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, chain,
-					 &len, &own);
-		kfree(chain);
-		if (err == -ESTALE)
-			daxfs_set_dead_locked(sb, "main moved, or it or an ancestor was aborted");
-	}
-	if (!err) {
-		WRITE_ONCE(sbi->seen_seq, seq);
-		sbi->seen_head = head;
-	}
-out:
-	mutex_unlock(&sbi->live_lock);
-	return err;
-}
-
-int daxfs_check_live(struct super_block *sb)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-
-	if (!sbi->branching)
-		return 0;
-	if (READ_ONCE(sbi->broken))
-		return sbi->broken;
-	if (READ_ONCE(sbi->dead))
-		return -ESTALE;
-	/*
-	 * A lease this mount did not renew in time (the kernel was stopped):
-	 * renew it before going on, or stop if another mount took over.
-	 */
-	if (READ_ONCE(sbi->counted) &&
-	    ktime_get_coarse_real_ns() > READ_ONCE(sbi->lease) &&
-	    !daxfs_lease_keep(sbi))
-		return -ESTALE;
-	if (daxfs_le64_load(&daxfs_live(sbi)->commit_seq) ==
-	    READ_ONCE(sbi->seen_seq))
-		return 0;
-	return daxfs_check_live_slow(sb);
+	if (!READ_ONCE(sbi->counted) ||
+	    ktime_get_coarse_real_ns() <= READ_ONCE(sbi->lease))
+		return true;
+	return daxfs_lease_keep(sbi);
 }

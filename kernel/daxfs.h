@@ -130,22 +130,26 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
 	return container_of(inode, struct daxfs_inode_info, vfs_inode);
 }
 
-/* super.c */
+/*
+ * The layers of the module, each calling only the ones below it:
+ *
+ *   VFS operations   super.c inode.c dir.c namei.c file.c write.c ioctl.c
+ *   the view         replay.c (build, refresh, following commits)
+ *                    apply.c (records: common/daxfs_apply.c over the index)
+ *                    index.c (nodes, directories, file pages)
+ *   branches         branch.c (slots, chains, commit, abort, leases)
+ *   logs             log.c (append, replay of one slot's log)
+ *   the region       region.c (corruption reports, write-back, inode
+ *                    numbers, delta pages) and the atomics below
+ */
+
+/* ------------------------------------------------------------------------
+ * region.c: the shared region
+ */
+
+/* Log a problem found in the image (rate-limited per mount). */
 void daxfs_report_corrupt(struct super_block *sb, int err,
 			  const struct daxfs_report *rep);
-
-/*
- * alloc.c: delta pages. Owner table entries change with cmpxchg only.
- * daxfs_page_alloc() takes a FREE page for the mounted branch; data pages
- * (no DAXFS_ALLOC_LOG) leave DAXFS_LOG_RESERVE pages free so that a full
- * region can still log the unlinks that free space. Returns -ENOSPC when
- * none.
- */
-#define DAXFS_LOG_RESERVE	16
-#define DAXFS_ALLOC_LOG		0x1	/* a log page: may use the reserve */
-#define DAXFS_ALLOC_NOZERO	0x2	/* the caller fills the whole page */
-/* live.alloc_hint is stored when a page number is a multiple of this. */
-#define DAXFS_HINT_EVERY	64
 
 /*
  * Atomics on little-endian words of the shared region (live words, branch
@@ -197,30 +201,6 @@ static inline u32 daxfs_le32_add(__le32 *p, s32 delta)
 	return old + delta;
 }
 
-int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page);
-void daxfs_alloc_hints_init(struct daxfs_sb_info *sbi, u64 start);
-void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page);
-void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page);
-unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page);
-u64 daxfs_free_pages(struct daxfs_sb_info *sbi);
-/* Give back every page owned by @slot (a DEAD slot with no mounts). */
-void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
-
-/*
- * log.c: append one record to the mounted branch's log. @rec is @len bytes
- * of private memory (header + body, len a multiple of DAXFS_REC_ALIGN);
- * this fills in len, seq and crc, copies it into the log (taking a log page
- * when needed), and publishes the new tail with a release store. Returns 0,
- * -ENOSPC, -EROFS (not writable) or -ESTALE (branch invalidated).
- */
-int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len);
-/*
- * Replay the published log of @slot into the view of @rp (common/daxfs_apply.c),
- * reporting a damaged or hostile log.
- */
-int daxfs_log_replay(struct super_block *sb, u32 slot, struct daxfs_replay *rp);
-/* Find the end (seq, tail) of the mounted branch's log before appending. */
-int daxfs_log_attach(struct super_block *sb);
 /*
  * Write @len bytes at @p back from the CPU cache to the region (persistent
  * memory); follow with pmem_wmb() before a store that publishes them.
@@ -232,9 +212,56 @@ void daxfs_persist(const void *p, size_t len);
  * are on the media; nothing on plain RAM.
  */
 void daxfs_persist_data(struct daxfs_sb_info *sbi, const void *p, size_t len);
+/* A new inode number, shared by every branch; -ENOSPC when none is left. */
+int daxfs_new_ino(struct daxfs_sb_info *sbi, u64 *ino);
 
 /*
- * branch.c: slots, commit, abort, invalidation.
+ * Delta pages. Owner table entries change with cmpxchg only.
+ * daxfs_page_alloc() takes a FREE page for the mounted branch; data pages
+ * (no DAXFS_ALLOC_LOG) leave DAXFS_LOG_RESERVE pages free so that a full
+ * region can still log the unlinks that free space. Returns -ENOSPC when
+ * none.
+ */
+#define DAXFS_LOG_RESERVE	16
+#define DAXFS_ALLOC_LOG		0x1	/* a log page: may use the reserve */
+#define DAXFS_ALLOC_NOZERO	0x2	/* the caller fills the whole page */
+/* live.alloc_hint is stored when a page number is a multiple of this. */
+#define DAXFS_HINT_EVERY	64
+
+int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page);
+void daxfs_alloc_hints_init(struct daxfs_sb_info *sbi, u64 start);
+void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page);
+void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page);
+unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page);
+u64 daxfs_free_pages(struct daxfs_sb_info *sbi);
+/* Give back every page owned by @slot (a DEAD slot with no mounts). */
+void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
+
+/* ------------------------------------------------------------------------
+ * log.c: the log of the mounted branch
+ */
+
+/*
+ * Append one record to the mounted branch's log. @rec is @len bytes of
+ * private memory (header + body, len a multiple of DAXFS_REC_ALIGN); this
+ * fills in len, seq and crc, copies it into the log (taking a log page when
+ * needed), and publishes the new tail with a release store. Returns 0,
+ * -ENOSPC, -EROFS (not writable) or -ESTALE (branch invalidated).
+ */
+int daxfs_log_append(struct daxfs_sb_info *sbi, struct daxfs_rec *rec, u32 len);
+/*
+ * Replay the published log of @slot into the view of @rp
+ * (common/daxfs_apply.c), reporting a damaged or hostile log.
+ */
+int daxfs_log_replay(struct super_block *sb, u32 slot, struct daxfs_replay *rp);
+/* Find the end (seq, tail) of the mounted branch's log before appending. */
+int daxfs_log_attach(struct super_block *sb);
+
+/* ------------------------------------------------------------------------
+ * branch.c: slots, chains, commit, abort, leases (docs/format.md)
+ */
+
+/*
  * daxfs_branch_mount() resolves sbi->opt_branch/opt_parent (both NULL: main)
  * into sbi->slot, gen, chain, writable; it creates the slot for
  * branch=,parent= and counts the mount in the slot.
@@ -243,10 +270,6 @@ void daxfs_persist_data(struct daxfs_sb_info *sbi, const void *p, size_t len);
  */
 int daxfs_branch_mount(struct super_block *sb);
 void daxfs_branch_unmount(struct super_block *sb);
-/* Option "validate": every active branch's view replays (as the tools check). */
-int daxfs_branch_validate_views(struct super_block *sb);
-/* The work renewing a counted mount's lease (set up at fill_super). */
-void daxfs_lease_work(struct work_struct *work);
 /*
  * The mount failed after daxfs_branch_mount() (its view does not replay):
  * uncount it; a branch it created is discarded, an attached one is kept.
@@ -254,33 +277,26 @@ void daxfs_lease_work(struct work_struct *work);
 void daxfs_branch_mount_failed(struct super_block *sb);
 int daxfs_branch_commit(struct super_block *sb);
 int daxfs_branch_abort(struct super_block *sb);
-/*
- * Called at the start of every file operation, without locks held: one
- * load of live.commit_seq. When it moved, rechecks the chain: a main (or
- * committed) mount gets daxfs_index_refresh(); a branch that is no longer
- * valid becomes dead (daxfs_zap_mappings() once) and -ESTALE is returned.
- */
-int daxfs_check_live(struct super_block *sb);
-
-/* ioctl.c */
-long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-
-/*
- * index.c: the in-memory view of the mounted chain (docs/branches.md).
- * daxfs_index_build() replays every log of sbi->chain at mount;
- * daxfs_index_refresh() replays slots appended to sbi->chain since (a main
- * mount following commits); daxfs_index_apply() applies one decoded record,
- * both at replay and on the write path after daxfs_log_append().
- */
-int daxfs_index_build(struct super_block *sb);
-int daxfs_index_refresh(struct super_block *sb, u32 first_new);
-void daxfs_index_destroy(struct super_block *sb);
-int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec);
+/* live.commit_seq, then live.main_head (the order a commit stores them). */
+void daxfs_branch_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head);
+/* What main moving to @head means for the mount (sbi->live_lock held). */
+int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first);
+/* The slots of active branch @slot's view, oldest first; -ENOENT: not one. */
+int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
+			    u32 *len);
+/* The work renewing a counted mount's lease (set up at fill_super). */
+void daxfs_lease_work(struct work_struct *work);
+/* A lease the mount failed to renew in time is renewed; false: dead. */
+bool daxfs_branch_lease_check(struct daxfs_sb_info *sbi);
 /*
  * Unmap every mapping of every inode of @sb; @even_cows: private copies of
  * their pages too (a branch invalidated: every access faults, SIGBUS).
  */
 void daxfs_zap_mappings(struct super_block *sb, bool even_cows);
+
+/* ------------------------------------------------------------------------
+ * The view: index.c, apply.c, replay.c (docs/branches.md)
+ */
 
 /*
  * The index (docs/branches.md). A node exists for every inode a record of
@@ -386,6 +402,16 @@ struct daxfs_fpage {
 struct daxfs_node *daxfs_node_find(struct daxfs_sb_info *sbi, u64 ino);
 /* The node of @ino, created from the base inode if needed. */
 struct daxfs_node *daxfs_node_get(struct super_block *sb, u64 ino);
+/* A node for inode @ino a record creates; taken back by daxfs_node_forget(). */
+struct daxfs_node *daxfs_node_new(struct super_block *sb, u64 ino, u32 mode);
+void daxfs_node_forget(struct daxfs_sb_info *sbi, struct daxfs_node *node);
+/* Copy the base entries of a directory node into its index, once. */
+int daxfs_dir_materialize(struct super_block *sb, struct daxfs_node *dir);
+struct daxfs_entry *daxfs_entry_find(struct daxfs_node *dir, const char *name,
+				     u32 len);
+int daxfs_entry_insert(struct daxfs_node *dir, const char *name, u32 len,
+		       u64 ino, u32 type);
+void daxfs_entry_del(struct daxfs_node *dir, struct daxfs_entry *e);
 int daxfs_index_lookup(struct super_block *sb, struct inode *dir,
 		       const char *name, u32 len, u64 *ino, u32 *type);
 /* Next entry of @dir at or after cookie @pos; -ENOENT at the end. */
@@ -394,6 +420,20 @@ int daxfs_index_readdir(struct super_block *sb, struct inode *dir, u64 pos,
 			u32 *len);
 int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 			  u64 index, struct daxfs_fpage *out);
+/* Directory @node has no entries. */
+bool daxfs_index_dir_empty(struct super_block *sb, struct daxfs_node *node);
+/* An owned page a record dropped: to sbi->drop_to, freed after publication. */
+void daxfs_index_drop(struct daxfs_sb_info *sbi, u64 page);
+/* Move every owned page of @node (file data, symlink) to sbi->drop_to. */
+void daxfs_index_drop_pages(struct daxfs_sb_info *sbi, struct daxfs_node *node);
+/* Free the pages in @drops (after the record dropping them is public). */
+void daxfs_index_free_drops(struct daxfs_sb_info *sbi, struct xarray *drops);
+void daxfs_index_destroy(struct super_block *sb);
+
+/* apply.c: a replay of the mount's view, its operations set up. */
+void daxfs_replay_init(struct super_block *sb, struct daxfs_replay *rp);
+/* Apply one record of the live path (the rules of common/daxfs_apply.c). */
+int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec);
 /* Allocations a record will need, done before it is appended. */
 int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec);
 /*
@@ -403,14 +443,48 @@ int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec);
  */
 int daxfs_index_write_check(struct super_block *sb, struct daxfs_node *node,
 			    const struct daxfs_lrec *rec);
-/* Directory @node has no entries. */
-bool daxfs_index_dir_empty(struct super_block *sb, struct daxfs_node *node);
-/* Move every owned page of @node (file data, symlink) to sbi->drop_to. */
-void daxfs_index_drop_pages(struct daxfs_sb_info *sbi, struct daxfs_node *node);
+/*
+ * Every change of a writable branch: daxfs_commit_rec() appends @rec,
+ * decoded first, and applies it under sbi->index_lock; owned pages it drops
+ * are added to @drops (may be NULL when none can be).
+ */
+int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
+		     struct xarray *drops);
+/*
+ * The same for a WRITE record, without excluding writes to other files.
+ * @keep_size: the record leaves the size as it is (the current size is put
+ * in it). Returns -EAGAIN when daxfs_index_write_check() refuses it.
+ */
+int daxfs_commit_write(struct super_block *sb, struct daxfs_rec_write *rec,
+		       u32 len, bool keep_size);
+void daxfs_rec_init(struct daxfs_rec *h, u32 type, u32 len, u64 ino);
+
+/*
+ * replay.c: daxfs_index_build() replays every log of sbi->chain at mount;
+ * daxfs_index_refresh() replays slots appended to sbi->chain since (a main
+ * mount following commits).
+ */
+int daxfs_index_build(struct super_block *sb);
+int daxfs_index_refresh(struct super_block *sb, u32 first_new);
+/* Option "validate": every active branch's view replays (as the tools check). */
+int daxfs_index_validate_views(struct super_block *sb);
 /* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
 bool daxfs_live_moved(struct daxfs_sb_info *sbi);
-/* Free the pages in @drops (after the record dropping them is public). */
-void daxfs_index_free_drops(struct daxfs_sb_info *sbi, struct xarray *drops);
+/*
+ * Called at the start of every file operation, without locks held: one
+ * load of live.commit_seq. When it moved, rechecks the chain: a main (or
+ * committed) mount replays what main gained; a branch that is no longer
+ * valid becomes dead (mappings zapped once) and -ESTALE is returned; a main
+ * mount that could not replay a commit fails with that error from then on.
+ */
+int daxfs_check_live(struct super_block *sb);
+
+/* ------------------------------------------------------------------------
+ * VFS operations
+ */
+
+/* ioctl.c */
+long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* inode.c */
 struct inode *daxfs_iget(struct super_block *sb, u64 ino);
@@ -424,21 +498,7 @@ extern const struct inode_operations daxfs_symlink_inode_operations;
 extern const struct inode_operations daxfs_special_inode_operations;
 extern const struct dentry_operations daxfs_dentry_operations;
 
-/*
- * namei.c: every mutation of a writable branch. daxfs_commit_rec() appends
- * @rec, decodes and applies it under sbi->index_lock; owned pages it drops
- * are added to @drops (may be NULL when none can be).
- */
-int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
-		     struct xarray *drops);
-/*
- * The same for a WRITE record, without excluding writes to other files.
- * @keep_size: the record leaves the size as it is (the current size is put
- * in it). Returns -EAGAIN when daxfs_index_write_check() refuses it.
- */
-int daxfs_commit_write(struct super_block *sb, struct daxfs_rec_write *rec,
-		       u32 len, bool keep_size);
-void daxfs_rec_init(struct daxfs_rec *h, u32 type, u32 len, u64 ino);
+/* namei.c: changes to the namespace and to attributes */
 int daxfs_setattr(struct daxfs_idmap *idmap, struct dentry *dentry,
 		  struct iattr *attr);
 int daxfs_getattr(struct daxfs_idmap *idmap, const struct path *path,

@@ -28,11 +28,9 @@ struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,
 		return ERR_PTR(err);
 	if (dentry->d_name.len > DAXFS_NAME_MAX)
 		return ERR_PTR(-ENAMETOOLONG);
-	if (sbi->indexed) {
-		if (!dentry->d_op)
-			d_set_d_op(dentry, &daxfs_dentry_operations);
-		dentry->d_fsdata = (void *)(unsigned long)READ_ONCE(sbi->index_seq);
-	}
+	if (!dentry->d_op)
+		d_set_d_op(dentry, &daxfs_dentry_operations);
+	dentry->d_fsdata = (void *)(unsigned long)READ_ONCE(sbi->index_seq);
 	err = daxfs_index_lookup(dir->i_sb, dir, dentry->d_name.name,
 				 dentry->d_name.len, &ino, &type);
 	if (err && err != -ENOENT)

@@ -25,7 +25,7 @@
 #define DAXFS_READ_CHUNK	SZ_1M
 
 /*
- * The current size of file @inode (index_lock held when indexed; a WRITE
+ * The current size of file @inode (index_lock held; a WRITE
  * record may be moving it, see struct daxfs_node).
  */
 static u64 daxfs_size_locked(struct inode *inode)
@@ -34,18 +34,6 @@ static u64 daxfs_size_locked(struct inode *inode)
 
 	node = daxfs_node_find(DAXFS_SB(inode->i_sb), inode->i_ino);
 	return node ? READ_ONCE(node->v.size) : DAXFS_I(inode)->di.size;
-}
-
-static void daxfs_index_lock(struct daxfs_sb_info *sbi)
-{
-	if (sbi->indexed)
-		down_read(&sbi->index_lock);
-}
-
-static void daxfs_index_unlock(struct daxfs_sb_info *sbi)
-{
-	if (sbi->indexed)
-		up_read(&sbi->index_lock);
 }
 
 /*
@@ -93,7 +81,7 @@ static ssize_t daxfs_read_chunk(struct kiocb *iocb, struct iov_iter *to,
 	u64 size;
 	int err = 0;
 
-	daxfs_index_lock(sbi);
+	down_read(&sbi->index_lock);
 	size = daxfs_size_locked(inode);
 	while (done < max && iov_iter_count(to) && (u64)iocb->ki_pos < size) {
 		size_t want = min_t(size_t, iov_iter_count(to), max - done);
@@ -116,7 +104,7 @@ static ssize_t daxfs_read_chunk(struct kiocb *iocb, struct iov_iter *to,
 			break;
 		}
 	}
-	daxfs_index_unlock(sbi);
+	up_read(&sbi->index_lock);
 	return done ? done : err;
 }
 
@@ -190,7 +178,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_SHARED))
 		return daxfs_fault_write(vmf);
-	daxfs_index_lock(sbi);
+	down_read(&sbi->index_lock);
 	end = DIV_ROUND_UP(daxfs_size_locked(inode), PAGE_SIZE);
 	if (vmf->pgoff >= end)
 		goto out;
@@ -216,7 +204,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 			break;
 	}
 out:
-	daxfs_index_unlock(sbi);
+	up_read(&sbi->index_lock);
 	return ret;
 }
 
@@ -238,7 +226,7 @@ static int daxfs_vma_access(struct vm_area_struct *vma, unsigned long addr,
 
 	if (write || len <= 0)
 		return -EINVAL;
-	daxfs_index_lock(sbi);
+	down_read(&sbi->index_lock);
 	size = daxfs_size_locked(inode);
 	if (pos >= size)
 		goto out;
@@ -253,7 +241,7 @@ static int daxfs_vma_access(struct vm_area_struct *vma, unsigned long addr,
 		memset(buf, 0, n);
 	ret = n;
 out:
-	daxfs_index_unlock(sbi);
+	up_read(&sbi->index_lock);
 	return ret;
 }
 

@@ -22,21 +22,8 @@
 
 #include "daxfs.h"
 
-bool daxfs_live_moved(struct daxfs_sb_info *sbi)
-{
-	struct daxfs_live *live;
-
-	if (!sbi->branching)
-		return false;
-	live = daxfs_live_ptr(sbi->region, &sbi->geo);
-	return le64_to_cpu(READ_ONCE(live->commit_seq)) !=
-	       READ_ONCE(sbi->seen_seq);
-}
-
 struct daxfs_node *daxfs_node_find(struct daxfs_sb_info *sbi, u64 ino)
 {
-	if (!sbi->indexed)
-		return NULL;
 	return xa_load(&sbi->nodes, ino);
 }
 
@@ -67,13 +54,30 @@ static struct daxfs_node *daxfs_node_alloc(u64 ino)
 	return node;
 }
 
-static int daxfs_node_insert(struct daxfs_sb_info *sbi, struct daxfs_node *node)
+/* A node for inode @ino a record creates (none yet): an empty directory for S_IFDIR. */
+struct daxfs_node *daxfs_node_new(struct super_block *sb, u64 ino, u32 mode)
 {
-	int err = xa_insert(&sbi->nodes, node->v.ino, node, GFP_KERNEL);
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_node *node = daxfs_node_alloc(ino);
+	int err;
 
-	if (err)
+	if (!node)
+		return ERR_PTR(-ENOMEM);
+	node->v.mode = mode;
+	node->materialized = S_ISDIR(mode);
+	err = xa_insert(&sbi->nodes, ino, node, GFP_KERNEL);
+	if (err) {
 		daxfs_node_free(node);
-	return err;
+		return ERR_PTR(err);
+	}
+	return node;
+}
+
+/* Take back a node daxfs_node_new() just made. */
+void daxfs_node_forget(struct daxfs_sb_info *sbi, struct daxfs_node *node)
+{
+	xa_erase(&sbi->nodes, node->v.ino);
+	daxfs_node_free(node);
 }
 
 /*
@@ -191,8 +195,8 @@ struct daxfs_node *daxfs_node_get(struct super_block *sb, u64 ino)
  * Directories
  */
 
-static struct daxfs_entry *daxfs_entry_find(struct daxfs_node *dir,
-					    const char *name, u32 len)
+struct daxfs_entry *daxfs_entry_find(struct daxfs_node *dir, const char *name,
+				     u32 len)
 {
 	struct rb_node *n = dir->names.rb_node;
 
@@ -233,7 +237,7 @@ static int daxfs_entry_add(struct daxfs_node *dir, struct daxfs_entry *e)
 	return 0;
 }
 
-static void daxfs_entry_del(struct daxfs_node *dir, struct daxfs_entry *e)
+void daxfs_entry_del(struct daxfs_node *dir, struct daxfs_entry *e)
 {
 	rb_erase(&e->rb, &dir->names);
 	xa_erase(&dir->cookies, e->cookie);
@@ -256,8 +260,23 @@ static struct daxfs_entry *daxfs_entry_new(const char *name, u32 len, u64 ino,
 	return e;
 }
 
+/* Add entry @name (not present) for @ino of DT_* @type to @dir. */
+int daxfs_entry_insert(struct daxfs_node *dir, const char *name, u32 len,
+		       u64 ino, u32 type)
+{
+	struct daxfs_entry *e = daxfs_entry_new(name, len, ino, type);
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	err = daxfs_entry_add(dir, e);
+	if (err)
+		kfree(e);
+	return err;
+}
+
 /* Copy the base entries of directory @dir into its index, in base order. */
-static int daxfs_dir_materialize(struct super_block *sb, struct daxfs_node *dir)
+int daxfs_dir_materialize(struct super_block *sb, struct daxfs_node *dir)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_report rep = { };
@@ -371,9 +390,6 @@ int daxfs_index_lookup(struct super_block *sb, struct inode *dir,
 	struct daxfs_node *node;
 	int err;
 
-	if (!sbi->indexed)
-		return daxfs_base_find(sb, &DAXFS_I(dir)->di, name, len, ino,
-				       type);
 	down_read(&sbi->index_lock);
 	node = daxfs_node_find(sbi, dir->i_ino);
 	if (node)
@@ -436,9 +452,6 @@ int daxfs_index_readdir(struct super_block *sb, struct inode *dir, u64 pos,
 	unsigned long idx = pos;
 	int err = -ENOENT;
 
-	if (!sbi->indexed)
-		return daxfs_base_entry(sb, &DAXFS_I(dir)->di, pos, cookie, ino,
-					type, name, len);
 	down_read(&sbi->index_lock);
 	node = daxfs_node_find(sbi, dir->i_ino);
 	if (!node || !node->materialized) {
@@ -528,7 +541,7 @@ zero:
  * @index: the page index in the file
  * @out: the result
  *
- * The caller holds sbi->index_lock (read) when the mount is indexed, and
+ * The caller holds sbi->index_lock (read), and
  * uses @out before dropping it; or, on the write path of a branch, holds
  * something that keeps the page from being freed (write.c).
  *
@@ -545,7 +558,7 @@ int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 	return daxfs_base_page(sb, di, di->size, index, out);
 }
 
-static void daxfs_drop(struct daxfs_sb_info *sbi, u64 page)
+void daxfs_index_drop(struct daxfs_sb_info *sbi, u64 page)
 {
 	if (sbi->drop_to && page)
 		xa_store(sbi->drop_to, page, xa_mk_value(0), GFP_KERNEL);
@@ -558,10 +571,10 @@ void daxfs_index_drop_pages(struct daxfs_sb_info *sbi, struct daxfs_node *node)
 
 	xa_for_each(&node->pages, idx, entry) {
 		if (daxfs_slot_owned(sbi, daxfs_pref_slot(entry)))
-			daxfs_drop(sbi, daxfs_pref_page(entry));
+			daxfs_index_drop(sbi, daxfs_pref_page(entry));
 	}
 	xa_destroy(&node->pages);
-	daxfs_drop(sbi, node->link_page);
+	daxfs_index_drop(sbi, node->link_page);
 	node->link_page = 0;
 }
 
@@ -573,476 +586,6 @@ void daxfs_index_free_drops(struct daxfs_sb_info *sbi, struct xarray *drops)
 	xa_for_each(drops, page, entry)
 		daxfs_page_free(sbi, page);
 	xa_destroy(drops);
-}
-
-/* ------------------------------------------------------------------------
- * The view operations of the shared record rules (common/daxfs_apply.c)
- */
-
-static struct super_block *daxfs_rp_sb(struct daxfs_replay *rp)
-{
-	return rp->view;
-}
-
-static int daxfs_vop_get(struct daxfs_replay *rp, u64 ino,
-			 struct daxfs_vnode **out)
-{
-	struct daxfs_node *node = daxfs_node_get(daxfs_rp_sb(rp), ino);
-
-	if (IS_ERR(node))
-		return PTR_ERR(node);
-	*out = &node->v;
-	return 0;
-}
-
-static int daxfs_vop_create(struct daxfs_replay *rp, u64 ino, u32 mode,
-			    struct daxfs_vnode **out)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
-	struct daxfs_node *node = daxfs_node_alloc(ino);
-	int err;
-
-	if (!node)
-		return -ENOMEM;
-	node->v.mode = mode;
-	node->materialized = S_ISDIR(mode);
-	err = daxfs_node_insert(sbi, node);
-	if (err)
-		return err;
-	*out = &node->v;
-	return 0;
-}
-
-static void daxfs_vop_forget(struct daxfs_replay *rp, struct daxfs_vnode *v)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
-
-	xa_erase(&sbi->nodes, v->ino);
-	daxfs_node_free(daxfs_vnode_node(v));
-}
-
-/* Directories the rules look into are the ones they change: materialized. */
-static int daxfs_vop_lookup(struct daxfs_replay *rp, struct daxfs_vnode *dir,
-			    const char *name, u32 len, u64 *ino)
-{
-	struct daxfs_node *node = daxfs_vnode_node(dir);
-	struct daxfs_entry *e;
-	int err;
-
-	err = daxfs_dir_materialize(daxfs_rp_sb(rp), node);
-	if (err)
-		return err;
-	e = daxfs_entry_find(node, name, len);
-	if (!e)
-		return -ENOENT;
-	*ino = e->ino;
-	return 0;
-}
-
-static int daxfs_vop_empty(struct daxfs_replay *rp, struct daxfs_vnode *dir)
-{
-	return daxfs_index_dir_empty(daxfs_rp_sb(rp), daxfs_vnode_node(dir));
-}
-
-static int daxfs_vop_add(struct daxfs_replay *rp, struct daxfs_vnode *dir,
-			 const char *name, u32 len, u64 ino, u32 type)
-{
-	struct daxfs_node *node = daxfs_vnode_node(dir);
-	struct daxfs_entry *e;
-	int err;
-
-	err = daxfs_dir_materialize(daxfs_rp_sb(rp), node);
-	if (err)
-		return err;
-	e = daxfs_entry_new(name, len, ino, type);
-	if (!e)
-		return -ENOMEM;
-	err = daxfs_entry_add(node, e);
-	if (err)
-		kfree(e);
-	return err;
-}
-
-static void daxfs_vop_remove(struct daxfs_replay *rp, struct daxfs_vnode *dir,
-			     const char *name, u32 len)
-{
-	struct daxfs_node *node = daxfs_vnode_node(dir);
-	struct daxfs_entry *e = daxfs_entry_find(node, name, len);
-
-	if (e)
-		daxfs_entry_del(node, e);
-}
-
-static void daxfs_vop_retarget(struct daxfs_replay *rp, struct daxfs_vnode *dir,
-			       const char *name, u32 len, u64 ino, u32 type)
-{
-	struct daxfs_entry *e = daxfs_entry_find(daxfs_vnode_node(dir), name, len);
-
-	if (e) {
-		e->ino = ino;
-		e->type = type;
-	}
-}
-
-/* Note a node whose pages the slot's check must see. */
-static int daxfs_touched(struct daxfs_sb_info *sbi, u64 ino)
-{
-	if (!sbi->touched)
-		return 0;
-	return xa_err(xa_store(sbi->touched, ino, xa_mk_value(0), GFP_KERNEL));
-}
-
-static int daxfs_vop_map(struct daxfs_replay *rp, struct daxfs_vnode *file,
-			 u64 index, u64 page)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
-	struct daxfs_node *node = daxfs_vnode_node(file);
-	void *old;
-
-	old = xa_store(&node->pages, index, daxfs_pref(page, rp->slot),
-		       GFP_KERNEL);
-	if (xa_is_err(old))
-		return xa_err(old);
-	if (old && daxfs_slot_owned(sbi, daxfs_pref_slot(old)) &&
-	    daxfs_pref_page(old) != page)
-		daxfs_drop(sbi, daxfs_pref_page(old));
-	return daxfs_touched(sbi, file->ino);
-}
-
-static void daxfs_vop_trim(struct daxfs_replay *rp, struct daxfs_vnode *file,
-			   u64 first)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
-	struct daxfs_node *node = daxfs_vnode_node(file);
-	unsigned long idx;
-	void *entry;
-
-	xa_for_each_start(&node->pages, idx, entry, first) {
-		xa_erase(&node->pages, idx);
-		if (daxfs_slot_owned(sbi, daxfs_pref_slot(entry)))
-			daxfs_drop(sbi, daxfs_pref_page(entry));
-	}
-}
-
-/*
- * A new symlink's target lives in the delta page the record names. It is
- * read when the inode is instantiated, not here: a later record of the same
- * log may unlink the symlink and free the page, which may then hold anything
- * by the time the log is replayed.
- */
-static int daxfs_vop_set_link(struct daxfs_replay *rp, struct daxfs_vnode *link,
-			      u64 page)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
-	struct daxfs_node *node = daxfs_vnode_node(link);
-
-	node->link_src = page;
-	node->link_slot = rp->slot;
-	if (daxfs_slot_owned(sbi, rp->slot))
-		node->link_page = page;
-	return daxfs_touched(sbi, link->ino);
-}
-
-static void daxfs_vop_attr_begin(struct daxfs_vnode *v)
-{
-	write_seqlock(&daxfs_vnode_node(v)->lock);
-}
-
-static void daxfs_vop_attr_end(struct daxfs_vnode *v)
-{
-	write_sequnlock(&daxfs_vnode_node(v)->lock);
-}
-
-/* The pages of live node @node that records of slot rp->slot named. */
-static int daxfs_node_slot_pages(struct daxfs_replay *rp,
-				 struct daxfs_node *node,
-				 int (*fn)(struct daxfs_replay *rp,
-					   const struct daxfs_vpage *vp))
-{
-	struct daxfs_vpage vp = { .ino = node->v.ino };
-	unsigned long idx;
-	void *entry;
-	int err;
-
-	if (S_ISLNK(node->v.mode) && node->link_src &&
-	    node->link_slot == rp->slot) {
-		vp.page = node->link_src;
-		vp.link_len = node->v.size;
-		return fn(rp, &vp);
-	}
-	xa_for_each(&node->pages, idx, entry) {
-		if (daxfs_pref_slot(entry) != rp->slot)
-			continue;
-		vp.index = idx;
-		vp.page = daxfs_pref_page(entry);
-		err = fn(rp, &vp);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int daxfs_vop_each_page(struct daxfs_replay *rp,
-			       int (*fn)(struct daxfs_replay *rp,
-					 const struct daxfs_vpage *vp))
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
-	unsigned long ino;
-	void *entry;
-	int err;
-
-	if (!sbi->touched)
-		return 0;
-	xa_for_each(sbi->touched, ino, entry) {
-		struct daxfs_node *node = daxfs_node_find(sbi, ino);
-
-		/* an inode with no name left is out of the view */
-		if (!node || !node->v.nlink)
-			continue;
-		err = daxfs_node_slot_pages(rp, node, fn);
-		if (err)
-			return err;
-		cond_resched();
-	}
-	return 0;
-}
-
-/* At refresh: note the files whose data the record changes. */
-static int daxfs_vop_applied(struct daxfs_replay *rp,
-			     const struct daxfs_lrec *rec)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
-
-	if (!sbi->changed || (rec->type != DAXFS_REC_WRITE &&
-			      rec->type != DAXFS_REC_TRUNCATE))
-		return 0;
-	return xa_err(xa_store(sbi->changed, rec->ino, xa_mk_value(0),
-			       GFP_KERNEL));
-}
-
-static const struct daxfs_view_ops daxfs_view_ops = {
-	.get		= daxfs_vop_get,
-	.create		= daxfs_vop_create,
-	.forget		= daxfs_vop_forget,
-	.lookup		= daxfs_vop_lookup,
-	.empty		= daxfs_vop_empty,
-	.add		= daxfs_vop_add,
-	.remove		= daxfs_vop_remove,
-	.retarget	= daxfs_vop_retarget,
-	.map		= daxfs_vop_map,
-	.trim		= daxfs_vop_trim,
-	.set_link	= daxfs_vop_set_link,
-	.attr_begin	= daxfs_vop_attr_begin,
-	.attr_end	= daxfs_vop_attr_end,
-	.each_page	= daxfs_vop_each_page,
-	.applied	= daxfs_vop_applied,
-};
-
-static void daxfs_replay_init(struct super_block *sb, struct daxfs_replay *rp)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-
-	memset(rp, 0, sizeof(*rp));
-	rp->ops = &daxfs_view_ops;
-	rp->view = sb;
-	rp->region = sbi->region;
-	rp->geo = &sbi->geo;
-	rp->slot = sbi->slot;
-}
-
-int daxfs_index_write_check(struct super_block *sb, struct daxfs_node *node,
-			    const struct daxfs_lrec *rec)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	u32 i;
-
-	for (i = 0; i < rec->count; i++) {
-		u64 index, page;
-		void *cur;
-
-		daxfs_lrec_page(rec, i, &index, &page);
-		if (index >= DIV_ROUND_UP(rec->size, PAGE_SIZE))
-			return -EAGAIN;
-		cur = xa_load(&node->pages, index);
-		if (cur && daxfs_slot_owned(sbi, daxfs_pref_slot(cur)))
-			return -EAGAIN;
-	}
-	return 0;
-}
-
-/**
- * daxfs_index_apply - apply one record of the mounted branch's live path
- * @sb: the superblock (sbi->index_lock held for write; for read with the
- *	node's wlock for a WRITE record)
- * @rec: the record just appended, decoded by the log decoder
- *
- * The rules are common/daxfs_apply.c's, the same that replay uses.
- *
- * Return: 0, -EUCLEAN (reported) for a record that does not fit the view,
- * or -ENOMEM.
- */
-int daxfs_index_apply(struct super_block *sb, const struct daxfs_lrec *rec)
-{
-	struct daxfs_report rep = { };
-	struct daxfs_replay rp;
-	int err;
-
-	daxfs_replay_init(sb, &rp);
-	rp.rep = &rep;
-	err = daxfs_apply(&rp, rec);
-	if (err == -EUCLEAN && rep.msg[0])
-		daxfs_report_corrupt(sb, err, &rep);
-	return err;
-}
-
-/* Materialize directory @ino, if it is one (the caller checks the rest). */
-static int daxfs_prepare_dir(struct super_block *sb, u64 ino)
-{
-	struct daxfs_node *dir = daxfs_node_get(sb, ino);
-
-	if (IS_ERR(dir))
-		return PTR_ERR(dir) == -ENOENT ? 0 : PTR_ERR(dir);
-	return S_ISDIR(dir->v.mode) ? daxfs_dir_materialize(sb, dir) : 0;
-}
-
-/**
- * daxfs_index_prepare - do the allocations a record will need, before it
- *	is appended
- * @sb: the superblock (index_lock held for write)
- * @rec: the decoded record
- *
- * Copies the directories a naming record changes into the index, and makes
- * the node of the inode it is about, so that a damaged base directory or a
- * failed allocation stops the change before the record is in the log.
- *
- * Return: 0 or a negative errno.
- */
-int daxfs_index_prepare(struct super_block *sb, const struct daxfs_lrec *rec)
-{
-	int err = 0;
-
-	switch (rec->type) {
-	case DAXFS_REC_RENAME:
-		err = daxfs_prepare_dir(sb, rec->new_parent);
-		fallthrough;
-	case DAXFS_REC_CREATE:
-	case DAXFS_REC_MKDIR:
-	case DAXFS_REC_SYMLINK:
-	case DAXFS_REC_MKNOD:
-	case DAXFS_REC_LINK:
-	case DAXFS_REC_UNLINK:
-		if (!err)
-			err = daxfs_prepare_dir(sb, rec->parent);
-		break;
-	default:
-		break;
-	}
-	if (err || rec->type == DAXFS_REC_CREATE || rec->type == DAXFS_REC_MKDIR ||
-	    rec->type == DAXFS_REC_SYMLINK || rec->type == DAXFS_REC_MKNOD)
-		return err;
-	/* the inode itself (a directory removed or moved: its entries too) */
-	return daxfs_prepare_dir(sb, rec->ino);
-}
-
-/* ------------------------------------------------------------------------
- * Building, refreshing, tearing down
- */
-
-/* Replay the logs of sbi->chain from index @first on, each one checked. */
-static int daxfs_replay_slots(struct super_block *sb, u32 first)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_replay rp;
-	struct xarray touched;
-	u32 i;
-	int err = 0;
-
-	xa_init(&touched);
-	sbi->touched = &touched;
-	for (i = first; !err && i < sbi->chain_len; i++) {
-		daxfs_replay_init(sb, &rp);
-		err = daxfs_log_replay(sb, sbi->chain[i], &rp);
-		xa_destroy(&touched);
-	}
-	sbi->touched = NULL;
-	return err;
-}
-
-/*
- * Unmap the files in @changed from every process, so faults map their new
- * pages; private copies a process made of their pages stay its own.
- */
-static void daxfs_unmap_changed(struct super_block *sb, struct xarray *changed)
-{
-	unsigned long ino;
-	void *entry;
-
-	xa_for_each(changed, ino, entry) {
-		struct inode *inode = ilookup(sb, ino);
-
-		if (!inode)
-			continue;
-		if (S_ISREG(inode->i_mode) && mapping_mapped(inode->i_mapping))
-			unmap_mapping_range(inode->i_mapping, 0, 0, 0);
-		iput(inode);
-		cond_resched();
-	}
-}
-
-/**
- * daxfs_index_build - replay the logs of the mounted chain
- * @sb: the superblock, sbi->chain filled in
- *
- * Return: 0 or a negative errno (the mount fails).
- */
-int daxfs_index_build(struct super_block *sb)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	int err;
-
-	init_rwsem(&sbi->index_lock);
-	xa_init(&sbi->nodes);
-	sbi->index_seq = 1;
-	sbi->drop_to = NULL;
-	sbi->changed = NULL;
-	sbi->indexed = true;
-	down_write(&sbi->index_lock);
-	err = daxfs_replay_slots(sb, 0);
-	up_write(&sbi->index_lock);
-	return err;
-}
-
-/**
- * daxfs_index_refresh - replay slots appended to sbi->chain
- * @sb: the superblock
- * @first_new: index in sbi->chain of the first slot not yet replayed
- *
- * Cached dentries and inodes are checked against the index again
- * (index_seq), and the mappings of files whose data the new records
- * changed are dropped so faults see the new pages. Other mappings stay,
- * and so do the private copies processes made (MAP_PRIVATE writes, such
- * as a program's relocated data): a commit must not take them away.
- *
- * Return: 0 or a negative errno.
- */
-int daxfs_index_refresh(struct super_block *sb, u32 first_new)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct xarray changed;
-	int err;
-
-	if (!sbi->indexed)
-		return daxfs_index_build(sb);
-	xa_init(&changed);
-	down_write(&sbi->index_lock);
-	sbi->changed = &changed;
-	err = daxfs_replay_slots(sb, first_new);
-	sbi->changed = NULL;
-	WRITE_ONCE(sbi->index_seq, sbi->index_seq + 1);
-	up_write(&sbi->index_lock);
-	daxfs_unmap_changed(sb, &changed);
-	xa_destroy(&changed);
-	return err;
 }
 
 void daxfs_index_destroy(struct super_block *sb)
@@ -1061,38 +604,3 @@ void daxfs_index_destroy(struct super_block *sb)
 	sbi->indexed = false;
 }
 
-/**
- * daxfs_zap_mappings - unmap every mapping of every file of a mount
- * @sb: the superblock
- * @even_cows: also the private copies processes made (MAP_PRIVATE writes)
- *
- * Walks sb->s_inodes like drop_pagecache_sb(): each inode is pinned before
- * the list lock is dropped, and released after the next one is pinned.
- */
-void daxfs_zap_mappings(struct super_block *sb, bool even_cows)
-{
-	struct inode *inode, *toput = NULL;
-
-	spin_lock(&sb->s_inode_list_lock);
-	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
-		spin_lock(&inode->i_lock);
-		if ((inode->i_state & (I_FREEING | I_WILL_FREE | I_NEW)) ||
-		    !S_ISREG(inode->i_mode) ||
-		    !mapping_mapped(inode->i_mapping)) {
-			spin_unlock(&inode->i_lock);
-			continue;
-		}
-		__iget(inode);
-		spin_unlock(&inode->i_lock);
-		spin_unlock(&sb->s_inode_list_lock);
-
-		unmap_mapping_range(inode->i_mapping, 0, 0, even_cows);
-		iput(toput);
-		toput = inode;
-
-		cond_resched();
-		spin_lock(&sb->s_inode_list_lock);
-	}
-	spin_unlock(&sb->s_inode_list_lock);
-	iput(toput);
-}

@@ -216,8 +216,6 @@ void daxfs_inode_refresh(struct inode *inode)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 
-	if (!sbi->indexed)
-		return;
 	down_read(&sbi->index_lock);
 	daxfs_inode_refresh_locked(inode);
 	up_read(&sbi->index_lock);
@@ -249,16 +247,14 @@ static int daxfs_read_new(struct inode *inode, struct daxfs_report *rep)
 
 	atomic_set(&DAXFS_I(inode)->opens, 0);
 	DAXFS_I(inode)->map_written = false;
-	if (sbi->indexed) {
-		down_read(&sbi->index_lock);
-		node = daxfs_node_find(sbi, ino);
-		if (node) {
-			err = daxfs_fill_from_node(inode, node);
-			up_read(&sbi->index_lock);
-			return err;
-		}
+	down_read(&sbi->index_lock);
+	node = daxfs_node_find(sbi, ino);
+	if (node) {
+		err = daxfs_fill_from_node(inode, node);
 		up_read(&sbi->index_lock);
+		return err;
 	}
+	up_read(&sbi->index_lock);
 	if (ino < 1 || ino > sbi->geo.inode_count) {
 		snprintf(rep->msg, sizeof(rep->msg), "inode number %llu out of range",
 			 (unsigned long long)ino);

@@ -25,35 +25,6 @@
 
 #include "daxfs.h"
 
-/**
- * daxfs_persist - write bytes of the region back from the CPU cache
- * @p: the first byte
- * @len: bytes
- *
- * Callers order it before a dependent store with pmem_wmb().
- */
-void daxfs_persist(const void *p, size_t len)
-{
-	arch_wb_cache_pmem((void *)p, len);
-}
-
-/**
- * daxfs_persist_data - write file data back to persistent memory
- * @sbi: the mount
- * @p: the first byte written
- * @len: bytes
- *
- * Fenced here, not by the next record's fence: the writer may have moved
- * to another CPU by then.
- */
-void daxfs_persist_data(struct daxfs_sb_info *sbi, const void *p, size_t len)
-{
-	if (!sbi->persistent || !len)
-		return;
-	arch_wb_cache_pmem((void *)p, len);
-	pmem_wmb();
-}
-
 /* Where the next record goes: page and offset (4096 when the page is full). */
 static void daxfs_log_pos(struct daxfs_sb_info *sbi, u64 *page, u32 *off)
 {

@@ -16,143 +16,6 @@
 
 #include "daxfs.h"
 
-/**
- * daxfs_rec_init - fill in the header of a new record
- * @h: the record (zeroed by the caller)
- * @type: DAXFS_REC_*
- * @len: bytes of header and body, a multiple of DAXFS_REC_ALIGN
- * @ino: the inode the record is about
- *
- * The log fills in seq and crc when it appends the record.
- */
-void daxfs_rec_init(struct daxfs_rec *h, u32 type, u32 len, u64 ino)
-{
-	h->type = cpu_to_le16(type);
-	h->len = cpu_to_le16(len);
-	h->ino = cpu_to_le64(ino);
-	/* The coarse clock, as current_time() gives inode times. */
-	h->time = cpu_to_le64(ktime_get_coarse_real_ns());
-}
-
-/**
- * daxfs_commit_rec - append a record and apply it to the index
- * @sb: the superblock of a writable branch
- * @rec: the record, header filled by daxfs_rec_init()
- * @len: its length
- * @drops: where the owned pages it drops go (freed by the caller once
- *	their mappings are gone), or NULL
- *
- * The record is decoded (so it obeys the rules replay checks) before it is
- * appended; the index lock is held for write across append and apply, so
- * readers see the index and the log agree.
- *
- * Return: 0, -ENOSPC, -EROFS, -ESTALE, or an error of the apply.
- */
-int daxfs_commit_rec(struct super_block *sb, struct daxfs_rec *rec, u32 len,
-		     struct xarray *drops)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_report rep = { };
-	struct daxfs_lrec lr;
-	int err;
-
-	if (!sbi->writable)
-		return -EROFS;
-	err = daxfs_rec_decode(rec, len, &sbi->geo, &lr, &rep);
-	if (err) {
-		daxfs_report_corrupt(sb, err, &rep);
-		return err;
-	}
-	down_write(&sbi->index_lock);
-	err = daxfs_index_prepare(sb, &lr);
-	if (!err)
-		err = daxfs_log_append(sbi, rec, len);
-	if (!err) {
-		/* the decoded pointers point into @rec, still valid */
-		lr.seq = le64_to_cpu(rec->seq);
-		sbi->drop_to = drops;
-		err = daxfs_index_apply(sb, &lr);
-		sbi->drop_to = NULL;
-	}
-	up_write(&sbi->index_lock);
-	return err;
-}
-
-/**
- * daxfs_commit_write - append a WRITE record and apply it to the index
- * @sb: the superblock of a writable branch
- * @rec: the record, header filled by daxfs_rec_init()
- * @len: its length
- * @keep_size: put the file's current size in the record (a copy made for a
- *	mapping or a truncate, which must not move the size back)
- *
- * Unlike daxfs_commit_rec(), the index lock is only held for read: records
- * about different files go in parallel; those about one file are appended
- * and applied in one order under its node's @wlock. A WRITE never drops a
- * page (it only maps new pages over pages the branch does not own), so no
- * reader can be copying from a page this frees.
- *
- * Return: 0, -EAGAIN (a page it maps was copied by someone else first, or
- * is now past the size: look again), -ENOSPC, -EROFS, -ESTALE, -ENOMEM.
- */
-int daxfs_commit_write(struct super_block *sb, struct daxfs_rec_write *rec,
-		       u32 len, bool keep_size)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_report rep = { };
-	struct daxfs_node *node;
-	struct daxfs_lrec lr;
-	int err;
-
-	if (!sbi->writable)
-		return -EROFS;
-	down_read(&sbi->index_lock);
-	node = daxfs_node_get(sb, le64_to_cpu(rec->h.ino));
-	if (IS_ERR(node)) {
-		err = PTR_ERR(node);
-		goto out;
-	}
-	mutex_lock(&node->wlock);
-	if (keep_size)
-		rec->size = cpu_to_le64(READ_ONCE(node->v.size));
-	err = daxfs_rec_decode(&rec->h, len, &sbi->geo, &lr, &rep);
-	if (err) {
-		daxfs_report_corrupt(sb, err, &rep);
-		goto out_unlock;
-	}
-	err = daxfs_index_write_check(sb, node, &lr);
-	if (!err)
-		err = daxfs_log_append(sbi, &rec->h, len);
-	if (!err) {
-		lr.seq = le64_to_cpu(rec->h.seq);
-		err = daxfs_index_apply(sb, &lr);
-	}
-out_unlock:
-	mutex_unlock(&node->wlock);
-out:
-	up_read(&sbi->index_lock);
-	return err;
-}
-
-/*
- * A new inode number, shared by every branch (atomic add in the region),
- * written back before any record can use it.
- */
-static int daxfs_new_ino(struct daxfs_sb_info *sbi, u64 *ino)
-{
-	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
-	u64 v;
-
-	if (!live)
-		return -EROFS;
-	v = daxfs_le64_add(&live->next_ino, 1) - 1;
-	daxfs_persist(&live->next_ino, sizeof(live->next_ino));
-	if (v <= sbi->geo.inode_count || v >= (ULONG_MAX >> 1))
-		return -ENOSPC;
-	*ino = v;
-	return 0;
-}
-
 /* Start of every change: the branch is alive and writable. */
 static int daxfs_may_change(struct super_block *sb)
 {
@@ -383,7 +246,7 @@ void daxfs_release_unlinked(struct inode *inode)
 	struct daxfs_node *node;
 	struct xarray drops;
 
-	if (!sbi->indexed || !sbi->writable ||
+	if (!sbi->writable ||
 	    atomic_read(&DAXFS_I(inode)->opens))
 		return;
 	xa_init(&drops);
@@ -423,8 +286,6 @@ static bool daxfs_empty_dir(struct inode *inode)
 	struct daxfs_node *node;
 	bool empty;
 
-	if (!sbi->indexed)
-		return !daxfs_dir_count(&DAXFS_I(inode)->di);
 	down_read(&sbi->index_lock);
 	node = daxfs_node_find(sbi, inode->i_ino);
 	if (node)

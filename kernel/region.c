@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DAXFS: delta pages of the shared region.
+ * DAXFS: the shared region, the bottom layer of the module.
+ *
+ * Everything the upper layers do to the memory the kernels share goes
+ * through here or through the atomics of daxfs.h: the corruption report,
+ * write-back of bytes to persistent memory, inode numbers, and delta pages.
  *
  * The owner table (one __le32 per delta page) says who owns each page. A
  * page is taken with cmpxchg FREE -> OWNER(slot) and given back with
@@ -8,6 +12,7 @@
  * counter follow with atomic adds. Nothing here relies on a lock in this
  * kernel's memory, so mounts in several kernels can share the region.
  */
+#include <linux/libnvdimm.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -15,6 +20,73 @@
 #include <linux/string.h>
 
 #include "daxfs.h"
+
+/**
+ * daxfs_report_corrupt - log a problem found in the image of a mount
+ * @sb: the superblock
+ * @err: the error the operation returns
+ * @rep: the checker's reason
+ *
+ * Rate-limited per mount, so one damaged image cannot silence another.
+ */
+void daxfs_report_corrupt(struct super_block *sb, int err,
+			  const struct daxfs_report *rep)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (__ratelimit(&sbi->corrupt_rs))
+		pr_err("daxfs (phys=0x%llx): %s (error %d)\n",
+		       (unsigned long long)sbi->phys,
+		       rep->msg[0] ? rep->msg : "corrupt image", err);
+}
+
+/**
+ * daxfs_persist - write bytes of the region back from the CPU cache
+ * @p: the first byte
+ * @len: bytes
+ *
+ * Callers order it before a dependent store with pmem_wmb().
+ */
+void daxfs_persist(const void *p, size_t len)
+{
+	arch_wb_cache_pmem((void *)p, len);
+}
+
+/**
+ * daxfs_persist_data - write file data back to persistent memory
+ * @sbi: the mount
+ * @p: the first byte written
+ * @len: bytes
+ *
+ * Fenced here, not by the next record's fence: the writer may have moved
+ * to another CPU by then.
+ */
+void daxfs_persist_data(struct daxfs_sb_info *sbi, const void *p, size_t len)
+{
+	if (!sbi->persistent || !len)
+		return;
+	arch_wb_cache_pmem((void *)p, len);
+	pmem_wmb();
+}
+
+/*
+ * A new inode number, shared by every branch (atomic add in the region),
+ * written back before any record can use it.
+ */
+int daxfs_new_ino(struct daxfs_sb_info *sbi, u64 *ino)
+{
+	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	u64 v;
+
+	if (!live)
+		return -EROFS;
+	v = daxfs_le64_add(&live->next_ino, 1) - 1;
+	daxfs_persist(&live->next_ino, sizeof(live->next_ino));
+	if (v <= sbi->geo.inode_count || v >= (ULONG_MAX >> 1))
+		return -ENOSPC;
+	*ino = v;
+	return 0;
+}
 
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
 {

@@ -55,25 +55,6 @@ static struct kmem_cache *daxfs_inode_cachep;
 static const struct super_operations daxfs_super_ops;
 
 /**
- * daxfs_report_corrupt - log a problem found in the image of a mount
- * @sb: the superblock
- * @err: the error the operation returns
- * @rep: the checker's reason
- *
- * Rate-limited per mount, so one damaged image cannot silence another.
- */
-void daxfs_report_corrupt(struct super_block *sb, int err,
-			  const struct daxfs_report *rep)
-{
-	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-
-	if (__ratelimit(&sbi->corrupt_rs))
-		pr_err("daxfs (phys=0x%llx): %s (error %d)\n",
-		       (unsigned long long)sbi->phys,
-		       rep->msg[0] ? rep->msg : "corrupt image", err);
-}
-
-/**
  * daxfs_parse_size - parse a number with an optional K, M, G, T suffix
  * @str: the text: decimal, 0x hex or 0 octal, then at most one suffix
  * @out: the value
@@ -272,10 +253,10 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->branching = !!(sbi->geo.feature_incompat &
 			    DAXFS_FEATURE_INCOMPAT_BRANCHES);
 	if (sbi->validate && sbi->branching) {
-		err = daxfs_branch_validate_views(sb);
+		err = daxfs_index_validate_views(sb);
 		if (err) {
-			errorfc(fc, "image at phys=0x%llx fails validation: a branch does not replay (error %d, see the kernel log)",
-				(unsigned long long)sbi->phys, err);
+			errorfc(fc, "image at phys=0x%llx: a branch fails validation",
+				(unsigned long long)sbi->phys);
 			return err;
 		}
 	}

@@ -420,7 +420,7 @@ ssize_t daxfs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ret = daxfs_check_live(inode->i_sb);
 	if (ret)
 		return ret;
-	if (!sbi->writable || !sbi->indexed)
+	if (!sbi->writable)
 		return -EROFS;
 	ret = daxfs_overwrite(iocb, from, &b);
 	if (ret != -EAGAIN)
@@ -509,8 +509,6 @@ int daxfs_truncate(struct inode *inode, loff_t size)
 	u64 old;
 	int err;
 
-	if (!sbi->indexed)
-		return -EROFS;
 	err = daxfs_wresolve(inode, 0, &fp, &old);
 	if (err)
 		return err;
@@ -612,7 +610,7 @@ vm_fault_t daxfs_fault_mkwrite(struct vm_fault *vmf)
 	struct daxfs_fpage fp;
 	vm_fault_t ret;
 
-	if (daxfs_check_live(inode->i_sb) || !sbi->writable || !sbi->indexed)
+	if (daxfs_check_live(inode->i_sb) || !sbi->writable)
 		return VM_FAULT_SIGBUS;
 	WRITE_ONCE(DAXFS_I(inode)->map_written, true);
 	filemap_invalidate_lock_shared(inode->i_mapping);
@@ -645,7 +643,7 @@ vm_fault_t daxfs_fault_write(struct vm_fault *vmf)
 	struct daxfs_fpage fp;
 	vm_fault_t ret;
 
-	if (!sbi->writable || !sbi->indexed)
+	if (!sbi->writable)
 		return VM_FAULT_SIGBUS;
 	filemap_invalidate_lock_shared(inode->i_mapping);
 	ret = daxfs_own_page(inode, vmf->pgoff, &fp);
@@ -732,7 +730,7 @@ long daxfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 	err = daxfs_check_live(inode->i_sb);
 	if (err)
 		return err;
-	if (!sbi->writable || !sbi->indexed)
+	if (!sbi->writable)
 		return -EROFS;
 	if (!S_ISREG(inode->i_mode))
 		return -ENODEV;

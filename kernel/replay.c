@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: building and refreshing the index of a view by replaying logs.
+ *
+ * At mount every log of sbi->chain is replayed, oldest first, each one
+ * checked by common/daxfs_apply.c as it is replayed and once it ends; a
+ * main mount following commits replays the slots appended to its chain.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/xarray.h>
+
+#include "daxfs.h"
+
+/* Replay the logs of sbi->chain from index @first on, each one checked. */
+static int daxfs_replay_slots(struct super_block *sb, u32 first)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_replay rp;
+	struct xarray touched;
+	u32 i;
+	int err = 0;
+
+	xa_init(&touched);
+	sbi->touched = &touched;
+	for (i = first; !err && i < sbi->chain_len; i++) {
+		daxfs_replay_init(sb, &rp);
+		err = daxfs_log_replay(sb, sbi->chain[i], &rp);
+		xa_destroy(&touched);
+	}
+	sbi->touched = NULL;
+	return err;
+}
+
+/*
+ * Unmap the files in @changed from every process, so faults map their new
+ * pages; private copies a process made of their pages stay its own.
+ */
+static void daxfs_unmap_changed(struct super_block *sb, struct xarray *changed)
+{
+	unsigned long ino;
+	void *entry;
+
+	xa_for_each(changed, ino, entry) {
+		struct inode *inode = ilookup(sb, ino);
+
+		if (!inode)
+			continue;
+		if (S_ISREG(inode->i_mode) && mapping_mapped(inode->i_mapping))
+			unmap_mapping_range(inode->i_mapping, 0, 0, 0);
+		iput(inode);
+		cond_resched();
+	}
+}
+
+/**
+ * daxfs_index_build - replay the logs of the mounted chain
+ * @sb: the superblock, sbi->chain filled in
+ *
+ * Return: 0 or a negative errno (the mount fails).
+ */
+int daxfs_index_build(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	int err;
+
+	init_rwsem(&sbi->index_lock);
+	xa_init(&sbi->nodes);
+	sbi->index_seq = 1;
+	sbi->drop_to = NULL;
+	sbi->changed = NULL;
+	sbi->indexed = true;
+	down_write(&sbi->index_lock);
+	err = daxfs_replay_slots(sb, 0);
+	up_write(&sbi->index_lock);
+	return err;
+}
+
+/**
+ * daxfs_index_refresh - replay slots appended to sbi->chain
+ * @sb: the superblock
+ * @first_new: index in sbi->chain of the first slot not yet replayed
+ *
+ * Cached dentries and inodes are checked against the index again
+ * (index_seq), and the mappings of files whose data the new records
+ * changed are dropped so faults see the new pages. Other mappings stay,
+ * and so do the private copies processes made (MAP_PRIVATE writes, such
+ * as a program's relocated data): a commit must not take them away.
+ *
+ * Return: 0 or a negative errno.
+ */
+int daxfs_index_refresh(struct super_block *sb, u32 first_new)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct xarray changed;
+	int err;
+
+	xa_init(&changed);
+	down_write(&sbi->index_lock);
+	sbi->changed = &changed;
+	err = daxfs_replay_slots(sb, first_new);
+	sbi->changed = NULL;
+	WRITE_ONCE(sbi->index_seq, sbi->index_seq + 1);
+	up_write(&sbi->index_lock);
+	daxfs_unmap_changed(sb, &changed);
+	xa_destroy(&changed);
+	return err;
+}
+
+/* ------------------------------------------------------------------------
+ * Following the shared region: commits, aborts, leases
+ */
+
+/*
+ * The view of a main mount took part of a commit it could not replay (a
+ * hostile or damaged log, or no memory): it is not whole, so every
+ * operation fails from now on, and mappings are gone, until it is
+ * unmounted. Nothing of it is served any more.
+ */
+static void daxfs_set_broken(struct super_block *sb, int err)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	WRITE_ONCE(sbi->broken, err);
+	pr_err("daxfs (phys=0x%llx): main moved to a commit this mount could not replay (error %d); it fails every operation until it is unmounted\n",
+	       (unsigned long long)sbi->phys, err);
+	daxfs_zap_mappings(sb, true);
+}
+
+/* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
+bool daxfs_live_moved(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_live *live;
+
+	if (!sbi->branching)
+		return false;
+	live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	return le64_to_cpu(READ_ONCE(live->commit_seq)) !=
+	       READ_ONCE(sbi->seen_seq);
+}
+
+static int daxfs_check_live_slow(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u64 seq, head;
+	u32 first;
+	int err = 0;
+
+	mutex_lock(&sbi->live_lock);
+	if (sbi->broken || sbi->dead) {
+		err = sbi->broken ? sbi->broken : -ESTALE;
+		goto out;
+	}
+	daxfs_branch_head(sbi, &seq, &head);
+	if (seq == sbi->seen_seq)
+		goto out;
+	err = daxfs_branch_follow(sb, head, &first);
+	if (!err && first < sbi->chain_len) {
+		err = daxfs_index_refresh(sb, first);
+		if (err)
+			daxfs_set_broken(sb, err);
+	}
+	if (!err) {
+		WRITE_ONCE(sbi->seen_seq, seq);
+		sbi->seen_head = head;
+	}
+out:
+	mutex_unlock(&sbi->live_lock);
+	return err;
+}
+
+/**
+ * daxfs_check_live - start of every file operation: is the view current?
+ * @sb: the superblock
+ *
+ * Without locks, one load of live.commit_seq. When it moved, the chain is
+ * checked again: a main (or committed) mount replays what main gained; a
+ * branch that is no longer valid becomes dead (mappings zapped).
+ *
+ * Return: 0, -ESTALE (the branch is gone), or the error that broke a main
+ * mount's view (-EUCLEAN).
+ */
+int daxfs_check_live(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (!sbi->branching)
+		return 0;
+	if (READ_ONCE(sbi->broken))
+		return sbi->broken;
+	if (READ_ONCE(sbi->dead) || !daxfs_branch_lease_check(sbi))
+		return -ESTALE;
+	if (!daxfs_live_moved(sbi))
+		return 0;
+	return daxfs_check_live_slow(sb);
+}
+
+/**
+ * daxfs_index_validate_views - replay the view of every active branch
+ * @sb: the superblock, before daxfs_branch_mount()
+ *
+ * With the "validate" option a mount checks what daxfs-inspect check and
+ * fsck.daxfs check: not only main's chain (which every mount replays) but
+ * every active branch's view, each one built in the index and dropped.
+ *
+ * Return: 0, or the error of the first view that does not replay (reported).
+ */
+int daxfs_index_validate_views(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u32 slot;
+	int err = 0;
+
+	for (slot = 1; !err && slot < DAXFS_BRANCH_COUNT; slot++) {
+		err = daxfs_branch_view_chain(sb, slot, sbi->chain,
+					      &sbi->chain_len);
+		if (err == -ENOENT) {
+			err = 0;
+			continue;
+		}
+		if (!err)
+			err = daxfs_index_build(sb);
+		daxfs_index_destroy(sb);
+		sbi->chain_len = 0;
+	}
+	return err;
+}
