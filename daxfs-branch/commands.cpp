@@ -94,27 +94,10 @@ std::string change_line(const daxfs::Change &c) {
     return fmt::format("{} {}{}{}", mark, c.path, S_ISDIR(c.mode) ? "/" : "", detail);
 }
 
-daxfs::Image open_where(const Where &w) {
-    if (!w.image.empty())
-        return daxfs::Image::open_file(w.image);
-    if (!w.phys.empty())
-        return daxfs::Image::open_phys(daxfs::parse_size(w.phys), daxfs::parse_size(w.size));
-    const daxfs::DaxfsMount m = w.mnt.empty() ? daxfs::only_region() : daxfs::mount_at(w.mnt);
-    return daxfs::Image::open_phys(m.phys, m.size);
-}
-
 } // namespace
 
 int cmd_create(const CreateArgs &a) {
-    std::uint64_t phys, size;
-    if (!a.phys.empty()) {
-        phys = daxfs::parse_size(a.phys);
-        size = daxfs::parse_size(a.size);
-    } else {
-        const daxfs::DaxfsMount m = a.from.empty() ? daxfs::only_region() : daxfs::mount_at(a.from);
-        phys = m.phys;
-        size = m.size;
-    }
+    const auto [phys, size] = a.region.physical();
     struct stat st;
     if (::stat(a.mnt.c_str(), &st))
         daxfs::throw_sys(errno, "cannot use mount point", a.mnt);
@@ -204,7 +187,7 @@ int cmd_info(const std::string &mnt, bool json) {
 }
 
 int cmd_list(const Where &w, bool json) {
-    const daxfs::Image image = open_where(w);
+    const daxfs::Image image = w.open();
     const auto rows = daxfs::list_branches(daxfs::BranchTable(image));
     if (json)
         fmt::print("{}\n", daxfs::branches_json(rows).dump());
@@ -215,8 +198,8 @@ int cmd_list(const Where &w, bool json) {
 
 int cmd_diff(const Where &w, std::string name, bool json) {
     if (name.empty())
-        name = daxfs::mount_at(w.mnt).branch;
-    const daxfs::Image image = open_where(w);
+        name = daxfs::mount_at(w.mount).branch;
+    const daxfs::Image image = w.open();
     const auto changes = daxfs::diff_branch(image, name);
     if (json) {
         fmt::print("{}\n", daxfs::changes_json(changes).dump());

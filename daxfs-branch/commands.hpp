@@ -6,22 +6,21 @@
 #include <optional>
 #include <string>
 
+#include "daxfs/region.hpp"
+
 namespace branch {
 
 // Where an offline view of the region comes from: an image file, a physical range, the
 // region behind a mount point, or (none given) the one region that is mounted.
-struct Where {
-    std::string image;
-    std::string phys, size;
-    std::string mnt;
-};
+using Where = daxfs::RegionSpec;
 
 struct CreateArgs {
     std::string name;
     std::string parent = "main"; // empty: attach to an existing branch
     std::string mnt;
-    std::string phys, size; // default: from --from, else the one mounted region
-    std::string from;       // a mount of the same region
+    // --phys/--size, or --from MNT2 (a mount of the same region, in region.mount); none:
+    // the one region mounted
+    daxfs::RegionSpec region;
 };
 
 // Mount branch a.name at a.mnt: created under a.parent, or (a.parent empty) an existing
@@ -31,7 +30,7 @@ int cmd_commit(const std::string &mnt);
 int cmd_abort(const std::string &mnt);
 int cmd_info(const std::string &mnt, bool json);
 int cmd_list(const Where &w, bool json);
-// @name empty: the branch mounted at w.mnt.
+// @name empty: the branch mounted at w.mount.
 int cmd_diff(const Where &w, std::string name, bool json);
 
 } // namespace branch

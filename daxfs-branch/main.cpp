@@ -25,13 +25,7 @@ struct Options {
 
 void add_where(CLI::App *sub, Options &o, const std::string &operands) {
     sub->add_option("operands", o.operands, operands)->type_name("");
-    sub->add_option("--phys", o.where.phys, "Read the region at physical ADDR (/dev/mem)")
-        ->type_name("ADDR");
-    sub->add_option("--size", o.where.size, "Bytes of the region at ADDR (K/M/G, 0x hex)")
-        ->type_name("SIZE");
-    sub->add_option("-m,--mount", o.where.mnt,
-                    "Read the region mounted at MNT (phys/size from /proc/mounts, via /dev/mem)")
-        ->type_name("MNT");
+    daxfs::add_region_options(*sub, o.where, true);
     sub->add_flag("--json", o.json, "JSON output");
 }
 
@@ -43,19 +37,8 @@ int settle_where(Options &o, std::size_t n, const char *cmd) {
         o.where.image = o.operands.back();
         o.operands.pop_back();
     }
-    const int given = !o.where.image.empty() + !o.where.phys.empty() + !o.where.mnt.empty();
-    if (given > 1)
-        return usage_error(fmt::format("{}: give one of IMAGE, --phys/--size, -m MNT", cmd));
-    if (o.where.phys.empty() != o.where.size.empty())
-        return usage_error("--phys and --size go together");
-    for (const std::string *v : {&o.where.phys, &o.where.size}) {
-        try {
-            if (!v->empty())
-                daxfs::parse_size(*v);
-        } catch (const daxfs::Error &e) {
-            return usage_error(e.what());
-        }
-    }
+    if (const std::string why = o.where.usage_error(); !why.empty())
+        return usage_error(fmt::format("{}: {}", cmd, why));
     return -1;
 }
 
@@ -76,28 +59,22 @@ void add_mount_command(CLI::App &app, Options &o, std::function<int()> &run, boo
     sub->add_option("-m,--mount", o.create.mnt, "Mount point (an existing directory)")
         ->type_name("MNT")
         ->required();
-    auto *cp = sub->add_option("--phys", o.create.phys, "Physical address of the region")
+    auto *cp = sub->add_option("--phys", o.create.region.phys, "Physical address of the region")
                    ->type_name("ADDR");
-    auto *cs = sub->add_option("--size", o.create.size, "Bytes of the region (K/M/G, 0x hex)")
-                   ->type_name("SIZE");
-    auto *cf =
-        sub->add_option("--from", o.create.from, "Take phys and size from the daxfs mount at MNT2")
-            ->type_name("MNT2");
+    auto *cs =
+        sub->add_option("--size", o.create.region.size, "Bytes of the region (K/M/G, 0x hex)")
+            ->type_name("SIZE");
+    auto *cf = sub->add_option("--from", o.create.region.mount,
+                               "Take phys and size from the daxfs mount at MNT2")
+                   ->type_name("MNT2");
     cp->excludes(cf);
     cs->excludes(cf);
     sub->footer("Without --phys/--size or --from, phys and size come from /proc/mounts if "
                 "exactly one daxfs region is mounted (e.g. main at /mnt).");
     sub->callback([&o, &run, attach] {
         run = [&o, attach] {
-            if (o.create.phys.empty() != o.create.size.empty())
-                return usage_error("--phys and --size go together");
-            try {
-                for (const std::string *v : {&o.create.phys, &o.create.size})
-                    if (!v->empty())
-                        daxfs::parse_size(*v);
-            } catch (const daxfs::Error &e) {
-                return usage_error(e.what());
-            }
+            if (const std::string why = o.create.region.usage_error(); !why.empty())
+                return usage_error(why);
             if (attach)
                 o.create.parent.clear();
             return branch::cmd_create(o.create);
@@ -162,10 +139,10 @@ int main(int argc, char **argv) {
         run = [&] {
             // NAME [IMAGE]; with -m MNT the NAME may be left out (the mounted branch).
             const std::size_t names =
-                !o.where.mnt.empty() && o.operands.size() <= 1 ? o.operands.size() : 1;
+                !o.where.mount.empty() && o.operands.size() <= 1 ? o.operands.size() : 1;
             if (int rc = settle_where(o, names, "diff"); rc >= 0)
                 return rc;
-            if (o.operands.empty() && o.where.mnt.empty())
+            if (o.operands.empty() && o.where.mount.empty())
                 return usage_error("diff needs a branch NAME (or -m MNT of a branch mount)");
             return branch::cmd_diff(o.where, o.operands.empty() ? "" : o.operands[0], o.json);
         };

@@ -58,7 +58,9 @@ int fsck_main(int argc, char **argv) {
     if (image.empty())
         return usage("need an IMAGE");
     try {
-        Source source(SourceSpec{image, {}, {}});
+        SourceSpec spec;
+        spec.image = image;
+        Source source(spec);
         std::uint64_t leaked = 0;
         const daxfs::Validation v = daxfs::validate_all(source.bytes(), leaked);
         if (!v.ok) {

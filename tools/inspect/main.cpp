@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "daxfs/cli.hpp"
 #include "daxfs/error.hpp"
+#include "daxfs/region.hpp"
 
 namespace {
 
@@ -102,10 +103,7 @@ int main(int argc, char **argv) {
     app.fallthrough();
     app.allow_extras();
     Options o;
-    app.add_option("--phys", o.src.phys, "Read the image from physical memory at ADDR")
-        ->type_name("ADDR");
-    app.add_option("--size", o.src.size, "Bytes of physical memory at ADDR (K/M/G, 0x hex)")
-        ->type_name("SIZE");
+    daxfs::add_region_options(app, o.src, false);
     app.footer("Examples:\n"
                "  daxfs-inspect check rootfs.daxfs       (or: daxfs-inspect rootfs.daxfs check)\n"
                "  daxfs-inspect ls -l rootfs.daxfs /etc\n"
@@ -133,9 +131,9 @@ int main(int argc, char **argv) {
         return *stop;
     if (!chosen)
         return usage_error("need a subcommand");
-    if (o.src.phys.empty() != o.src.size.empty())
-        return usage_error("--phys and --size go together");
-    if (o.src.phys.empty() && chosen->image) {
+    if (const std::string why = o.src.usage_error(); !why.empty())
+        return usage_error(why);
+    if (o.src.empty() && chosen->image) {
         if (o.args.empty())
             return usage_error(fmt::format("{} needs an IMAGE", chosen->name));
         o.src.image = o.args.front();

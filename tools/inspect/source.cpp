@@ -7,25 +7,13 @@
 #include "daxfs/dedup.hpp"
 #include "daxfs/from_image.hpp"
 #include "daxfs/layout.hpp"
-#include "daxfs/physmem.hpp"
 #include "daxfs/replay.hpp"
 #include "daxfs/sink.hpp"
-#include "daxfs/size.hpp"
 #include "daxfs/writer.hpp"
 
 namespace inspect {
 
-std::string SourceSpec::name() const {
-    return image.empty() ? fmt::format("phys {}+{}", phys, size) : image;
-}
-
-Source::Source(const SourceSpec &spec) {
-    if (spec.image.empty())
-        map_ = std::make_shared<daxfs::Mapping>(
-            daxfs::map_phys(daxfs::parse_size(spec.phys), daxfs::parse_size(spec.size), false));
-    else
-        map_ = std::make_shared<daxfs::Mapping>(daxfs::map_file_readonly(spec.image.c_str()));
-}
+Source::Source(const SourceSpec &spec) : map_(spec.map()) {}
 
 daxfs::Image Source::view(const std::string &name) const {
     daxfs::Image image = this->image();

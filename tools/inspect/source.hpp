@@ -9,15 +9,12 @@
 
 #include "daxfs/fd.hpp"
 #include "daxfs/reader.hpp"
+#include "daxfs/region.hpp"
 
 namespace inspect {
 
-struct SourceSpec {
-    std::string image; // a file, or empty with phys/size
-    std::string phys;
-    std::string size;
-    std::string name() const;
-};
+// A file, or a physical range with --phys/--size.
+using SourceSpec = daxfs::RegionSpec;
 
 // The mapped bytes of an image source, before any check.
 class Source {

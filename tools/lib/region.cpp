@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include "daxfs/region.hpp"
+
+#include <fmt/format.h>
+
+#include "daxfs/error.hpp"
+#include "daxfs/mounts.hpp"
+#include "daxfs/physmem.hpp"
+#include "daxfs/size.hpp"
+
+namespace daxfs {
+
+std::string RegionSpec::usage_error() const {
+    const int kinds = !image.empty() + (!phys.empty() || !size.empty()) + !mount.empty();
+    if (kinds > 1)
+        return "give one of IMAGE, --phys/--size, -m MNT";
+    if (phys.empty() != size.empty())
+        return "--phys and --size go together";
+    for (const std::string *v : {&phys, &size}) {
+        try {
+            if (!v->empty())
+                parse_size(*v);
+        } catch (const Error &e) {
+            return e.what();
+        }
+    }
+    return {};
+}
+
+std::string RegionSpec::name() const {
+    if (!image.empty())
+        return image;
+    if (!phys.empty())
+        return fmt::format("phys {}+{}", phys, size);
+    if (!mount.empty())
+        return fmt::format("the region mounted at {}", mount);
+    return "the daxfs region mounted";
+}
+
+std::pair<std::uint64_t, std::uint64_t> RegionSpec::physical() const {
+    if (!image.empty())
+        throw Error(EINVAL, fmt::format("{} is an image file, not physical memory", image));
+    if (!phys.empty())
+        return {parse_size(phys), parse_size(size)};
+    const DaxfsMount m = mount.empty() ? only_region() : mount_at(mount);
+    return {m.phys, m.size};
+}
+
+std::shared_ptr<Mapping> RegionSpec::map() const {
+    if (!image.empty())
+        return std::make_shared<Mapping>(map_file_readonly(image.c_str()));
+    const auto [addr, bytes] = physical();
+    return std::make_shared<Mapping>(map_phys(addr, bytes, false));
+}
+
+Image RegionSpec::open() const {
+    auto bytes = map();
+    return Image(bytes->bytes(), bytes);
+}
+
+void add_region_options(CLI::App &app, RegionSpec &spec, bool mount) {
+    app.add_option("--phys", spec.phys, "Read the region at physical ADDR (/dev/mem)")
+        ->type_name("ADDR");
+    app.add_option("--size", spec.size, "Bytes of the region at ADDR (K/M/G, 0x hex)")
+        ->type_name("SIZE");
+    if (mount)
+        app.add_option("-m,--mount", spec.mount,
+                       "Read the region mounted at MNT (phys/size from /proc/mounts, via "
+                       "/dev/mem)")
+            ->type_name("MNT");
+}
+
+} // namespace daxfs
