@@ -1,6 +1,6 @@
 // daxfs-fsops run --seed S --ops N --procs P [--log FILE] DIR: a seeded random sequence of
 // file operations on DIR, for differential tests (the same seed on a DAXFS branch and on
-// tmpfs must give the same op log and the same tree, see tests/vm/branch-diff.sh).
+// tmpfs must give the same op log and the same tree, see tests/vm/branch-fsops-vs-tmpfs.sh).
 //
 // The N operations are split between P processes. Process I works in its own subtree
 // DIR/fsops.pI (directories a, b, a/c, b/d, a/c/e, names f0..f9 in each) and on its share of

@@ -1,4 +1,4 @@
-// daxfs-pwriters: concurrent writers on one file, for tests/vm/branch-parallel.sh. Each
+// daxfs-pwriters: concurrent writers on one file, for tests/vm/branch-parallel-writes.sh. Each
 // subcommand prints what it saw and exits 0 when the rule holds, 1 when it does not:
 //
 //   atomic FILE --threads N --rounds R

@@ -2,7 +2,7 @@
 // The hostile-log corpus: images whose branch logs are well formed (right crc, seq and
 // shape) but mean something that must be refused (cycles, dangling parents, pages the
 // slot does not own, ...), and a few good ones. The unit tests run each through the tools'
-// checker; tests/vm/branch-hostile.sh runs each through the kernel, and both must give the
+// checker; tests/vm/branch-hostile-logs.sh runs each through the kernel, and both must give the
 // same verdict and the same reason (they run the same code, common/daxfs_apply.c).
 #pragma once
 

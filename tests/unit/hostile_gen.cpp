@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 // daxfs-hostile DIR: write the hostile-log corpus (hostile_corpus.hpp) into DIR for the
-// guest scenario tests/vm/branch-hostile.sh: NAME.img for each case, and DIR/cases with a
+// guest scenario tests/vm/branch-hostile-logs.sh: NAME.img for each case, and DIR/cases with a
 // line "NAME|MOUNT OPTIONS|REASON" each (REASON empty for a good image).
 #include <cstdio>
 #include <fstream>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 // The hostile-log corpus through the tools' checker (what fsck.daxfs and daxfs-inspect
 // check run): every hostile image is refused with its reason, every good one passes.
-// tests/vm/branch-hostile.sh runs the same images through the kernel.
+// tests/vm/branch-hostile-logs.sh runs the same images through the kernel.
 #include <gtest/gtest.h>
 
 #include "daxfs/replay.hpp"

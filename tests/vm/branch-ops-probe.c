@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * daxfs-opsprobe: system-call probes of the file operations of a writable
- * DAXFS branch (tests/vm/kernel-branch-ops.sh), for what busybox cannot do.
+ * DAXFS branch (tests/vm/branch-file-ops.sh), for what busybox cannot do.
  * Each subcommand prints one line and exits 0 when the behaviour holds, 1
  * when it does not, 2 on a usage error.
  *

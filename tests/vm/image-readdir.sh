@@ -2,7 +2,7 @@
 # buffer, resumed from saved offsets; . and ..; lookup of every name (binary search),
 # 255-byte names, odd bytes in names, ENOENT and ENAMETOOLONG; empty directories; a deep
 # path; the entry order is the bytewise name order.
-# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-readdir.sh
+# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/image-readdir.sh
 # vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"

@@ -2,7 +2,7 @@
 # in /proc/mounts, statfs figures, refusal of System RAM, of a region without an image, of
 # an unknown incompat feature and of a bad superblock checksum; read-only remount;
 # rmmod/insmod with and without a mount.
-# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-mount.sh
+# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/image-mount-options.sh
 # vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"

@@ -4,13 +4,13 @@
 # compares every path with the host's manifest: type, mode, owner, size, mtime, nlink,
 # target, rdev and content hash, contents read with read() and through both mappings.
 # vm-run-args: --memmap 384M
-# host-prep: tests/vm/tree-minbase.prep
+# host-prep: tests/vm/image-minbase-tree.prep
 . "$(dirname "$0")/lib.sh"
 need_phys
 
 MNT=/mnt/minbase
 [ -f /share/minbase.daxfs ] && [ -f /share/minbase.manifest ] ||
-	fail "no /share/minbase.daxfs or /share/minbase.manifest: run tests/vm/tree-minbase.prep on the host (tests/vm/run does)"
+	fail "no /share/minbase.daxfs or /share/minbase.manifest: run tests/vm/image-minbase-tree.prep on the host (tests/vm/run does)"
 
 step "load the host-built image into the region"
 load_image /share/minbase.daxfs

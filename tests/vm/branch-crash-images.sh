@@ -1,5 +1,5 @@
 # Scenario: crash consistency of branch logs and commits. The host preparation
-# (branch-crash.prep) boots a guest with an NVDIMM backed by a host file and runs this
+# (branch-crash-images.prep) boots a guest with an NVDIMM backed by a host file and runs this
 # script in "workload" mode on it: mkdaxfs -b into the NVDIMM, then iterations k = 1, 2, ...
 # each in its own branch (create, pwrite, delete, rename, append; then commit), and after
 # MAXK commits one branch that keeps writing without committing. Meanwhile the host freezes
@@ -13,7 +13,7 @@
 # extract --branch), holds whole iterations 1..j (its journal) and their files as written.
 # Arguments: [verify] | workload MAXK
 # vm-run-args: --memmap 128M
-# host-prep: tests/vm/branch-crash.prep
+# host-prep: tests/vm/branch-crash-images.prep
 # quick-args:
 . "$(dirname "$0")/lib.sh"
 
@@ -153,7 +153,7 @@ case $MODE in
 workload) workload ;;
 verify)
 	need_phys
-	ls /share/snap-*.img >/dev/null 2>&1 || fail "no snapshots in /share (branch-crash.prep makes them)"
+	ls /share/snap-*.img >/dev/null 2>&1 || fail "no snapshots in /share (branch-crash-images.prep makes them)"
 	cat /share/host-fsck.txt 2>/dev/null
 	n=0
 	for img in /share/snap-*.img; do

@@ -2,7 +2,7 @@
 # validate the mount succeeds and each access to a damaged object fails with EUCLEAN and a
 # kernel message naming the region (never an oops, a hang or a read outside the region);
 # with validate the mount itself is refused. Intact objects stay readable.
-# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-corrupt.sh
+# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/image-damaged-fields.sh
 # vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"

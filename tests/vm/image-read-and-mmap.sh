@@ -3,7 +3,7 @@
 # shared mapping, stat fields against the source tree (type, mode, owner, size, mtime with
 # nanoseconds, atime = mtime, nlink, blocks, blksize, rdev, hard links sharing an inode),
 # symlink targets, and EROFS for every modifying call. Runs with and without validate.
-# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/kernel-read.sh
+# Run: scripts/vm-run --memmap 256M [--kernel 6.1|6.12] tests/vm/image-read-and-mmap.sh
 # vm-run-args: --memmap 256M
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kernel-helpers.inc"

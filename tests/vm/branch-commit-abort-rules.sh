@@ -1,4 +1,4 @@
-# Scenario: the branch rules of issue 3, one after the other on one region:
+# Scenario: the branch rules of docs/format.md (Protocols), one after the other on one region:
 #   - branch= on an image without branches is refused (EOPNOTSUPP); mkdaxfs -b images pass
 #     the shared validator; main (no branch=, or branch=main) is read-only (EROFS);
 #   - mount option errors: parent= alone, bad names (EINVAL), an unknown branch (ENOENT), a
