@@ -19,6 +19,7 @@
 #include "daxfs/physmem.hpp"
 #include "daxfs/progress.hpp"
 #include "daxfs/reader.hpp"
+#include "daxfs/region.hpp"
 #include "daxfs/scan.hpp"
 #include "daxfs/sink.hpp"
 #include "daxfs/size.hpp"
@@ -87,17 +88,16 @@ int parse(int argc, char **argv, Args &a) {
         return usage_error("need -d DIR or --from IMAGE");
     if (a.output.empty() && a.phys.empty())
         return usage_error("need -o FILE or -p ADDR -s SIZE");
-    if (!a.phys.empty() && a.size.empty())
-        return usage_error("-p needs -s SIZE");
-    if (a.phys.empty() && !a.size.empty())
-        return usage_error("-s goes with -p");
-    for (const std::string *v : {&a.phys, &a.size, &a.delta}) {
-        try {
-            if (!v->empty())
-                daxfs::parse_size(*v);
-        } catch (const daxfs::Error &e) {
-            return usage_error(e.what());
-        }
+    daxfs::RegionSpec target; // the physical range written to, checked as every tool does
+    target.phys = a.phys;
+    target.size = a.size;
+    if (const std::string why = target.usage_error(); !why.empty())
+        return usage_error(why);
+    try {
+        if (!a.delta.empty())
+            daxfs::parse_size(a.delta);
+    } catch (const daxfs::Error &e) {
+        return usage_error(e.what());
     }
     return -1;
 }

@@ -107,7 +107,13 @@ std::vector<Change> diff_views(const Overlay &before, const Overlay &after) {
 }
 
 std::vector<Change> diff_branch(const Image &image, std::string_view branch) {
-    return diff_views(replay_parent_view(image, branch), replay_view(image, branch));
+    // The base is validated and loaded once: the branch's view is its parent's plus its
+    // own log.
+    const Overlay before = replay_parent_view(image, branch);
+    Overlay after = before;
+    const BranchTable table(image);
+    after.replay(table.slot(table.find(branch).slot));
+    return diff_views(before, after);
 }
 
 std::string change_kind_name(Change::Kind kind) {
