@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "daxfs/error.hpp"
+#include "daxfs/path_walk.hpp"
 #include "daxfs/validate.hpp"
 
 namespace daxfs {
@@ -69,27 +70,17 @@ const VNode &Overlay::node(std::uint64_t ino) const {
 }
 
 std::uint64_t Overlay::lookup(std::string_view path) const {
-    std::uint64_t cur = DAXFS_ROOT_INO;
-    const std::string full(path);
-    while (!path.empty()) {
-        auto slash = path.find('/');
-        std::string_view part = path.substr(0, slash);
-        path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
-        if (part.empty() || part == ".")
-            continue;
-        const VNode &n = node(cur);
-        if (!S_ISDIR(n.mode))
-            throw Error(ENOTDIR, fmt::format("'{}': Not a directory", full));
-        if (part == "..") {
-            cur = n.parent;
-            continue;
-        }
-        auto it = n.entries.find(std::string(part));
-        if (it == n.entries.end())
-            throw Error(ENOENT, fmt::format("'{}': No such file or directory", full));
-        cur = it->second;
-    }
-    return cur;
+    return walk_path(
+        path, std::uint64_t{DAXFS_ROOT_INO},
+        [this](std::uint64_t ino) { return S_ISDIR(node(ino).mode); },
+        [this](std::uint64_t ino) { return node(ino).parent; },
+        [this](std::uint64_t ino, std::string_view name) -> std::optional<std::uint64_t> {
+            const auto &entries = node(ino).entries;
+            auto it = entries.find(std::string(name));
+            if (it == entries.end())
+                return std::nullopt;
+            return it->second;
+        });
 }
 
 bool Overlay::data_changed(const VNode &f) {

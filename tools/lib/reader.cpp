@@ -7,6 +7,7 @@
 
 #include "daxfs/error.hpp"
 #include "daxfs/fd.hpp"
+#include "daxfs/path_walk.hpp"
 #include "daxfs/physmem.hpp"
 
 namespace daxfs {
@@ -85,26 +86,15 @@ std::optional<Dirent> Image::find(const daxfs_ino &dir, std::string_view name) c
 }
 
 daxfs_ino Image::lookup(std::string_view path) const {
-    daxfs_ino cur = root();
-    const std::string full(path);
-    while (!path.empty()) {
-        auto slash = path.find('/');
-        std::string_view part = path.substr(0, slash);
-        path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
-        if (part.empty() || part == ".")
-            continue;
-        if (!S_ISDIR(cur.mode))
-            throw Error(ENOTDIR, fmt::format("'{}': Not a directory", full));
-        if (part == "..") {
-            cur = inode(cur.parent);
-            continue;
-        }
-        auto de = find(cur, part);
-        if (!de)
-            throw Error(ENOENT, fmt::format("'{}': No such file or directory", full));
-        cur = child(*de);
-    }
-    return cur;
+    return walk_path(
+        path, root(), [](const daxfs_ino &in) { return S_ISDIR(in.mode); },
+        [this](const daxfs_ino &in) { return inode(in.parent); },
+        [this](const daxfs_ino &in, std::string_view name) -> std::optional<daxfs_ino> {
+            auto de = find(in, name);
+            if (!de)
+                return std::nullopt;
+            return child(*de);
+        });
 }
 
 std::span<const std::byte> Image::file_data(const daxfs_ino &file) const {
