@@ -579,6 +579,12 @@ static int daxfs_claim(struct daxfs_sb_info *sbi, u32 *slot, u64 *gen)
 	for (s = 1; s < DAXFS_BRANCH_COUNT; s++) {
 		struct daxfs_branch *b = daxfs_slot(sbi, s);
 
+		/*
+		 * FREE -> CLAIMED. Other kernels skip a CLAIMED slot (its
+		 * fields are being written, the checker ignores them) and
+		 * sweep one whose claimer died only under the table lock,
+		 * which this mount holds.
+		 */
 		if (daxfs_le32_load(&b->state) == DAXFS_BRANCH_FREE &&
 		    daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_FREE,
 				       DAXFS_BRANCH_CLAIMED)) {
@@ -663,7 +669,11 @@ static int daxfs_branch_create(struct super_block *sb, u64 head)
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
 		goto out;
 	}
-	/* A full barrier: the fields are seen before the state. */
+	/*
+	 * CLAIMED -> ACTIVE, a full barrier: a kernel that sees ACTIVE sees
+	 * the fields and the log page (written back above on pmem). Until
+	 * then nobody names the branch: lookups by name skip CLAIMED slots.
+	 */
 	if (!daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_CLAIMED,
 				DAXFS_BRANCH_ACTIVE)) {
 		err = -EAGAIN;
@@ -869,16 +879,36 @@ int daxfs_branch_commit(struct super_block *sb)
 		goto unlock;
 	new = DAXFS_HEAD(sbi->slot, sbi->gen);
 	err = -ESTALE;
+	/*
+	 * Step 1, the commit itself: main_head H -> this branch. Of two
+	 * commits racing from any kernels exactly one cmpxchg wins. From here
+	 * another kernel may see the new head while our slots are still
+	 * ACTIVE: readers of main's chain accept ACTIVE slots on it, so a
+	 * mount following main replays the right logs either way.
+	 */
 	if (!daxfs_le64_cmpxchg(&live->main_head, head, new)) {
 		lost = "main moved";
 		goto unlock;
 	}
 	daxfs_persist(&live->main_head, sizeof(live->main_head));
+	/*
+	 * Step 2: ACTIVE -> COMMITTED for the branch's own slots. An abort
+	 * of one of them that ran between the chain check and step 1 makes
+	 * this fail, and the head is put back: a kernel that saw the new head
+	 * in that window has replayed a chain that main no longer is. A known
+	 * hole of this order, left open for now: marking the slots before
+	 * publishing the head would close it.
+	 */
 	if (!daxfs_mark_committed(sbi, chain + len - own, own)) {
 		daxfs_le64_cmpxchg(&live->main_head, new, head);
 		lost = "a branch of its chain was aborted meanwhile";
 		goto unlock;
 	}
+	/*
+	 * Step 3: commit_seq + 1 tells every mount, in every kernel, to look
+	 * again (daxfs_check_live()): siblings find they no longer descend
+	 * from main and die; mounts of main replay the new slots.
+	 */
 	seq = daxfs_le64_add(&live->commit_seq, 1);
 	WRITE_ONCE(sbi->writable, false);
 	sb->s_flags |= SB_RDONLY;
@@ -948,6 +978,13 @@ int daxfs_branch_abort(struct super_block *sb)
 	if (err)
 		goto unlock;
 	daxfs_table_lock(sbi);
+	/*
+	 * ACTIVE -> DEAD, then the same for ancestors left without an ACTIVE
+	 * child. A commit racing this one either won its cmpxchg of main_head
+	 * first (then this slot is COMMITTED or about to be, and the cmpxchg
+	 * below fails: ESTALE) or fails its own step 2 and puts the head back.
+	 * The pages stay owned until the slot is swept with no mount left.
+	 */
 	if (!daxfs_le32_cmpxchg(&daxfs_slot(sbi, sbi->slot)->state,
 				DAXFS_BRANCH_ACTIVE, DAXFS_BRANCH_DEAD))
 		err = -ESTALE;
@@ -956,6 +993,7 @@ int daxfs_branch_abort(struct super_block *sb)
 	daxfs_table_unlock(sbi);
 	if (!err) {
 		WRITE_ONCE(sbi->writable, false);
+		/* Mounts of the aborted chain, in any kernel, look again and die. */
 		daxfs_le64_add(&daxfs_live(sbi)->commit_seq, 1);
 	}
 unlock:
