@@ -523,5 +523,8 @@ extern const struct file_operations daxfs_dir_operations;
 extern const struct inode_operations daxfs_file_inode_operations;
 extern const struct file_operations daxfs_file_operations;
 extern const struct address_space_operations daxfs_file_aops;
+/* The zeroed page holes of shared writable mappings map (module load/unload). */
+int daxfs_file_init(void);
+void daxfs_file_exit(void);
 
 #endif /* _DAXFS_H */

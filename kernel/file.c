@@ -142,9 +142,19 @@ static ssize_t daxfs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return done;
 }
 
-/* The pfn that maps page @pgoff of @inode, or 0 past EOF (index locked). */
-static int daxfs_fault_pfn(struct inode *inode, unsigned long addr,
-			   pgoff_t pgoff, unsigned long *pfn)
+/*
+ * A zeroed page mapped for holes in shared mappings that may be written.
+ * Newer kernels (6.12) refuse the shared zero page there: a long-term pin of
+ * it by get_user_pages() would outlive .pfn_mkwrite replacing it. Like every
+ * page of a DAXFS mapping this one is mapped read-only in special ptes (no
+ * reference, no pin), so the first store faults into daxfs_fault_mkwrite(),
+ * which puts a page of the branch in its place; nothing ever writes to it.
+ */
+static struct page *daxfs_hole_page;
+
+/* The pfn that maps page @pgoff of @inode in @vma (index locked). */
+static int daxfs_fault_pfn(struct vm_area_struct *vma, struct inode *inode,
+			   unsigned long addr, pgoff_t pgoff, unsigned long *pfn)
 {
 	struct daxfs_fpage fp;
 	int err;
@@ -152,7 +162,13 @@ static int daxfs_fault_pfn(struct inode *inode, unsigned long addr,
 	err = daxfs_index_file_page(inode->i_sb, inode, pgoff, &fp);
 	if (err)
 		return err;
-	*pfn = fp.addr ? fp.pfn : my_zero_pfn(addr);
+	if (fp.addr)
+		*pfn = fp.pfn;
+	else if ((vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) ==
+		 (VM_SHARED | VM_MAYWRITE))
+		*pfn = page_to_pfn(daxfs_hole_page);
+	else
+		*pfn = my_zero_pfn(addr);
 	return 0;
 }
 
@@ -189,7 +205,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 		stop = min(vma->vm_end, ALIGN_DOWN(addr, window) + window);
 		stop = min(stop, addr + ((end - vmf->pgoff) << PAGE_SHIFT));
 	}
-	if (daxfs_fault_pfn(inode, addr, vmf->pgoff, &pfn))
+	if (daxfs_fault_pfn(vma, inode, addr, vmf->pgoff, &pfn))
 		goto out;
 	ret = vmf_insert_mixed(vma, addr, pfn_to_pfn_t(pfn));
 	if (ret != VM_FAULT_NOPAGE)
@@ -199,7 +215,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 
 		if (a == addr)
 			continue;
-		if (daxfs_fault_pfn(inode, a, pg, &pfn) ||
+		if (daxfs_fault_pfn(vma, inode, a, pg, &pfn) ||
 		    vmf_insert_mixed(vma, a, pfn_to_pfn_t(pfn)) != VM_FAULT_NOPAGE)
 			break;
 	}
@@ -351,6 +367,17 @@ static loff_t daxfs_llseek(struct file *file, loff_t offset, int whence)
 		return err;
 	daxfs_inode_refresh(inode);
 	return generic_file_llseek(file, offset, whence);
+}
+
+int __init daxfs_file_init(void)
+{
+	daxfs_hole_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	return daxfs_hole_page ? 0 : -ENOMEM;
+}
+
+void daxfs_file_exit(void)
+{
+	__free_page(daxfs_hole_page);
 }
 
 const struct inode_operations daxfs_file_inode_operations = {

@@ -481,11 +481,16 @@ static int __init daxfs_init(void)
 					       daxfs_inode_init_once);
 	if (!daxfs_inode_cachep)
 		return -ENOMEM;
-	err = register_filesystem(&daxfs_fs_type);
+	err = daxfs_file_init();
 	if (err)
 		goto out_cache;
+	err = register_filesystem(&daxfs_fs_type);
+	if (err)
+		goto out_file;
 	return 0;
 
+out_file:
+	daxfs_file_exit();
 out_cache:
 	kmem_cache_destroy(daxfs_inode_cachep);
 	return err;
@@ -497,6 +502,7 @@ static void __exit daxfs_exit(void)
 	/* Inodes are freed after an RCU grace period: wait for them. */
 	rcu_barrier();
 	kmem_cache_destroy(daxfs_inode_cachep);
+	daxfs_file_exit();
 }
 
 module_init(daxfs_init);
