@@ -164,11 +164,13 @@ static int daxfs_vop_set_link(struct daxfs_replay *rp, struct daxfs_vnode *link,
 }
 
 static void daxfs_vop_attr_begin(struct daxfs_vnode *v)
+	__acquires(&daxfs_vnode_node(v)->lock)
 {
 	write_seqlock(&daxfs_vnode_node(v)->lock);
 }
 
 static void daxfs_vop_attr_end(struct daxfs_vnode *v)
+	__releases(&daxfs_vnode_node(v)->lock)
 {
 	write_sequnlock(&daxfs_vnode_node(v)->lock);
 }
