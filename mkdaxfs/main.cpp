@@ -58,8 +58,8 @@ int parse(int argc, char **argv, Args &a) {
     // mkfs(8) runs "mkfs.daxfs [options] FILE": the last operand is the output.
     std::string operand;
     auto *target =
-        app.add_option("file", operand, "The same as -o FILE (as mkfs -t daxfs passes it)")
-            ->type_name("FILE");
+        app.add_option("FILE", operand, "The same as -o FILE (as mkfs -t daxfs passes it)")
+            ->type_name("");
     auto *p = app.add_option("-p,--phys", a.phys,
                              "Write the image into physical memory at ADDR through /dev/mem")
                   ->type_name("ADDR");
