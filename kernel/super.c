@@ -511,3 +511,4 @@ module_exit(daxfs_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("DAXFS: filesystem image in shared physical memory, with branches");
 MODULE_AUTHOR("DAXFS developers");
+MODULE_VERSION(DAXFS_RELEASE);

@@ -56,6 +56,11 @@ int parse(int argc, char **argv, Args &a) {
                   ->type_name("IMAGE");
     auto *o =
         app.add_option("-o,--output", a.output, "Write the image to this file")->type_name("FILE");
+    // mkfs(8) runs "mkfs.daxfs [options] FILE": the last operand is the output.
+    std::string operand;
+    auto *target =
+        app.add_option("FILE", operand, "The same as -o FILE (as mkfs -t daxfs passes it)")
+            ->type_name("");
     auto *p = app.add_option("-p,--phys", a.phys,
                              "Write the image into physical memory at ADDR through /dev/mem")
                   ->type_name("ADDR");
@@ -71,6 +76,8 @@ int parse(int argc, char **argv, Args &a) {
     app.add_flag("--json", a.json, "Print a JSON summary on stdout");
     d->excludes(f);
     o->excludes(p);
+    target->excludes(o);
+    target->excludes(p);
     app.footer("Examples:\n"
                "  mkdaxfs -d rootfs -o rootfs.daxfs\n"
                "  mkdaxfs -d rootfs -p 0x40000000 -s 256M   (then mount the printed line)\n"
@@ -84,6 +91,8 @@ int parse(int argc, char **argv, Args &a) {
     if (auto stop = daxfs::parse_command_line(app, argc, argv, "mkdaxfs"))
         return *stop;
     a.branching = b->count() > 0;
+    if (!operand.empty())
+        a.output = operand;
     if (a.directory.empty() && a.from.empty())
         return usage_error("need -d DIR or --from IMAGE");
     if (a.output.empty() && a.phys.empty())

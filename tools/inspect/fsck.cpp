@@ -23,6 +23,7 @@ int usage(const std::string &msg) {
 
 void help() {
     fmt::print("Usage: fsck.daxfs [-n|-y|-f|-a|-p] [-v] IMAGE\n"
+               "       fsck.daxfs --version\n"
                "Check a DAXFS image completely with the shared validator; with branches\n"
                "also the branch table, the owner table and every log, replayed (-v counts\n"
                "leaked delta pages, which are not an error).\n"
@@ -40,6 +41,10 @@ int fsck_main(int argc, char **argv) {
         const char *arg = argv[i];
         if (!std::strcmp(arg, "--help") || !std::strcmp(arg, "-h")) {
             help();
+            return kClean;
+        }
+        if (!std::strcmp(arg, "--version")) {
+            fmt::print("fsck.daxfs {}\n", DAXFS_RELEASE);
             return kClean;
         }
         if (arg[0] == '-' && arg[1]) {

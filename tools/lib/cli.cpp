@@ -14,6 +14,7 @@ int usage_error(const std::string &prog, const std::string &msg) {
 
 std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv,
                                       const std::string &prog) {
+    app.set_version_flag("--version", prog + " " DAXFS_RELEASE);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {

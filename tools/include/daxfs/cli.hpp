@@ -16,7 +16,8 @@ int usage_error(const std::string &prog, const std::string &msg);
 
 // Parses argv into @app. Returns an exit status when the program should stop now (--help
 // printed: 0; any problem, including left-over arguments of @app or its chosen
-// subcommands: kUsageExit after one line), or nothing to go on.
+// subcommands: kUsageExit after one line), or nothing to go on. Adds --version to @app
+// ("PROG VERSION" on stdout, exit status 0).
 std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv,
                                       const std::string &prog);
 
