@@ -97,10 +97,10 @@ int parse(int argc, char **argv, Args &a) {
         return usage_error("need -d DIR or --from IMAGE");
     if (a.output.empty() && a.phys.empty())
         return usage_error("need -o FILE or -p ADDR -s SIZE");
-    daxfs::RegionSpec target; // the physical range written to, checked as every tool does
-    target.phys = a.phys;
-    target.size = a.size;
-    if (const std::string why = target.usage_error(); !why.empty())
+    daxfs::RegionSpec region; // the physical range written to, checked as every tool does
+    region.phys = a.phys;
+    region.size = a.size;
+    if (const std::string why = region.usage_error(); !why.empty())
         return usage_error(why);
     try {
         if (!a.delta.empty())
