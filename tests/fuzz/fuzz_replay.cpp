@@ -149,14 +149,11 @@ Verdict replay_both(const daxfs::Image &image, const daxfs::BranchTable &table,
 
 // What validate_all() answers, computed with both views; the verdict.
 Verdict check(const daxfs_fuzz::Built &built) {
+    // Shared code (with branches, daxfs_validate_branches() too): nothing to compare.
     const daxfs::Validation v = daxfs::validate_image(built.image);
-    if (!v.ok) // shared code (a record the decoder refuses): nothing to compare
+    if (!v.ok)
         return {v.err, v.message};
     const daxfs::Image image(built.image);
-    daxfs_report rep{};
-    std::uint64_t leaked = 0;
-    if (int err = daxfs_validate_branches(built.image.data(), &image.geo(), &leaked, &rep))
-        return {-err, rep.msg};
     std::optional<daxfs::BranchTable> table;
     std::vector<std::vector<std::uint32_t>> chains;
     try {
