@@ -5,22 +5,33 @@
 // it reaches the rules of common/daxfs_apply.c; its inode numbers, parents and names come
 // mostly from small pools of existing ones, so it often fits the view and sometimes not.
 //
-// A program is a sequence of operations, each one byte of kind (Op, modulo kOpCount) and
-// its arguments, one byte each unless said; missing bytes read as 0. Arguments that pick
-// from a pool take the byte modulo the pool's size:
-//   Branch   parent                 a new ACTIVE branch under main (0) or a slot made before
+// A program is a sequence of at most 128 operations, each one byte of kind (Op, modulo
+// kOpCount) and its arguments, one byte each unless said; missing bytes read as 0. Bytes
+// that pick from a pool are taken modulo the pool's size.
+//   Branch   parent                 a new ACTIVE branch (6 at most) under main or a slot
 //   Commit   slot                   make the slot's chain main
 //   Time     step                   the time of the next records (255: before 1970)
-//   Write    slot ino size count (index page)*count    page: Page kinds below
+//   Write    slot ino size count (index page)*(count % 4)  index % 5
 //   Truncate slot ino size
-//   Create/Mkdir/Mknod  slot dir name newino [mknod: type]
-//   Symlink  slot dir name newino target page
+//   Create, Mkdir  slot dir name newino
+//   Mknod    slot dir name newino type
+//   Symlink  slot dir name newino target how [page]   how % 4 != 0: a page of its own
+//                                                       holding the target, else page
 //   Link     slot ino dir name
-//   Unlink   slot entry             entry: a name a record or the base made (may be gone)
-//   Rename   slot entry dir name flags (flags % 4; 3 is refused by the decoder)
+//   Unlink   slot entry
+//   Rename   slot entry dir name flags                 flags % 4 (3: the decoder refuses)
 //   Setattr  slot ino valid mode(2) uid gid mtime atime
-// ino: mostly base and created inodes, sometimes a number that names nothing; newino: 0..199
-// the next free number, else an inode in use; dir: mostly directories.
+// where
+//   slot   a branch made before (the first record makes one if there is none)
+//   ino    < 208: the inode pool (base inodes 1.., then created ones); < 240: a created
+//          inode; else 0 (the decoder refuses the record) or a number naming nothing
+//   newino < 200: the next free number; else an ino byte follows (a number in use)
+//   dir    < 192: the directory pool (/, d, e, sub, then created ones); else an ino byte
+//   name   one of 16 names: the base's, two differing from them only in case, new ones
+//   size   one of 12 sizes around page boundaries
+//   page   two bytes: a PageKind (modulo 16) and which page of that kind
+//   entry  < 230 then an index into the names records or the base made (maybe gone since);
+//          else a dir, a name and an ino byte
 #pragma once
 
 #include <cstddef>

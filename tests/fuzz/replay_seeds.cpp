@@ -85,6 +85,14 @@ int main(int argc, char **argv) {
              .op(Op::Branch, {0})
              .op(Op::Write, {1, iKeep, kSize9000, 2, 0, kOtherSlot, 0, 1, kLogHead, 0})
              .op(Op::Write, {1, iB, kSize9000, 1, 0, kFreePage, 0}));
+    // Two faults in one slot's page check: a symlink target with a NUL (inode 11) and a
+    // free page (inode 7). The kernel walks inodes in number order and names inode 7; the
+    // tools walk a hash map and (with libstdc++) name inode 11.
+    save(dir, "page-faults",
+         Program{}
+             .op(Op::Branch, {0})
+             .op(Op::Symlink, {0, kRootDir, n0, 0, 1, 1})
+             .op(Op::Write, {0, iKeep, kSize9000, 1, 0, kFreePage, 0}));
     // A rename cycle, then what a child of it would do.
     save(dir, "rename-cycle",
          Program{}
