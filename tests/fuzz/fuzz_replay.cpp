@@ -185,11 +185,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         out.write(reinterpret_cast<const char *>(built.image.data()),
                   static_cast<std::streamsize>(built.image.size()));
     }
-    const Verdict ours = check(built);
+    const Verdict views = check(built);
     std::uint64_t leaked = 0;
     const daxfs::Validation fsck = daxfs::validate_all(built.image, leaked);
     const Verdict theirs = fsck.ok ? Verdict{} : Verdict{fsck.err, fsck.message};
-    if (theirs != ours)
-        diverged("validate_all's verdict", text(theirs), text(ours));
+    if (theirs != views)
+        diverged("validate_all's verdict", text(theirs), text(views));
     return 0;
 }
