@@ -95,6 +95,8 @@ class Builder {
         for (std::uint64_t ino = 1; ino <= image.geo().inode_count; ino++) {
             const daxfs_ino in = image.inode(ino);
             inodes_.push_back(ino);
+            if (S_ISREG(in.mode))
+                files_.push_back(ino);
             if (!S_ISDIR(in.mode))
                 continue;
             dirs_.push_back(ino);
@@ -120,19 +122,20 @@ class Builder {
     std::uint32_t slot();
     std::uint64_t ino();
     std::uint64_t dir();
+    std::uint64_t file();
     std::string name() { return std::string(kNames[in_.u8() % kNames.size()]); }
     std::uint64_t new_ino() { return in_.u8() < 200 ? 0 : ino(); }
     std::uint64_t page(std::uint32_t slot);
     std::uint64_t fresh_page(std::uint32_t slot, std::string_view fill);
     Name entry();
-    void made(std::uint64_t dir, const std::string &name, std::uint64_t ino, bool is_dir);
+    void made(std::uint64_t dir, const std::string &name, std::uint64_t ino, std::uint32_t mode);
 
     Reader in_;
     Built &out_;
     testing_daxfs::LogWriter w_;
     std::uint64_t delta_pages_ = 0;
     std::vector<std::uint32_t> slots_;
-    std::vector<std::uint64_t> inodes_, dirs_, created_;
+    std::vector<std::uint64_t> inodes_, dirs_, files_, created_;
     std::vector<Name> names_;
     std::vector<std::pair<std::uint32_t, std::uint64_t>> data_pages_; // (slot, page)
     std::vector<std::uint64_t> link_pages_;
@@ -156,6 +159,11 @@ std::uint64_t Builder::ino() {
 std::uint64_t Builder::dir() {
     const std::uint8_t b = in_.u8();
     return b < 192 ? dirs_[b % dirs_.size()] : ino();
+}
+
+std::uint64_t Builder::file() {
+    const std::uint8_t b = in_.u8();
+    return b < 192 ? files_[b % files_.size()] : ino();
 }
 
 std::uint64_t Builder::fresh_page(std::uint32_t slot, std::string_view fill) {
@@ -200,15 +208,18 @@ Name Builder::entry() {
     return {parent, std::move(n), ino()};
 }
 
-void Builder::made(std::uint64_t dir, const std::string &name, std::uint64_t ino, bool is_dir) {
+void Builder::made(std::uint64_t dir, const std::string &name, std::uint64_t ino,
+                   std::uint32_t mode) {
     names_.push_back({dir, name, ino});
     if (std::find(inodes_.begin(), inodes_.end(), ino) != inodes_.end())
         return;
     inodes_.push_back(ino);
     created_.push_back(ino);
     out_.inodes.push_back(ino);
-    if (is_dir)
+    if (S_ISDIR(mode))
         dirs_.push_back(ino);
+    if (S_ISREG(mode))
+        files_.push_back(ino);
 }
 
 void Builder::op(Op kind) {
@@ -232,7 +243,7 @@ void Builder::op(Op kind) {
     case Op::Write:
     case Op::Write2: {
         const std::uint32_t s = slot();
-        const std::uint64_t i = ino();
+        const std::uint64_t i = file();
         const std::uint64_t size = kSizes[in_.u8() % kSizes.size()];
         std::map<std::uint64_t, std::uint64_t> pages;
         for (unsigned n = in_.u8() % 4; n; n--) {
@@ -244,7 +255,7 @@ void Builder::op(Op kind) {
     }
     case Op::Truncate: {
         const std::uint32_t s = slot();
-        const std::uint64_t i = ino();
+        const std::uint64_t i = file();
         w_.truncate(s, i, kSizes[in_.u8() % kSizes.size()]);
         break;
     }
@@ -267,7 +278,7 @@ void Builder::op(Op kind) {
             mode = kNodes[in_.u8() % kNodes.size()];
             rdev = S_ISCHR(mode) || S_ISBLK(mode) ? 0x0803 : 0;
         }
-        made(d, n, w_.create(s, type, d, n, mode, rdev, want), kind == Op::Mkdir);
+        made(d, n, w_.create(s, type, d, n, mode, rdev, want), mode);
         break;
     }
     case Op::Symlink: {
@@ -281,12 +292,12 @@ void Builder::op(Op kind) {
         // Mostly a page of its own holding the target, else another page (as WRITE's).
         const std::uint64_t p = in_.u8() % 4 ? fresh_page(s, target) : page(s);
         link_pages_.push_back(p);
-        made(d, n, w_.symlink(s, d, n, target, p, want), false);
+        made(d, n, w_.symlink(s, d, n, target, p, want), S_IFLNK);
         break;
     }
     case Op::Link: {
         const std::uint32_t s = slot();
-        const std::uint64_t i = ino();
+        const std::uint64_t i = file();
         const std::uint64_t d = dir();
         const std::string n = name();
         w_.link(s, i, d, n);

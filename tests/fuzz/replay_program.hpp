@@ -11,13 +11,13 @@
 //   Branch   parent                 a new ACTIVE branch (6 at most) under main or a slot
 //   Commit   slot                   make the slot's chain main
 //   Time     step                   the time of the next records (255: before 1970)
-//   Write    slot ino size count (index page)*(count % 4)  index % 5
-//   Truncate slot ino size
+//   Write    slot file size count (index page)*(count % 4)  index % 5
+//   Truncate slot file size
 //   Create, Mkdir  slot dir name newino
 //   Mknod    slot dir name newino type
 //   Symlink  slot dir name newino target how [page]   how % 4 != 0: a page of its own
 //                                                       holding the target, else page
-//   Link     slot ino dir name
+//   Link     slot file dir name
 //   Unlink   slot entry
 //   Rename   slot entry dir name flags                 flags % 4 (3: the decoder refuses)
 //   Setattr  slot ino valid mode(2) uid gid mtime atime
@@ -27,6 +27,7 @@
 //          inode; else 0 (the decoder refuses the record) or a number naming nothing
 //   newino < 200: the next free number; else an ino byte follows (a number in use)
 //   dir    < 192: the directory pool (/, d, e, sub, then created ones); else an ino byte
+//   file   < 192: the regular file pool (f, keep, d/b, then created ones); else an ino byte
 //   name   one of 16 names: the base's, two differing from them only in case, new ones
 //   size   one of 12 sizes around page boundaries
 //   page   two bytes: a PageKind (modulo 16) and which page of that kind
