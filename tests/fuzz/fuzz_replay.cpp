@@ -7,7 +7,6 @@
 // (main's, then each active branch's) is replayed through both, slot by slot; the verdicts
 // (errno and reason) and then the trees (every inode's attributes, entries and pages) must
 // be the same, else the target aborts with both printed.
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -35,17 +34,6 @@ using daxfs_fuzz::Verdict;
     std::fprintf(stderr, "fuzz_replay: %s differs\n  tools:     %s\n  reference: %s\n",
                  what.c_str(), tools.c_str(), ref.c_str());
     std::abort();
-}
-
-// Known divergence, allowed unless DAXFS_FUZZ_STRICT is set in the environment: the tools'
-// each_page (tools/lib/overlay.cpp) walks its nodes in hash order, the kernel's in inode
-// order, so when the page check of a slot meets several faults they may report different
-// ones. Both refuse (EUCLEAN); only the inode, page and reason of the message differ.
-bool same_page_fault(const Verdict &tools, const Verdict &ref, std::uint32_t slot) {
-    static const bool strict = std::getenv("DAXFS_FUZZ_STRICT") != nullptr;
-    const std::string prefix = "branch slot " + std::to_string(slot) + ": inode ";
-    return !strict && tools.err == EUCLEAN && ref.err == EUCLEAN && tools.msg.starts_with(prefix) &&
-           ref.msg.starts_with(prefix);
 }
 
 std::string text(const Verdict &v) {
@@ -132,8 +120,6 @@ Verdict replay_both(const daxfs::Image &image, const daxfs::BranchTable &table,
             t = {e.code(), e.what()};
         }
         verdict = ref.replay(table.slot(slot));
-        if (same_page_fault(t, verdict, slot))
-            verdict = t; // the same refusal, as far as the tools can tell (above)
         if (t != verdict)
             diverged("verdict of slot " + std::to_string(slot), text(t), text(verdict));
         if (verdict.err)

@@ -87,8 +87,7 @@ int main(int argc, char **argv) {
              .op(Op::Write, {1, fKeep, kSize9000, 2, 0, kOtherSlot, 0, 1, kLogHead, 0})
              .op(Op::Write, {1, fB, kSize9000, 1, 0, kFreePage, 0}));
     // Two faults in one slot's page check: a symlink target with a NUL (inode 11) and a
-    // free page (inode 7). The kernel walks inodes in number order and names inode 7; the
-    // tools walk a hash map and (with libstdc++) name inode 11.
+    // free page (inode 7). Every view names inode 7, the first in number order.
     save(dir, "page-faults",
          Program{}
              .op(Op::Branch, {0})
