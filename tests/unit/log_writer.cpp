@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include "log_writer.hpp"
 
+#include <algorithm>
 #include <cstring>
-#include <gtest/gtest.h>
 #include <stdexcept>
 
 #include "daxfs_log.h"
@@ -201,8 +201,10 @@ void LogWriter::truncate(std::uint32_t slot, std::uint64_t ino, std::uint64_t si
 }
 
 std::uint64_t LogWriter::create(std::uint32_t slot, std::uint16_t type, std::uint64_t parent,
-                                std::string_view name, std::uint32_t mode, std::uint32_t rdev) {
-    const std::uint64_t ino = next_ino();
+                                std::string_view name, std::uint32_t mode, std::uint32_t rdev,
+                                std::uint64_t ino) {
+    if (!ino)
+        ino = next_ino();
     auto rec = header(type, sizeof(daxfs_rec_create), ino, name.size());
     daxfs_rec_create c{};
     std::memcpy(&c, rec.data(), sizeof(daxfs_rec));
@@ -219,10 +221,13 @@ std::uint64_t LogWriter::create(std::uint32_t slot, std::uint16_t type, std::uin
 }
 
 std::uint64_t LogWriter::symlink(std::uint32_t slot, std::uint64_t parent, std::string_view name,
-                                 std::string_view target) {
-    const std::uint64_t ino = next_ino();
-    const std::uint64_t page = alloc(slot);
-    std::memcpy(img_.data() + page_off(page), target.data(), target.size());
+                                 std::string_view target, std::uint64_t page, std::uint64_t ino) {
+    if (!ino)
+        ino = next_ino();
+    if (!page) {
+        page = alloc(slot);
+        std::memcpy(img_.data() + page_off(page), target.data(), target.size());
+    }
     auto rec = header(DAXFS_REC_SYMLINK, sizeof(daxfs_rec_create), ino, name.size());
     daxfs_rec_create c{};
     std::memcpy(&c, rec.data(), sizeof(daxfs_rec));
@@ -284,7 +289,7 @@ void LogWriter::rename(std::uint32_t slot, std::uint64_t ino, std::uint64_t old_
 
 void LogWriter::setattr(std::uint32_t slot, std::uint64_t ino, std::uint32_t valid,
                         std::uint32_t mode, std::uint32_t uid, std::uint32_t gid,
-                        std::int64_t mtime_ns) {
+                        std::int64_t mtime_ns, std::int64_t atime_ns) {
     auto rec = header(DAXFS_REC_SETATTR, sizeof(daxfs_rec_setattr), ino, 0);
     daxfs_rec_setattr s{};
     std::memcpy(&s, rec.data(), sizeof(daxfs_rec));
@@ -293,6 +298,7 @@ void LogWriter::setattr(std::uint32_t slot, std::uint64_t ino, std::uint32_t val
     s.uid = htole32(uid);
     s.gid = htole32(gid);
     s.mtime = htole64(static_cast<std::uint64_t>(mtime_ns));
+    s.atime = htole64(static_cast<std::uint64_t>(atime_ns));
     std::memcpy(rec.data(), &s, sizeof(s));
     append(slot, std::move(rec));
 }

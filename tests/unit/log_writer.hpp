@@ -34,17 +34,23 @@ class LogWriter {
     void write_pages(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,
                      const std::map<std::uint64_t, std::uint64_t> &pages);
     void truncate(std::uint32_t slot, std::uint64_t ino, std::uint64_t size);
+    // A new inode takes the next number of the live words, or @ino when not 0 (an inode
+    // number in use, for hostile logs).
     std::uint64_t create(std::uint32_t slot, std::uint16_t type, std::uint64_t parent,
-                         std::string_view name, std::uint32_t mode, std::uint32_t rdev = 0);
+                         std::string_view name, std::uint32_t mode, std::uint32_t rdev = 0,
+                         std::uint64_t ino = 0);
+    // The target goes into a page taken for it, or the record names @page (not 0) as it
+    // is, for hostile logs.
     std::uint64_t symlink(std::uint32_t slot, std::uint64_t parent, std::string_view name,
-                          std::string_view target);
+                          std::string_view target, std::uint64_t page = 0, std::uint64_t ino = 0);
     void link(std::uint32_t slot, std::uint64_t ino, std::uint64_t parent, std::string_view name);
     void unlink(std::uint32_t slot, std::uint64_t ino, std::uint64_t parent, std::string_view name);
     void rename(std::uint32_t slot, std::uint64_t ino, std::uint64_t old_parent,
                 std::string_view old_name, std::uint64_t new_parent, std::string_view new_name,
                 std::uint32_t flags = 0);
     void setattr(std::uint32_t slot, std::uint64_t ino, std::uint32_t valid, std::uint32_t mode,
-                 std::uint32_t uid, std::uint32_t gid, std::int64_t mtime_ns);
+                 std::uint32_t uid, std::uint32_t gid, std::int64_t mtime_ns,
+                 std::int64_t atime_ns = 0);
 
     // Append a record as given (header fields but crc and seq filled by the caller's bytes:
     // @fix_crc false keeps a wrong crc), for corruption tests.
