@@ -143,8 +143,8 @@ int daxfs_apply(struct daxfs_replay *rp, const struct daxfs_lrec *rec);
  * slot's records still name is owned by the slot in the owner table, is
  * not one of its log pages, and is named once; every symlink target it
  * made holds no NUL byte. So a branch can only ever write pages it owns.
- * rp->slot is set to @br->slot. @seq and @end, when not NULL, receive the
- * seq of the last record and the tail walked to.
+ * rp->slot is set to @br->slot. @seq, when not NULL, receives the seq of
+ * the last record.
  * Return: 0, -EUCLEAN (reported), or an error of the view's operations.
  */
 int daxfs_replay_slot(struct daxfs_replay *rp, const struct daxfs_br *br,
