@@ -112,7 +112,6 @@ static int daxfs_main_chain(struct super_block *sb, u64 head, u32 *chain,
 {
 	u32 slot = DAXFS_HEAD_SLOT(head), n = 0, i;
 	u64 gen = DAXFS_HEAD_GEN(head);
-	struct daxfs_report rep = { };
 	struct daxfs_br br;
 	int err;
 
@@ -137,10 +136,7 @@ static int daxfs_main_chain(struct super_block *sb, u64 head, u32 *chain,
 	return 0;
 
 broken:
-	snprintf(rep.msg, sizeof(rep.msg), "main chain broken at branch slot %u",
-		 slot);
-	daxfs_report_corrupt(sb, -EUCLEAN, &rep);
-	return -EUCLEAN;
+	return daxfs_corrupt(sb, "main chain broken at branch slot %u", slot);
 }
 
 /*
@@ -1025,7 +1021,6 @@ unlock:
 int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_report rep = { };
 	u32 *chain, len, own;
 	int err;
 
@@ -1044,10 +1039,7 @@ int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first)
 	if (err)
 		goto out;
 	if (len < *first || memcmp(chain, sbi->chain, *first * sizeof(*chain))) {
-		snprintf(rep.msg, sizeof(rep.msg),
-			 "main chain changed under the mount (not an extension)");
-		daxfs_report_corrupt(sb, -EUCLEAN, &rep);
-		err = -EUCLEAN;
+		err = daxfs_corrupt(sb, "main chain changed under the mount (not an extension)");
 		goto out;
 	}
 	memcpy(sbi->chain, chain, len * sizeof(*chain));

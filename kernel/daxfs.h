@@ -147,9 +147,17 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
  * region.c: the shared region
  */
 
+/* A corrupt image, as the other filesystems call it (EUCLEAN). */
+#ifndef EFSCORRUPTED
+#define EFSCORRUPTED	EUCLEAN
+#endif
+
 /* Log a problem found in the image (rate-limited per mount). */
 void daxfs_report_corrupt(struct super_block *sb, int err,
 			  const struct daxfs_report *rep);
+/* The same, printf-style; returns -EFSCORRUPTED. */
+__printf(2, 3)
+int daxfs_corrupt(struct super_block *sb, const char *fmt, ...);
 
 /*
  * Atomics on little-endian words of the shared region (live words, branch

@@ -17,7 +17,6 @@ struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,
 			    unsigned int flags)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(dir->i_sb);
-	struct daxfs_report rep = { };
 	struct inode *inode = NULL;
 	u32 type;
 	u64 ino;
@@ -40,12 +39,11 @@ struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,
 		if (IS_ERR(inode))
 			return ERR_CAST(inode);
 		if (DAXFS_MODE_TO_DT(inode->i_mode) != type) {
-			snprintf(rep.msg, sizeof(rep.msg),
-				 "directory %lu names inode %lu with the wrong type",
-				 dir->i_ino, inode->i_ino);
-			daxfs_report_corrupt(dir->i_sb, -EUCLEAN, &rep);
+			err = daxfs_corrupt(dir->i_sb,
+					    "directory %lu names inode %lu with the wrong type",
+					    dir->i_ino, inode->i_ino);
 			iput(inode);
-			return ERR_PTR(-EUCLEAN);
+			return ERR_PTR(err);
 		}
 		daxfs_inode_refresh(inode);
 	}

@@ -100,17 +100,14 @@ static struct daxfs_node *daxfs_node_publish(struct daxfs_sb_info *sbi,
 static int daxfs_node_base_link(struct super_block *sb, struct daxfs_node *node)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_report rep = { };
 	const void *src;
 	char *link;
 
 	src = daxfs_data_ptr(sbi->region, &sbi->geo, node->base.data,
 			     node->base.size);
-	if (!src) {
-		snprintf(rep.msg, sizeof(rep.msg), "symlink %llu outside the data area",
-			 (unsigned long long)node->v.ino);
-		goto corrupt;
-	}
+	if (!src)
+		return daxfs_corrupt(sb, "symlink %llu outside the data area",
+				     (unsigned long long)node->v.ino);
 	link = kmalloc(node->base.size + 1, GFP_KERNEL);
 	if (!link)
 		return -ENOMEM;
@@ -118,15 +115,11 @@ static int daxfs_node_base_link(struct super_block *sb, struct daxfs_node *node)
 	link[node->base.size] = '\0';
 	if (strlen(link) != node->base.size) {
 		kfree(link);
-		snprintf(rep.msg, sizeof(rep.msg), "symlink %llu target holds a NUL byte",
-			 (unsigned long long)node->v.ino);
-		goto corrupt;
+		return daxfs_corrupt(sb, "symlink %llu target holds a NUL byte",
+				     (unsigned long long)node->v.ino);
 	}
 	node->link = link;
 	return 0;
-corrupt:
-	daxfs_report_corrupt(sb, -EUCLEAN, &rep);
-	return -EUCLEAN;
 }
 
 /* A node for base inode @ino, from its checked on-media copy. */
@@ -486,7 +479,6 @@ static int daxfs_base_page(struct super_block *sb, const struct daxfs_ino *di,
 			   u64 limit, u64 index, struct daxfs_fpage *out)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_report rep = { };
 	u64 pos = index << PAGE_SHIFT;
 	u64 n;
 
@@ -498,11 +490,8 @@ static int daxfs_base_page(struct super_block *sb, const struct daxfs_ino *di,
 	n = min_t(u64, di->size - pos, PAGE_SIZE);
 	out->addr = daxfs_data_ptr(sbi->region, &sbi->geo, di->data + pos, n);
 	if (!out->addr) {
-		snprintf(rep.msg, sizeof(rep.msg),
-			 "file %llu: bytes %llu+%llu outside the data area",
-			 (unsigned long long)di->ino, pos, n);
-		daxfs_report_corrupt(sb, -EUCLEAN, &rep);
-		return -EUCLEAN;
+		return daxfs_corrupt(sb, "file %llu: bytes %llu+%llu outside the data area",
+				     (unsigned long long)di->ino, pos, n);
 	}
 	out->pfn = PHYS_PFN(sbi->phys + di->data + pos);
 	return 0;

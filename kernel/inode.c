@@ -150,7 +150,6 @@ static void daxfs_copy_node(struct inode *inode, struct daxfs_node *node)
 static int daxfs_node_link(struct inode *inode, const struct daxfs_node *node)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	struct daxfs_report rep = { };
 	const char *src;
 	char *link;
 
@@ -171,10 +170,9 @@ static int daxfs_node_link(struct inode *inode, const struct daxfs_node *node)
 	inode->i_link = link;
 	return 0;
 bad:
-	snprintf(rep.msg, sizeof(rep.msg), "symlink %llu: bad target in delta page %llu",
-		 (unsigned long long)node->v.ino, (unsigned long long)node->link_src);
-	daxfs_report_corrupt(inode->i_sb, -EUCLEAN, &rep);
-	return -EUCLEAN;
+	return daxfs_corrupt(inode->i_sb, "symlink %llu: bad target in delta page %llu",
+			     (unsigned long long)node->v.ino,
+			     (unsigned long long)node->link_src);
 }
 
 /* Fill a new VFS inode from the node of its inode number. */

@@ -41,6 +41,25 @@ void daxfs_report_corrupt(struct super_block *sb, int err,
 }
 
 /**
+ * daxfs_corrupt - report a problem found in the image, printf-style
+ * @sb: the superblock
+ * @fmt: what is wrong, and where
+ *
+ * Return: -EFSCORRUPTED, for the caller to return.
+ */
+int daxfs_corrupt(struct super_block *sb, const char *fmt, ...)
+{
+	struct daxfs_report rep;
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(rep.msg, sizeof(rep.msg), fmt, args);
+	va_end(args);
+	daxfs_report_corrupt(sb, -EFSCORRUPTED, &rep);
+	return -EFSCORRUPTED;
+}
+
+/**
  * daxfs_persist - write bytes of the region back from the CPU cache
  * @p: the first byte
  * @len: bytes
