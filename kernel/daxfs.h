@@ -46,7 +46,7 @@ struct daxfs_sb_info {
 	bool persistent;
 	struct ratelimit_state corrupt_rs;
 
-	/* --- branches: shared-region side (branch.c, alloc.c, log.c) --- */
+	/* --- branches: shared-region side (branch.c, region.c, log.c) --- */
 	bool branching;		/* image has INCOMPAT_BRANCHES */
 	char *opt_branch;	/* mount options branch= and parent= */
 	char *opt_parent;

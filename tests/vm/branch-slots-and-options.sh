@@ -1,4 +1,4 @@
-# Kernel scenario: the shared-region side of branches (kernel/branch.c, alloc.c, log.c,
+# Kernel scenario: the shared-region side of branches (kernel/branch.c, region.c, log.c,
 # ioctl.c, the branch= and parent= options). On a mkdaxfs -b region:
 #   - main mounts read-only with and without branch=main; /proc/mounts shows branch=NAME for
 #     branches only; statfs of a branch counts free delta pages;
