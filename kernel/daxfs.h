@@ -7,7 +7,9 @@
 
 #include <linux/bits.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/pfn_t.h>
 #include <linux/ratelimit.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
@@ -534,5 +536,18 @@ extern const struct address_space_operations daxfs_file_aops;
 /* The zeroed page holes of shared writable mappings map (module load/unload). */
 int daxfs_file_init(void);
 void daxfs_file_exit(void);
+
+/*
+ * Map one 4 KiB page of a DAXFS mapping at @addr: region memory or a zero
+ * page, in a special pte either way (no struct page referenced or pinned).
+ * daxfs_file_mmap() makes a mapping VM_PFNMAP or VM_MIXEDMAP.
+ */
+static inline vm_fault_t daxfs_insert_pfn(struct vm_area_struct *vma,
+					  unsigned long addr, unsigned long pfn)
+{
+	if (vma->vm_flags & VM_PFNMAP)
+		return vmf_insert_pfn(vma, addr, pfn);
+	return vmf_insert_mixed(vma, addr, pfn_to_pfn_t(pfn));
+}
 
 #endif /* _DAXFS_H */

@@ -9,6 +9,14 @@
  * memory from the core mm, since every pte this file installs is special.
  * A shared writable mapping of a branch copies a page it does not own into
  * a new delta page on the first write fault (write.c).
+ *
+ * Where the kernel can map memory without struct pages 2 MiB at a time
+ * (special PMDs, CONFIG_ARCH_SUPPORTS_PMD_PFNMAP: 6.12 on x86-64), a shared
+ * mapping of 2 MiB or more is a VM_PFNMAP one and a read fault maps a whole
+ * aligned, physically contiguous 2 MiB run of a file with one PMD (mkdaxfs
+ * places large files that way). Writes, holes, runs that are not contiguous
+ * and private (copy-on-write) mappings use 4 KiB pages. Older kernels' gup
+ * would take a special PMD for a struct page: there every mapping is 4 KiB.
  */
 #include <linux/fs.h>
 #include <linux/libnvdimm.h>
@@ -176,7 +184,7 @@ static int daxfs_fault_pfn(struct vm_area_struct *vma, struct inode *inode,
  * Map the faulting page and, on a read fault, the other pages of its
  * DAXFS_FAULT_AROUND-page aligned window (within the vma and the file), so
  * access in either direction takes one fault per window. Pages already
- * mapped, e.g. private copies, are left alone by vmf_insert_mixed().
+ * mapped, e.g. private copies, are left alone by the insertion.
  */
 #define DAXFS_FAULT_AROUND	16
 
@@ -207,7 +215,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 	}
 	if (daxfs_fault_pfn(vma, inode, addr, vmf->pgoff, &pfn))
 		goto out;
-	ret = vmf_insert_mixed(vma, addr, pfn_to_pfn_t(pfn));
+	ret = daxfs_insert_pfn(vma, addr, pfn);
 	if (ret != VM_FAULT_NOPAGE)
 		goto out;
 	for (a = start; a < stop; a += PAGE_SIZE) {
@@ -216,7 +224,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 		if (a == addr)
 			continue;
 		if (daxfs_fault_pfn(vma, inode, a, pg, &pfn) ||
-		    vmf_insert_mixed(vma, a, pfn_to_pfn_t(pfn)) != VM_FAULT_NOPAGE)
+		    daxfs_insert_pfn(vma, a, pfn) != VM_FAULT_NOPAGE)
 			break;
 	}
 out:
@@ -267,6 +275,95 @@ static const struct vm_operations_struct daxfs_vm_ops = {
 	.access		= daxfs_vma_access,
 };
 
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+/*
+ * The first pfn of pages [@pgoff, @pgoff + PTRS_PER_PMD) of @inode when
+ * they are one PMD-aligned, physically contiguous run of region memory (no
+ * hole); 0 otherwise. Index locked.
+ */
+static unsigned long daxfs_pmd_run(struct inode *inode, pgoff_t pgoff)
+{
+	struct daxfs_fpage fp;
+	unsigned long first = 0;
+	pgoff_t i;
+
+	for (i = 0; i < PTRS_PER_PMD; i++) {
+		if (daxfs_index_file_page(inode->i_sb, inode, pgoff + i, &fp) ||
+		    !fp.addr)
+			return 0;
+		if (!i)
+			first = fp.pfn;
+		if (!IS_ALIGNED(first, PTRS_PER_PMD) || fp.pfn != first + i)
+			return 0;
+	}
+	return first;
+}
+
+/*
+ * A read fault in a 2 MiB-aligned part of a shared mapping whose file pages
+ * are one aligned run: map it with one read-only PMD. Anything else falls
+ * back to 4 KiB pages; a write fault too, on an empty PMD or on a mapped
+ * one (which the core then splits), since a branch copies on write 4 KiB
+ * at a time.
+ */
+static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct inode *inode = file_inode(vma->vm_file);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	unsigned long haddr = vmf->address & PMD_MASK, pfn = 0;
+	pgoff_t pgoff = linear_page_index(vma, haddr);
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+
+	if (order != PMD_ORDER || (vmf->flags & FAULT_FLAG_WRITE) ||
+	    haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end ||
+	    !IS_ALIGNED(pgoff, PTRS_PER_PMD))
+		return VM_FAULT_FALLBACK;
+	if (daxfs_check_live(inode->i_sb))
+		return VM_FAULT_SIGBUS;
+	down_read(&sbi->index_lock);
+	if (pgoff + PTRS_PER_PMD <=
+	    DIV_ROUND_UP(daxfs_size_locked(inode), PAGE_SIZE))
+		pfn = daxfs_pmd_run(inode, pgoff);
+	if (pfn)
+		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), false);
+	up_read(&sbi->index_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct daxfs_vm_huge_ops = {
+	.fault		= daxfs_fault,
+	.huge_fault	= daxfs_huge_fault,
+	.pfn_mkwrite	= daxfs_fault_mkwrite,
+	.access		= daxfs_vma_access,
+};
+
+/*
+ * A mapping that is not copy-on-write and spans a PMD can take huge
+ * mappings; it must then be VM_PFNMAP (gup refuses such vmas, and never
+ * looks for a struct page behind a special PMD). Such a mapping cannot be
+ * grown by mremap(); smaller ones can.
+ */
+static void daxfs_mmap_setup(struct vm_area_struct *vma)
+{
+	if (!is_cow_mapping(vma->vm_flags) &&
+	    vma->vm_end - vma->vm_start >= PMD_SIZE) {
+		daxfs_vm_flags_mod(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP,
+				   0);
+		vma->vm_ops = &daxfs_vm_huge_ops;
+		return;
+	}
+	daxfs_vm_flags_mod(vma, VM_MIXEDMAP, 0);
+	vma->vm_ops = &daxfs_vm_ops;
+}
+#else
+static void daxfs_mmap_setup(struct vm_area_struct *vma)
+{
+	daxfs_vm_flags_mod(vma, VM_MIXEDMAP, 0);
+	vma->vm_ops = &daxfs_vm_ops;
+}
+#endif
+
 /*
  * Map a file straight to the region. The ptes are inserted read-only with
  * the vma's protection. Outside a writable branch a shared mapping can
@@ -287,8 +384,7 @@ static int daxfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 		daxfs_vm_flags_mod(vma, 0, VM_MAYWRITE);
 	}
 	file_accessed(file);
-	daxfs_vm_flags_mod(vma, VM_MIXEDMAP, 0);
-	vma->vm_ops = &daxfs_vm_ops;
+	daxfs_mmap_setup(vma);
 	return 0;
 }
 
@@ -400,6 +496,9 @@ const struct file_operations daxfs_file_operations = {
 	.read_iter	= daxfs_file_read_iter,
 	.write_iter	= daxfs_file_write_iter,
 	.mmap		= daxfs_file_mmap,
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	.get_unmapped_area = thp_get_unmapped_area,
+#endif
 	.splice_read	= daxfs_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.fsync		= daxfs_fsync,

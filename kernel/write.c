@@ -648,8 +648,7 @@ vm_fault_t daxfs_fault_write(struct vm_fault *vmf)
 	filemap_invalidate_lock_shared(inode->i_mapping);
 	ret = daxfs_own_page(inode, vmf->pgoff, &fp);
 	if (!ret)
-		ret = vmf_insert_mixed(vmf->vma, vmf->address,
-				       pfn_to_pfn_t(fp.pfn));
+		ret = daxfs_insert_pfn(vmf->vma, vmf->address, fp.pfn);
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	return ret;
 }
