@@ -43,6 +43,18 @@
 #define DAXFS_DIR_ALIGN		8	/* alignment of a directory's dirent array */
 
 /*
+ * Placement of large files (a rule of mkdaxfs, not of validity: readers
+ * accept any block-aligned file data). A regular file of DAXFS_HUGE_SIZE bytes
+ * or more has its content at a region offset that is a multiple of
+ * DAXFS_HUGE_SIZE (2 MiB, the x86-64 PMD size), contiguous as every file's.
+ * In a region that starts at a 2 MiB-aligned physical address each whole
+ * 2 MiB of such a file can then be mapped with one PMD. A reader checks the
+ * alignment of @data and of the region before it maps 2 MiB at once, and
+ * falls back to 4 KiB pages where it does not hold.
+ */
+#define DAXFS_HUGE_SIZE		(2u << 20)
+
+/*
  * Feature masks. A kernel or tool must refuse an image that has an incompat
  * bit it does not know, may mount read-only one with an unknown ro_compat bit,
  * and may ignore unknown compat bits.
@@ -142,6 +154,7 @@ struct daxfs_dirent {
 static_assert(sizeof(struct daxfs_super) == 4096, "daxfs_super is 4 KiB");
 static_assert(sizeof(struct daxfs_inode) == 64, "daxfs_inode is 64 bytes");
 static_assert(sizeof(struct daxfs_dirent) == 264, "daxfs_dirent is 264 bytes");
+static_assert(DAXFS_HUGE_SIZE % DAXFS_BLOCK_SIZE == 0, "huge pages are whole blocks");
 
 /* DT_* value of a mode. */
 #define DAXFS_MODE_TO_DT(mode)	(((mode) >> 12) & 15)

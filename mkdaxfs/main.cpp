@@ -37,6 +37,7 @@ struct Args {
     bool branching = false;
     std::string delta; // -b SIZE, empty: automatic
     bool quiet = false, json = false;
+    bool no_huge_align = false;
 };
 
 int usage_error(const std::string &msg) { return daxfs::usage_error("mkdaxfs", msg); }
@@ -72,6 +73,10 @@ int parse(int argc, char **argv, Args &a) {
                              "Without SIZE: the rest of the region with -p/-s, 64M for a file")
                   ->type_name("[SIZE]")
                   ->expected(0, 1);
+    app.add_flag("--no-huge-align", a.no_huge_align,
+                 "Pack every file's data one after another (4 KiB aligned) instead of "
+                 "starting files of 2 MiB or more on a 2 MiB boundary: a smaller image, "
+                 "but the kernel maps those files 4 KiB at a time");
     app.add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
     app.add_flag("--json", a.json, "Print a JSON summary on stdout");
     d->excludes(f);
@@ -86,7 +91,9 @@ int parse(int argc, char **argv, Args &a) {
                "  mkdaxfs --from old.daxfs -o new.daxfs     (main of old, flattened)\n\n"
                "The same tree always gives a byte-identical image; timestamps later than\n"
                "SOURCE_DATE_EPOCH (if set) are clamped to it. Modes, owners, timestamps,\n"
-               "symlinks, hard links and device nodes/FIFOs/sockets are kept.\n"
+               "symlinks, hard links and device nodes/FIFOs/sockets are kept. The data of a\n"
+               "file of 2 MiB or more starts on a 2 MiB boundary (smaller files fill the\n"
+               "gaps) so that it can be mapped 2 MiB at a time; --no-huge-align packs it.\n"
                "Exit status: 0 success, 1 error, 2 bad command line.");
     if (auto stop = daxfs::parse_command_line(app, argc, argv, "mkdaxfs"))
         return *stop;
@@ -135,6 +142,8 @@ void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
     if (a.json) {
         nlohmann::json j = daxfs::counts_json(c);
         j["image_bytes"] = l.image_size;
+        j["huge_files"] = l.huge_files;
+        j["huge_pad_bytes"] = l.huge_pad;
         if (l.branching())
             j["delta_bytes"] = l.delta_size;
         j["seconds"] = seconds;
@@ -146,9 +155,12 @@ void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
     } else if (!a.quiet) {
         fmt::print(stderr,
                    "mkdaxfs: {} inodes ({} files, {} dirs, {} symlinks, {} hard links, {} "
-                   "special), {} of data, image {} ({} bytes){}, {:.2f} s\n",
+                   "special), {} of data, image {} ({} bytes){}{}, {:.2f} s\n",
                    c.inodes, c.files, c.dirs, c.symlinks, c.hardlinks, c.specials,
                    daxfs::human_bytes(c.data_bytes), daxfs::human_bytes(l.image_size), l.image_size,
+                   l.huge_pad ? fmt::format(" ({} of it padding before {} files of 2 MiB or more)",
+                                            daxfs::human_bytes(l.huge_pad), l.huge_files)
+                              : "",
                    l.branching()
                        ? fmt::format(" with a {} delta region", daxfs::human_bytes(l.delta_size))
                        : "",
@@ -186,7 +198,9 @@ int run(const Args &a) {
         tree = daxfs::scan_tree(a.directory, opts);
     }
     daxfs::find_duplicates(tree);
-    daxfs::Layout layout = daxfs::plan_layout(tree, a.branching);
+    daxfs::Layout layout = daxfs::plan_layout(tree, a.branching,
+                                              a.no_huge_align ? daxfs::Placement::packed
+                                                              : daxfs::Placement::huge_aligned);
     if (a.branching)
         size_delta_region(a, layout);
 

@@ -36,6 +36,26 @@ nlohmann::json branches_info(const daxfs::Image &image) {
             {"list", daxfs::branches_json(daxfs::list_branches(t))}};
 }
 
+// Regular files of the base image of DAXFS_HUGE_SIZE bytes or more, and how many of them
+// start on a DAXFS_HUGE_SIZE boundary (mkdaxfs places them so unless --no-huge-align).
+struct HugeFiles {
+    std::uint64_t count = 0;
+    std::uint64_t aligned = 0;
+};
+
+HugeFiles count_huge_files(const daxfs::Image &image) {
+    HugeFiles h;
+    for (std::uint64_t ino = 1; ino <= image.geo().inode_count; ino++) {
+        const daxfs_ino in = image.inode(ino);
+        if (!S_ISREG(in.mode) || in.size < DAXFS_HUGE_SIZE)
+            continue;
+        h.count++;
+        if (in.data % DAXFS_HUGE_SIZE == 0)
+            h.aligned++;
+    }
+    return h;
+}
+
 } // namespace
 
 int cmd_check(const SourceSpec &src, bool json) {
@@ -64,6 +84,7 @@ int cmd_info(const SourceSpec &src, bool json) {
     const daxfs::Image image = source.image();
     const daxfs_geo &g = image.geo();
     const daxfs::Counts c = daxfs::count_image(image);
+    const HugeFiles huge = count_huge_files(image);
     if (json) {
         nlohmann::json j = {{"region_bytes", g.region_size},
                             {"image_bytes", g.image_size},
@@ -77,7 +98,8 @@ int cmd_info(const SourceSpec &src, bool json) {
                             {"feature_incompat", g.feature_incompat},
                             {"block_size", DAXFS_BLOCK_SIZE},
                             {"version", DAXFS_VERSION},
-                            {"counts", daxfs::counts_json(c)}};
+                            {"counts", daxfs::counts_json(c)},
+                            {"huge_files", {{"count", huge.count}, {"aligned", huge.aligned}}}};
         if (daxfs::has_branches(image))
             j["branches"] = branches_info(image);
         fmt::print("{}\n", j.dump(2));
@@ -91,11 +113,12 @@ int cmd_info(const SourceSpec &src, bool json) {
                "inode table:  {} inodes at {}\n"
                "data area:    {} bytes at {}\n"
                "contents:     {} files ({} bytes), {} directories, {} symlinks, "
-               "{} special files, {} extra hard links\n",
+               "{} special files, {} extra hard links\n"
+               "huge files:   {} of 2 MiB or more, {} of them 2 MiB aligned\n",
                src.name(), DAXFS_VERSION, DAXFS_BLOCK_SIZE, uuid_string(g.uuid), g.feature_compat,
                g.feature_ro_compat, g.feature_incompat, g.image_size, g.region_size, g.inode_count,
                g.inode_off, g.data_end - g.data_off, g.data_off, c.files, c.data_bytes, c.dirs,
-               c.symlinks, c.specials, c.hardlinks);
+               c.symlinks, c.specials, c.hardlinks, huge.count, huge.aligned);
     if (daxfs::has_branches(image)) {
         const daxfs::BranchTable t(image);
         fmt::print("delta region: {} pages at {}, {} free; main_head slot {} generation {}, "

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include "daxfs/layout.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
+#include <iterator>
+#include <optional>
+#include <set>
 #include <sys/stat.h>
 #include <unordered_map>
 
@@ -83,15 +87,10 @@ void count(const Tree &tree, Layout &l) {
     }
 }
 
-void place_data(const Tree &tree, Layout &l) {
-    const std::uint64_t n = l.node_of.size();
-    l.inode_off = sizeof(struct daxfs_super);
-    if (l.branching())
-        l.inode_off += round_up(DAXFS_BRANCH_COUNT * sizeof(struct daxfs_branch), DAXFS_BLOCK_SIZE);
-    l.data_off = round_up(l.inode_off + n * sizeof(struct daxfs_inode), DAXFS_BLOCK_SIZE);
-    l.data.assign(n, 0);
+// Directories and symlink targets, packed from data_off; returns where they end.
+std::uint64_t place_metadata(const Tree &tree, Layout &l) {
     std::uint64_t at = l.data_off;
-    for (std::uint64_t i = 0; i < n; i++) {
+    for (std::uint64_t i = 0; i < l.node_of.size(); i++) {
         const Node &node = tree.nodes[l.node_of[i]];
         if (S_ISDIR(node.mode) && !node.entries.empty()) {
             at = round_up(at, DAXFS_DIR_ALIGN);
@@ -102,27 +101,118 @@ void place_data(const Tree &tree, Layout &l) {
             at += node.target.size() + 1;
         }
     }
-    l.files_off = round_up(at, DAXFS_BLOCK_SIZE);
-    at = l.files_off;
-    std::unordered_map<std::uint32_t, std::uint64_t> shared; // same_data -> first copy
+    return at;
+}
+
+// Free ranges left before huge contents, as (bytes, start): the smallest that holds a
+// content is found with lower_bound, the lowest offset first among equal ones.
+class Gaps {
+  public:
+    void add(std::uint64_t start, std::uint64_t end) {
+        if (end > start)
+            free_.emplace(end - start, start);
+    }
+    // Start of @bytes taken from the smallest gap that holds them, if one does.
+    std::optional<std::uint64_t> take(std::uint64_t bytes) {
+        auto it = free_.lower_bound({bytes, 0});
+        if (it == free_.end())
+            return std::nullopt;
+        const auto [room, start] = *it;
+        free_.erase(it);
+        add(start + bytes, start + room);
+        return start;
+    }
+    std::uint64_t left() const {
+        std::uint64_t sum = 0;
+        for (const auto &[room, start] : free_)
+            sum += room;
+        return sum;
+    }
+
+  private:
+    std::set<std::pair<std::uint64_t, std::uint64_t>> free_;
+};
+
+// Regular files' contents from files_off (see plan_layout()).
+void place_files(const Tree &tree, Layout &l, Placement placement) {
+    const std::uint64_t n = l.node_of.size();
+    // Inodes that hold a copy of their content, in inode order; the others share one.
+    std::vector<std::uint64_t> owners;
+    std::vector<std::uint64_t> owner_of(n, UINT64_MAX);
+    std::unordered_map<std::uint32_t, std::uint64_t> shared; // same_data -> owner
     for (std::uint64_t i = 0; i < n; i++) {
         const Node &node = tree.nodes[l.node_of[i]];
         if (!S_ISREG(node.mode) || !node.size)
             continue;
         if (node.same_data) {
-            auto [it, fresh] = shared.try_emplace(node.same_data, at);
-            l.data[i] = it->second;
+            auto [it, fresh] = shared.try_emplace(node.same_data, i);
+            owner_of[i] = it->second;
             if (!fresh)
                 continue;
         } else {
-            l.data[i] = at;
+            owner_of[i] = i;
         }
-        at += round_up(node.size, DAXFS_BLOCK_SIZE);
+        owners.push_back(i);
+        if (node.size >= DAXFS_HUGE_SIZE)
+            l.huge_files++;
     }
+    auto bytes = [&](std::uint64_t i) {
+        return round_up(tree.nodes[l.node_of[i]].size, DAXFS_BLOCK_SIZE);
+    };
+    auto huge = [&](std::uint64_t i) { return tree.nodes[l.node_of[i]].size >= DAXFS_HUGE_SIZE; };
+    std::uint64_t at = l.files_off;
+    if (placement == Placement::packed || !l.huge_files) {
+        for (std::uint64_t i : owners) {
+            l.data[i] = at;
+            at += bytes(i);
+        }
+    } else {
+        Gaps gaps;
+        for (std::uint64_t i : owners) {
+            if (!huge(i))
+                continue;
+            const std::uint64_t start = round_up(at, DAXFS_HUGE_SIZE);
+            gaps.add(at, start);
+            l.data[i] = start;
+            at = start + bytes(i);
+        }
+        // Into the gaps, largest first (the smallest fill what the larger leave); the
+        // rest after everything, in inode order.
+        std::vector<std::uint64_t> small;
+        std::copy_if(owners.begin(), owners.end(), std::back_inserter(small),
+                     [&](std::uint64_t i) { return !huge(i); });
+        std::vector<std::uint64_t> largest_first = small;
+        std::stable_sort(largest_first.begin(), largest_first.end(),
+                         [&](std::uint64_t a, std::uint64_t b) { return bytes(a) > bytes(b); });
+        for (std::uint64_t i : largest_first)
+            if (const auto start = gaps.take(bytes(i)))
+                l.data[i] = *start;
+        for (std::uint64_t i : small) {
+            if (!l.data[i]) { // 0 is the superblock's, never a content's
+                l.data[i] = at;
+                at += bytes(i);
+            }
+        }
+        l.huge_pad = gaps.left();
+    }
+    for (std::uint64_t i = 0; i < n; i++)
+        if (owner_of[i] != UINT64_MAX)
+            l.data[i] = l.data[owner_of[i]];
     l.base_size = at;
-    l.image_size = at;
+}
+
+void place_data(const Tree &tree, Layout &l, Placement placement) {
+    const std::uint64_t n = l.node_of.size();
+    l.inode_off = sizeof(struct daxfs_super);
     if (l.branching())
-        l.delta_off = at;
+        l.inode_off += round_up(DAXFS_BRANCH_COUNT * sizeof(struct daxfs_branch), DAXFS_BLOCK_SIZE);
+    l.data_off = round_up(l.inode_off + n * sizeof(struct daxfs_inode), DAXFS_BLOCK_SIZE);
+    l.data.assign(n, 0);
+    l.files_off = round_up(place_metadata(tree, l), DAXFS_BLOCK_SIZE);
+    place_files(tree, l, placement);
+    l.image_size = l.base_size;
+    if (l.branching())
+        l.delta_off = l.base_size;
 }
 
 } // namespace
@@ -147,7 +237,7 @@ void count_inode(Counts &c, std::uint32_t mode, std::uint64_t size, std::uint32_
         c.hardlinks += nlink - 1;
 }
 
-Layout plan_layout(const Tree &tree, bool branching) {
+Layout plan_layout(const Tree &tree, bool branching, Placement placement) {
     if (tree.nodes.empty() || !S_ISDIR(tree.nodes[0].mode))
         throw Error(EINVAL, "the root of a tree must be a directory");
     Layout l;
@@ -155,7 +245,7 @@ Layout plan_layout(const Tree &tree, bool branching) {
         l.branch_off = sizeof(struct daxfs_super);
     number_inodes(tree, l);
     count(tree, l);
-    place_data(tree, l);
+    place_data(tree, l, placement);
     return l;
 }
 

@@ -74,6 +74,8 @@ class DataStream {
           end_(end), progress_(progress) {}
 
     void add_file(const Node &n);
+    // Zeros up to @off (a gap the layout left before a huge file).
+    void skip_to(std::uint64_t off);
     void flush();
     std::uint64_t position() const { return off_ + used_; }
 
@@ -136,6 +138,19 @@ void DataStream::pad() {
     used_ += zeros;
 }
 
+void DataStream::skip_to(std::uint64_t off) {
+    if (off < position())
+        throw Error(EINVAL, "file contents overlap in the layout");
+    while (position() < off) {
+        if (room().empty())
+            flush();
+        std::size_t zeros =
+            static_cast<std::size_t>(std::min<std::uint64_t>(off - position(), room().size()));
+        std::memset(room().data(), 0, zeros);
+        used_ += zeros;
+    }
+}
+
 void DataStream::add_file(const Node &n) {
     if (n.source.path.empty()) {
         if (n.source.bytes.size() != n.size)
@@ -145,6 +160,22 @@ void DataStream::add_file(const Node &n) {
         add_path(n.source.path, n.size);
     }
     pad();
+}
+
+// One inode per stored content (the first in inode order of those sharing it), in the
+// order of the contents' offsets.
+std::vector<std::size_t> contents_in_place_order(const Tree &tree, const Layout &l) {
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < l.node_of.size(); i++) {
+        const Node &n = tree.nodes[l.node_of[i]];
+        if (S_ISREG(n.mode) && n.size)
+            order.push_back(i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return l.data[a] < l.data[b]; });
+    auto same_place = [&](std::size_t a, std::size_t b) { return l.data[a] == l.data[b]; };
+    order.erase(std::unique(order.begin(), order.end(), same_place), order.end());
+    return order;
 }
 
 struct daxfs_super build_super(const Layout &l, const ContentHash &hash) {
@@ -197,12 +228,11 @@ void write_image(const Tree &tree, const Layout &l, Sink &sink, const ProgressFn
     }
     if (l.base_size > l.files_off) {
         DataStream data(sink, hash, l.files_off, l.base_size, progress);
-        for (std::size_t i = 0; i < l.node_of.size(); i++) {
-            const Node &n = tree.nodes[l.node_of[i]];
-            // A file sharing the content of an earlier one (Layout) is already there.
-            if (S_ISREG(n.mode) && n.size && l.data[i] == data.position())
-                data.add_file(n);
+        for (std::size_t i : contents_in_place_order(tree, l)) {
+            data.skip_to(l.data[i]);
+            data.add_file(tree.nodes[l.node_of[i]]);
         }
+        data.skip_to(l.base_size);
         data.flush();
     }
     if (l.branching())

@@ -38,18 +38,35 @@ struct Layout {
     std::uint64_t delta_size = 0;
     std::uint64_t image_size = 0; // base_size, plus delta_size with branches
     Counts counts;
+    std::uint64_t huge_files = 0; // stored contents of DAXFS_HUGE_SIZE bytes or more
+    std::uint64_t huge_pad = 0;   // bytes before huge files that no small file fills
 
     bool branching() const { return branch_off != 0; }
 };
 
+// Where regular files' contents go in the data area.
+enum class Placement {
+    // A content of DAXFS_HUGE_SIZE bytes or more starts on a DAXFS_HUGE_SIZE boundary
+    // (so the kernel can map it 2 MiB at a time); smaller ones fill the gaps this leaves.
+    huge_aligned,
+    packed, // every content block aligned, one after another, in inode order
+};
+
 // Inode numbers are given breadth-first from the root (1), entries in name order, a hard
 // link taking its number where it is first met. The data area holds the directories
-// (DAXFS_DIR_ALIGN aligned) and symlink targets packed first, then every regular file's
-// content block aligned, in inode order; files marked with the same Node::same_data share
-// one copy (the first in inode order). Throws daxfs::Error on too many inodes or links.
-// With @branching, a branch table goes between the superblock and the inode table and the
-// image ends with a delta region of (so far) 0 bytes: see set_delta_size().
-Layout plan_layout(const Tree &tree, bool branching = false);
+// (DAXFS_DIR_ALIGN aligned) and symlink targets packed first, then the regular files'
+// contents, each block aligned; files marked with the same Node::same_data share one copy
+// (the first in inode order). With Placement::packed the contents follow one another in
+// inode order. With Placement::huge_aligned (the default) the huge contents (at least
+// DAXFS_HUGE_SIZE bytes) come first, in inode order, each at the next DAXFS_HUGE_SIZE
+// boundary; then each smaller content, in inode order, goes into the smallest gap left
+// before a huge one that holds it (the earliest of equal gaps, at the gap's start), or
+// after everything placed. Without huge contents both give the same layout. Throws
+// daxfs::Error on too many inodes or links. With @branching, a branch table goes between
+// the superblock and the inode table and the image ends with a delta region of (so far)
+// 0 bytes: see set_delta_size().
+Layout plan_layout(const Tree &tree, bool branching = false,
+                   Placement placement = Placement::huge_aligned);
 
 // Smallest delta region mkdaxfs makes: the owner table and room for a few branches.
 inline constexpr std::uint64_t kMinDeltaSize = 256u << 10;
