@@ -59,9 +59,10 @@ enum class Placement {
 // (the first in inode order). With Placement::packed the contents follow one another in
 // inode order. With Placement::huge_aligned (the default) the huge contents (at least
 // DAXFS_HUGE_SIZE bytes) come first, in inode order, each at the next DAXFS_HUGE_SIZE
-// boundary; then each smaller content, in inode order, goes into the smallest gap left
-// before a huge one that holds it (the earliest of equal gaps, at the gap's start), or
-// after everything placed. Without huge contents both give the same layout. Throws
+// boundary; then the smaller contents, largest first (equal sizes in inode order), each
+// into the smallest gap left before a huge one that holds it (the lowest of equal gaps,
+// at the gap's start); those no gap holds follow, in inode order. Layout::huge_pad counts
+// the gaps left. Without huge contents both give the same layout. Throws
 // daxfs::Error on too many inodes or links. With @branching, a branch table goes between
 // the superblock and the inode table and the image ends with a delta region of (so far)
 // 0 bytes: see set_delta_size().
