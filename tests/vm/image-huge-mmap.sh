@@ -30,6 +30,10 @@ for i in 1 2 3 4 5 6; do head -c $((i * 1000)) /dev/urandom >/tmp/tree/small$i; 
 clear_region
 expect_ok mkdaxfs -q -b -d /tmp/tree -p "$DAXFS_PHYS" -s "$DAXFS_PHYS_SIZE"
 check_region
+daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" info --json >/tmp/info.json ||
+	fail "daxfs-inspect info failed"
+aligned=$(tr -d ' \n' </tmp/info.json | sed -n 's/.*"huge_files":{"aligned":\([0-9]*\),"count":\([0-9]*\)}.*/\1 \2/p')
+[ "$aligned" = "3 3" ] || fail "want the 3 files of 2 MiB or more 2 MiB-aligned, info says (aligned count) '$aligned'"
 
 # The kernel maps 2 MiB at a time only with special PMDs (CONFIG_ARCH_SUPPORTS_PMD_PFNMAP).
 huge=0
