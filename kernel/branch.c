@@ -16,6 +16,7 @@
  */
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -26,6 +27,16 @@
 
 /* A table lock held this long by the same mount is taken over. */
 #define DAXFS_TABLE_LOCK_STEAL_MS	2000
+
+/*
+ * For tests only: a commit sleeps this long between checking its chain and
+ * publishing main_head, so that a test can race an abort into that window
+ * (tests/vm/multi-commits.sh). Kept below the table lock's steal time.
+ */
+static unsigned int commit_delay_ms;
+module_param(commit_delay_ms, uint, 0644);
+MODULE_PARM_DESC(commit_delay_ms,
+		 "testing only: sleep between a commit's chain check and its publication (ms, max 1500)");
 
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
 {
@@ -874,6 +885,8 @@ int daxfs_branch_commit(struct super_block *sb)
 	if (err)
 		goto unlock;
 	new = DAXFS_HEAD(sbi->slot, sbi->gen);
+	if (READ_ONCE(commit_delay_ms))
+		msleep(min(READ_ONCE(commit_delay_ms), 1500U));
 	err = -ESTALE;
 	/*
 	 * Step 1, the commit itself: main_head H -> this branch. Of two
