@@ -146,8 +146,11 @@ if [ "$me" = 0 ]; then
 	echo "from A" >/mnt/a/data/a || fail "write data/a"
 	peer_put hole-a
 	peer_wait hole-b
-	daxfs-raceprobe abort-at /mnt/a "$M/hole-go" 300 >/tmp/abort.out 2>&1 ||
-		{ cat /tmp/abort.out; fail "the abort probe"; }
+	daxfs-raceprobe abort-at /mnt/a "$M/hole-go" 300 >/tmp/abort.out 2>&1 &
+	probe=$!
+	started $probe /tmp/abort.out
+	peer_put hole-ready
+	wait $probe || { cat /tmp/abort.out; fail "the abort probe"; }
 	cat /tmp/abort.out
 	grep -q '^refused ESTALE' /tmp/abort.out || fail "the abort of A was not refused with ESTALE"
 	peer_wait hole-done
@@ -156,12 +159,13 @@ else
 	peer_wait hole-a
 	bmount /mnt/b "branch=hole-b,parent=hole-a"
 	echo "from B" >/mnt/b/data/b || fail "write data/b"
-	manifest /mnt/b "$M/want.hole"
 	echo 1000 >$param
-	peer_put hole-b
 	daxfs-raceprobe commit-at /mnt/b /mnt/b/data/b "$M/hole-go" >/tmp/commit.out 2>&1 &
 	probe=$!
 	started $probe /tmp/commit.out
+	manifest /mnt/b "$M/want.hole"
+	peer_put hole-b
+	peer_wait hole-ready
 	peer_put hole-go
 	wait $probe
 	rc=$?
