@@ -189,5 +189,6 @@ echo "the commit of B won; the abort of its parent A got ESTALE"
 step "every branch gone"
 umount_daxfs /mnt/main
 barrier end
+[ "$me" != 0 ] || peer_put all-gone
 check_dmesg
 pass
