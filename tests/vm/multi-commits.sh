@@ -19,11 +19,12 @@
 #     main show B's tree, and no kernel ever publish a head it must put back ("a branch of
 #     its chain was aborted meanwhile").
 # Then every branch is unmounted; the host's fsck.daxfs must pass (tests/multi/check-region).
-# Arguments: [VIS [RACES]] (default 4 20; the long mode, e.g. 20 150, at most 230 commits
-# in all: every commit keeps its slot).
+# Arguments: [VIS [RACES]] (default 4 20; the long mode, tests/vm/run --long, 20 150; at
+# most 230 commits in all: every commit keeps its slot).
 # vm-multi-args: --after tests/multi/check-region
 # host-prep: tests/multi/make-region "$DAXFS_SHARE/region.pmem"
 # quick-args: 2 6
+# long-args: 20 150
 . "$(dirname "$0")/lib.sh"
 
 VIS=${1:-4}

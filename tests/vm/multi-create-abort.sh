@@ -9,10 +9,11 @@
 # but what the rules allow: no slot is ever handed out twice. At the end, with every
 # branch gone, main's free delta pages are back where they started (seen from both
 # kernels) and the host's fsck.daxfs finds no leaked page (tests/multi/check-region).
-# Arguments: [ROUNDS] per racer (default 20; the long mode, e.g. 200).
+# Arguments: [ROUNDS] per racer (default 20; the long mode, tests/vm/run --long, 200).
 # vm-multi-args: --after tests/multi/check-region
 # host-prep: tests/multi/make-region "$DAXFS_SHARE/region.pmem"
 # quick-args: 4
+# long-args: 200
 . "$(dirname "$0")/lib.sh"
 
 ROUNDS=${1:-20}
