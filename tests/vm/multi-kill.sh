@@ -11,7 +11,7 @@
 #  - no operation of the survivor waits more than the lease (5 s) plus SLACK s (default
 #    30: TCG guests on a loaded host), neither a loop round nor a takeover;
 #  - every takeover ends in one of those outcomes, the attached branch shows the files its
-#    victim wrote (the name file) and commits or aborts;
+#    victim wrote (its name file, if the victim got that far) and commits or aborts;
 #  - after the last kill the victim's new boot finishes cleanly; with every branch gone, the
 #    host's fsck.daxfs of the file passes with no leaked page (tests/multi/check-region).
 # Prints the kills survived, takeovers by outcome and the longest waits.
@@ -42,7 +42,7 @@ secs_since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f", e - s }'; }
 over() { awk -v s="$1" -v e="$(now)" -v l=$((LEASE + SLACK)) 'BEGIN { exit !(e - s > l) }'; }
 
 # work NAME MNT MODE: create branch NAME of main at MNT, write a file of its own and its
-# name, then MODE: commit, abort, unmount, keep. A branch killed by another kernel's
+# name (in name.NAME), then MODE: commit, abort, unmount, keep. A branch killed by another kernel's
 # commit (ESTALE) is not an error: it is counted as stale.
 work() {
 	mkdir -p "$2"
@@ -52,7 +52,7 @@ work() {
 	}
 	_kb=$(( ($(od -An -N2 -tu2 /dev/urandom) % 50 + 1) * 4 ))
 	if ! dd if=/dev/urandom of="$2/data/$1" bs=1024 count=$_kb 2>/dev/null ||
-		! echo "$1" >"$2/name"; then
+		! echo "$1" >"$2/name.$1"; then
 		stale=$((stale + 1))
 		umount "$2"
 		return 0
@@ -79,10 +79,12 @@ take_over() {
 	mkdir -p /mnt/t
 	while :; do
 		if _err=$(mount -t daxfs -o "$OPTS,branch=$1" none /mnt/t 2>&1); then
-			_saw=$(cat /mnt/t/name 2>/dev/null || echo "$1")
+			# Its name file (name.NAME: committed ones pile up in main) is
+			# absent if the victim died before writing it, else whole.
+			_saw=$(cat "/mnt/t/name.$1" 2>/dev/null || echo "$1")
 			if [ "$_saw" != "$1" ]; then
 				umount /mnt/t
-				fail "branch $1, taken over, holds the name file of '$_saw'"
+				fail "branch $1, taken over, holds '$_saw' in its name file"
 			fi
 			if [ $((taken % 2)) = 0 ] && daxfs-branch commit -m /mnt/t >/dev/null 2>&1; then
 				outcome=committed
