@@ -80,9 +80,10 @@ take_over() {
 	while :; do
 		if _err=$(mount -t daxfs -o "$OPTS,branch=$1" none /mnt/t 2>&1); then
 			# Its name file (name.NAME: committed ones pile up in main) is
-			# absent if the victim died before writing it, else whole.
+			# absent or empty if the victim died before writing it, else
+			# whole.
 			_saw=$(cat "/mnt/t/name.$1" 2>/dev/null || echo "$1")
-			if [ "$_saw" != "$1" ]; then
+			if [ -n "$_saw" ] && [ "$_saw" != "$1" ]; then
 				umount /mnt/t
 				fail "branch $1, taken over, holds '$_saw' in its name file"
 			fi
