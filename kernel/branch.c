@@ -6,8 +6,9 @@
  * atomics only: live.main_head (one cmpxchg commits), live.commit_seq
  * (bumped after every commit and abort, so a mount rechecks its view only
  * when it moved), the slot states (cmpxchg), and live.table_lock, which
- * serialises slot claims and discards between mounts, in any kernel. The
- * mutexes of struct daxfs_sb_info only order the threads of one mount.
+ * serialises slot claims, commits, aborts and discards between mounts, in
+ * any kernel. The mutexes of struct daxfs_sb_info only order the threads of
+ * one mount.
  *
  * main's view: the base image and the logs of the committed chain ending at
  * main_head. A branch's view: main's chain at its creation, then its ACTIVE
@@ -16,6 +17,7 @@
  */
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -26,6 +28,16 @@
 
 /* A table lock held this long by the same mount is taken over. */
 #define DAXFS_TABLE_LOCK_STEAL_MS	2000
+
+/*
+ * For tests only: a commit sleeps this long between checking its chain and
+ * publishing main_head, so that a test can race an abort into that window
+ * (tests/vm/multi-commits.sh). Kept below the table lock's steal time.
+ */
+static unsigned int commit_delay_ms;
+module_param(commit_delay_ms, uint, 0644);
+MODULE_PARM_DESC(commit_delay_ms,
+		 "testing only: sleep between a commit's chain check and its publication (ms, max 1500)");
 
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
 {
@@ -898,13 +910,69 @@ static bool daxfs_mark_committed(struct daxfs_sb_info *sbi, const u32 *own,
 	return true;
 }
 
-int daxfs_branch_commit(struct super_block *sb)
+/*
+ * Publish the mount's branch as main (table lock held): check its chain
+ * against main_head, move main_head to it, mark its own slots COMMITTED and
+ * bump commit_seq. Aborts and discards change slots under the table lock
+ * only, so no slot of the chain can die between the check and the cmpxchg.
+ * Return: 0 with @chain, @len and @seq of the new main, or -ESTALE with
+ * *@lost saying why.
+ */
+static int daxfs_commit_locked(struct super_block *sb, u32 *chain, u32 *len,
+			       u64 *seq, const char **lost)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_live *live = daxfs_live(sbi);
+	u64 head, new = DAXFS_HEAD(sbi->slot, sbi->gen);
+	u32 own;
+	int err;
+
+	daxfs_branch_head(sbi, seq, &head);
+	err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, chain, len, &own);
+	if (err == -ESTALE)
+		*lost = "main moved past its parent";
+	if (err)
+		return err;
+	if (READ_ONCE(commit_delay_ms))
+		msleep(min(READ_ONCE(commit_delay_ms), 1500U));
+	/*
+	 * The commit itself: main_head H -> this branch. Of two commits
+	 * racing from any kernels exactly one cmpxchg wins (both hold the
+	 * table lock, so the second normally fails its chain check already).
+	 * Until the slots are marked below, another kernel may see the new
+	 * head while they are still ACTIVE: readers of main's chain accept
+	 * ACTIVE slots on it.
+	 */
+	if (!daxfs_le64_cmpxchg(&live->main_head, head, new)) {
+		*lost = "main moved";
+		return -ESTALE;
+	}
+	daxfs_persist(&live->main_head, sizeof(live->main_head));
+	/*
+	 * ACTIVE -> COMMITTED for the branch's own slots. Only a table lock
+	 * taken from this mount (held past DAXFS_TABLE_LOCK_STEAL_MS) lets an
+	 * abort in; then the head is put back.
+	 */
+	if (!daxfs_mark_committed(sbi, chain + *len - own, own)) {
+		daxfs_le64_cmpxchg(&live->main_head, new, head);
+		*lost = "a branch of its chain was aborted meanwhile (table lock taken)";
+		return -ESTALE;
+	}
+	/*
+	 * commit_seq + 1 tells every mount, in every kernel, to look again
+	 * (daxfs_check_live()): siblings find they no longer descend from
+	 * main and die; mounts of main replay the new slots.
+	 */
+	*seq = daxfs_le64_add(&live->commit_seq, 1);
+	return 0;
+}
+
+int daxfs_branch_commit(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	const char *lost = NULL;
-	u32 *chain, len, own;
-	u64 seq, head, new;
+	u32 *chain, len;
+	u64 seq;
 	int err;
 
 	if (!sbi->branching || sbi->slot == DAXFS_MAIN_SLOT)
@@ -919,54 +987,19 @@ int daxfs_branch_commit(struct super_block *sb)
 	err = -EROFS;
 	if (!sbi->writable)
 		goto unlock;
-	daxfs_branch_head(sbi, &seq, &head);
-	err = daxfs_branch_chain(sb, sbi->slot, sbi->gen, head, chain, &len, &own);
-	if (err == -ESTALE)
-		lost = "main moved past its parent";
+	daxfs_table_lock(sbi);
+	err = daxfs_commit_locked(sb, chain, &len, &seq, &lost);
+	daxfs_table_unlock(sbi);
 	if (err)
 		goto unlock;
-	new = DAXFS_HEAD(sbi->slot, sbi->gen);
-	err = -ESTALE;
-	/*
-	 * Step 1, the commit itself: main_head H -> this branch. Of two
-	 * commits racing from any kernels exactly one cmpxchg wins. From here
-	 * another kernel may see the new head while our slots are still
-	 * ACTIVE: readers of main's chain accept ACTIVE slots on it, so a
-	 * mount following main replays the right logs either way.
-	 */
-	if (!daxfs_le64_cmpxchg(&live->main_head, head, new)) {
-		lost = "main moved";
-		goto unlock;
-	}
-	daxfs_persist(&live->main_head, sizeof(live->main_head));
-	/*
-	 * Step 2: ACTIVE -> COMMITTED for the branch's own slots. An abort
-	 * of one of them that ran between the chain check and step 1 makes
-	 * this fail, and the head is put back: a kernel that saw the new head
-	 * in that window has replayed a chain that main no longer is. A known
-	 * hole of this order, left open for now: marking the slots before
-	 * publishing the head would close it.
-	 */
-	if (!daxfs_mark_committed(sbi, chain + len - own, own)) {
-		daxfs_le64_cmpxchg(&live->main_head, new, head);
-		lost = "a branch of its chain was aborted meanwhile";
-		goto unlock;
-	}
-	/*
-	 * Step 3: commit_seq + 1 tells every mount, in every kernel, to look
-	 * again (daxfs_check_live()): siblings find they no longer descend
-	 * from main and die; mounts of main replay the new slots.
-	 */
-	seq = daxfs_le64_add(&live->commit_seq, 1);
 	WRITE_ONCE(sbi->writable, false);
 	sb->s_flags |= SB_RDONLY;
 	mutex_lock(&sbi->live_lock);
 	memcpy(sbi->chain, chain, len * sizeof(*chain));
 	sbi->chain_len = len;
 	sbi->seen_seq = seq;
-	sbi->seen_head = new;
+	sbi->seen_head = DAXFS_HEAD(sbi->slot, sbi->gen);
 	mutex_unlock(&sbi->live_lock);
-	err = 0;
 unlock:
 	mutex_unlock(&sbi->log_lock);
 	kfree(chain);
@@ -1028,9 +1061,10 @@ int daxfs_branch_abort(struct super_block *sb)
 	daxfs_table_lock(sbi);
 	/*
 	 * ACTIVE -> DEAD, then the same for ancestors left without an ACTIVE
-	 * child. A commit racing this one either won its cmpxchg of main_head
-	 * first (then this slot is COMMITTED or about to be, and the cmpxchg
-	 * below fails: ESTALE) or fails its own step 2 and puts the head back.
+	 * child. Commits hold the table lock from their chain check to the
+	 * marking of their slots: a commit whose chain holds this slot either
+	 * finished (the slot is COMMITTED, the cmpxchg below fails: ESTALE)
+	 * or checks its chain after this and finds the slot DEAD.
 	 * The pages stay owned until the slot is swept with no mount left.
 	 */
 	if (!daxfs_le32_cmpxchg(&daxfs_slot(sbi, sbi->slot)->state,

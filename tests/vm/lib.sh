@@ -219,3 +219,57 @@ _daxfs_exit() {
 	exit $_rc
 }
 trap _daxfs_exit EXIT
+
+# Several guests on one region (scripts/vm-multi starts them, each with DAXFS_PEER = its
+# index 0..N-1, DAXFS_PEERS = N, DAXFS_BOOT = how many times the host killed it before);
+# they meet through files in /share/multi:
+#   barrier NAME [SEC]   mark NAME reached by this guest, then wait until every guest
+#                        reached it (fails after SEC seconds, default 600); without sleeps
+#                        between looks, so that the guests leave it within milliseconds
+#   peer_put NAME [TEXT] publish /share/multi/NAME holding TEXT (written whole: tmp + mv)
+#   peer_wait NAME [SEC] wait until /share/multi/NAME exists (fails after SEC, default 600)
+#   peer_get NAME        print /share/multi/NAME
+#   pmem_opts            "phys=...,size=..." of the NVDIMM every guest shares
+DAXFS_MULTI_DIR=/share/multi
+
+barrier() {
+	_b=$DAXFS_MULTI_DIR/barrier.$1
+	: >"$_b.$DAXFS_PEER" || fail "barrier $1: cannot write $_b.$DAXFS_PEER"
+	_kmsg "barrier $1"
+	_end=$(($(cut -d. -f1 /proc/uptime) + ${2:-600}))
+	while :; do
+		_n=0
+		_p=0
+		while [ $_p -lt "$DAXFS_PEERS" ]; do
+			[ -e "$_b.$_p" ] && _n=$((_n + 1))
+			_p=$((_p + 1))
+		done
+		[ $_n -lt "$DAXFS_PEERS" ] || break
+		[ "$(cut -d. -f1 /proc/uptime)" -lt $_end ] ||
+			fail "barrier $1: $_n of $DAXFS_PEERS guests came within ${2:-600} s"
+	done
+}
+
+peer_put() {
+	echo "${2:-}" >"$DAXFS_MULTI_DIR/.$1.$DAXFS_PEER" &&
+		mv "$DAXFS_MULTI_DIR/.$1.$DAXFS_PEER" "$DAXFS_MULTI_DIR/$1" ||
+		fail "peer_put $1: cannot write $DAXFS_MULTI_DIR/$1"
+}
+
+peer_wait() {
+	_end=$(($(cut -d. -f1 /proc/uptime) + ${2:-600}))
+	while [ ! -e "$DAXFS_MULTI_DIR/$1" ]; do
+		[ "$(cut -d. -f1 /proc/uptime)" -lt $_end ] ||
+			fail "peer_wait $1: not there after ${2:-600} s"
+		sleep 0.05
+	done
+}
+
+peer_get() {
+	cat "$DAXFS_MULTI_DIR/$1"
+}
+
+pmem_opts() {
+	[ -n "$DAXFS_PMEM_PHYS" ] || fail "no NVDIMM: run this scenario with scripts/vm-multi"
+	echo "phys=$DAXFS_PMEM_PHYS,size=$DAXFS_PMEM_SIZE"
+}
