@@ -144,7 +144,7 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
  *   the view         replay.c (build, refresh, following commits)
  *                    apply.c (records: common/daxfs_apply.c over the index)
  *                    index.c (nodes, directories, file pages)
- *   branches         branch.c (slots, chains, commit, abort, leases)
+ *   branches         branch.c (slots, chains, commit, abort, heartbeats)
  *   logs             log.c (append, replay of one slot's log)
  *   the region       region.c (corruption reports, write-back, inode
  *                    numbers, delta pages) and the atomics below
@@ -273,7 +273,7 @@ int daxfs_log_replay(struct super_block *sb, u32 slot, struct daxfs_replay *rp);
 int daxfs_log_attach(struct super_block *sb);
 
 /* ------------------------------------------------------------------------
- * branch.c: slots, chains, commit, abort, leases (docs/format.md)
+ * branch.c: slots, chains, commit, abort, heartbeats (docs/protocol.md)
  */
 
 /*

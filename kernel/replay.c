@@ -111,7 +111,7 @@ int daxfs_index_refresh(struct super_block *sb, u32 first_new)
 }
 
 /* ------------------------------------------------------------------------
- * Following the shared region: commits, aborts, leases
+ * Following the shared region: commits, aborts, heartbeats
  */
 
 /*
