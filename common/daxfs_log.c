@@ -153,7 +153,7 @@ static void decode_branch(const struct daxfs_branch *raw, u32 slot,
 	out->pages = le64_to_cpu(raw->pages);
 	out->created = le64_to_cpu(raw->created);
 	out->owner = le64_to_cpu(raw->owner);
-	out->lease = le64_to_cpu(raw->lease);
+	out->beat = le64_to_cpu(raw->heartbeat);
 	memcpy(out->name, raw->name, sizeof(out->name));
 }
 

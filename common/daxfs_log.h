@@ -29,7 +29,7 @@ struct daxfs_br {
 	u64 pages;
 	u64 created;
 	u64 owner;
-	u64 lease;		/* see DAXFS_LEASE_NS */
+	u64 beat;		/* heartbeat, see DAXFS_LEASE_NS */
 	char name[DAXFS_BRANCH_NAME_MAX + 1];	/* NUL-terminated */
 };
 

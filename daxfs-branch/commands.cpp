@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <thread>
 
 #include "daxfs/branch_list.hpp"
 #include "daxfs/branches.hpp"
@@ -186,9 +188,18 @@ int cmd_info(const std::string &mnt, bool json) {
     return 0;
 }
 
-int cmd_list(const Where &w, bool json) {
+int cmd_list(const Where &w, bool json, bool watch) {
     const daxfs::Image image = w.open();
-    const auto rows = daxfs::list_branches(daxfs::BranchTable(image));
+    const daxfs::BranchTable table(image);
+    std::vector<daxfs::BranchRow> rows;
+    if (watch) {
+        std::this_thread::sleep_for(std::chrono::nanoseconds(DAXFS_LEASE_NS));
+        const daxfs::Image again = w.open();
+        const daxfs::BranchTable later(again);
+        rows = daxfs::list_branches(table, &later);
+    } else {
+        rows = daxfs::list_branches(table);
+    }
     if (json)
         fmt::print("{}\n", daxfs::branches_json(rows).dump());
     else

@@ -21,6 +21,7 @@ struct Options {
     std::vector<std::string> operands;
     std::string mnt;
     bool json = false;
+    bool watch = false;
 };
 
 void add_where(CLI::App *sub, Options &o, const std::string &operands) {
@@ -123,11 +124,15 @@ int main(int argc, char **argv) {
                 "another commit or an abort, committed, dead), bytes used, mounts. Reads IMAGE, "
                 "--phys/--size, the region of -m MNT, or the one region mounted");
     add_where(list, o, "[IMAGE]: an image file");
+    list->add_flag("--watch", o.watch,
+                   "Look twice, a lease (5 s) apart: a mount whose heartbeat did not move is "
+                   "shown as stopped (its kernel stopped or died), one whose heartbeat moved as "
+                   "beating; without it a mounted branch's holder is unwatched");
     list->callback([&] {
         run = [&] {
             if (int rc = settle_where(o, 0, "list"); rc >= 0)
                 return rc;
-            return branch::cmd_list(o.where, o.json);
+            return branch::cmd_list(o.where, o.json, o.watch);
         };
     });
 

@@ -211,8 +211,8 @@ struct daxfs_live {
 /*
  * An entry of the branch table (DAXFS_BRANCH_COUNT x 128 bytes at
  * branch_off). @state changes only with cmpxchg. A slot's fields other than
- * @state, @log_tail, @pages and @mounts are written only while its state is
- * CLAIMED.
+ * @state, @log_tail, @pages, @mounts, @heartbeat and @owner are written only
+ * while its state is CLAIMED.
  *
  * The log of a branch is a chain of log pages in the delta region, starting
  * at @log_head. @log_tail is DAXFS_TAIL(page, offset): the end of the last
@@ -233,18 +233,29 @@ struct daxfs_branch {
 	__le64 owner;		/* id of the mount that created it */
 	__le32 mounts;		/* mounts of this branch now (0 or 1) */
 	__le32 flags;		/* zero */
-	__le64 lease;		/* while mounted: alive until (ns, epoch) */
+	__le64 heartbeat;	/* while mounted: its mount's heartbeat, else 0 */
 	char name[DAXFS_BRANCH_NAME_MAX + 1];	/* NUL-padded */
 };
 
 /*
- * The mount counted in a slot's @mounts holds a lease: it stores in @lease
- * a wall-clock time (ns since the epoch) DAXFS_LEASE_NS ahead, and pushes it
- * ahead again every DAXFS_LEASE_RENEW_NS. Once @lease has passed (or is 0
- * with @mounts set), the kernel holding the mount stopped: another mount
- * may take the branch over (cmpxchg of @lease), or discard it. A holder
- * that finds @lease changed under it lost the branch.
+ * Liveness without a shared clock. The mount counted in a slot's @mounts
+ * keeps a heartbeat in @heartbeat: it stores a random first value with
+ * DAXFS_BEAT_MARK set, and moves it on (+1, the mark kept) with a cmpxchg
+ * from the value it stored last at least every DAXFS_LEASE_RENEW_NS. An
+ * observer, in any kernel, keeps the last value it saw and when it saw it
+ * change by its own monotonic clock; a heartbeat that has not moved for
+ * DAXFS_LEASE_NS of that clock (or is 0 with @mounts set) belongs to a kernel
+ * that stopped. An observer with no history watches for a whole
+ * DAXFS_LEASE_NS before it judges. Another mount may then take the branch
+ * over (cmpxchg of @heartbeat to a first value of its own) or uncount the
+ * mount (cmpxchg to 0); a holder whose cmpxchg fails lost the branch.
+ *
+ * Images written before heartbeats hold a wall-clock time (ns since the
+ * epoch, below 2^63) here: to a new kernel it is a heartbeat that stopped.
+ * An older kernel reads a heartbeat (2^63 and more) as a lease that runs
+ * until the year 2262, so it never takes a branch from a newer one.
  */
+#define DAXFS_BEAT_MARK		0x8000000000000000ull
 #define DAXFS_LEASE_NS		5000000000ull
 #define DAXFS_LEASE_RENEW_NS	1000000000ull
 

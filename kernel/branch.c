@@ -278,8 +278,9 @@ static void daxfs_set_dead_locked(struct super_block *sb, const char *why)
 	WRITE_ONCE(sbi->dead, true);
 	WRITE_ONCE(sbi->writable, false);
 	daxfs_zap_mappings(sb, true);
-	pr_info("daxfs (phys=0x%llx): branch %s is gone (%s): its files give ESTALE until unmounted\n",
-		(unsigned long long)sbi->phys, daxfs_view_name(sbi), why);
+	pr_info("daxfs (phys=0x%llx): branch %s (slot %u, mount %llx) is gone (%s): its files give ESTALE and its mappings SIGBUS until unmounted\n",
+		(unsigned long long)sbi->phys, daxfs_view_name(sbi), sbi->slot,
+		(unsigned long long)sbi->id, why);
 }
 
 static void daxfs_set_dead(struct super_block *sb, const char *why)
@@ -292,112 +293,135 @@ static void daxfs_set_dead(struct super_block *sb, const char *why)
 }
 
 /* ------------------------------------------------------------------------
- * Leases: the mount counted in a slot shows it is alive (DAXFS_LEASE_NS)
+ * Heartbeats: the mount counted in a slot shows it is alive, and others
+ * judge it by their own monotonic clock (DAXFS_LEASE_NS)
  */
 
-static u64 daxfs_lease_new(void)
+static u64 daxfs_beat_first(void)
 {
-	return ktime_get_real_ns() + DAXFS_LEASE_NS;
+	return get_random_u64() | DAXFS_BEAT_MARK;
 }
 
-/* The mount counted in @br belongs to a kernel that stopped renewing it. */
-static bool daxfs_lease_lapsed(const struct daxfs_br *br)
+static u64 daxfs_beat_next(u64 beat)
 {
-	return br->mounts && ktime_get_real_ns() > br->lease;
+	return (beat + 1) | DAXFS_BEAT_MARK;
 }
 
-/* Store this mount's first lease in its slot; @mounts is already 1. */
-static void daxfs_lease_start(struct daxfs_sb_info *sbi)
+/*
+ * Look at the heartbeat of @slot, @beat now: for how long (ns of this
+ * kernel's monotonic clock) it has not moved; 0 when it moved since this
+ * mount last looked, or the mount never looked at the slot before.
+ */
+static u64 daxfs_beat_still(struct daxfs_sb_info *sbi, u32 slot, u64 beat)
+{
+	struct daxfs_watch *w = &sbi->watch[slot];
+	u64 now = ktime_get_ns(), still;
+
+	mutex_lock(&sbi->watch_lock);
+	if (!w->since || w->beat != beat) {
+		w->beat = beat;
+		w->since = now;
+	}
+	still = now - w->since;
+	mutex_unlock(&sbi->watch_lock);
+	return still;
+}
+
+/* The mount counted in @br belongs to a kernel that stopped beating. */
+static bool daxfs_holder_stopped(struct daxfs_sb_info *sbi,
+				 const struct daxfs_br *br)
+{
+	if (!br->mounts)
+		return false;
+	return !br->beat ||
+	       daxfs_beat_still(sbi, br->slot, br->beat) >= DAXFS_LEASE_NS;
+}
+
+/* Store this mount's first heartbeat in its slot; @mounts is already 1. */
+static void daxfs_beat_start(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
 
-	sbi->lease = daxfs_lease_new();
-	WRITE_ONCE(b->lease, cpu_to_le64(sbi->lease));
+	WRITE_ONCE(sbi->beat, daxfs_beat_first());
+	WRITE_ONCE(b->heartbeat, cpu_to_le64(sbi->beat));
 	WRITE_ONCE(b->owner, cpu_to_le64(sbi->id));
 	daxfs_persist(b, sizeof(*b));
 }
 
 /*
- * Push the lease ahead. False if it is no longer this mount's: another
- * mount took the branch over (or discarded it) after the lease lapsed.
+ * Move the heartbeat on (sbi->live_lock held). False if it is no longer
+ * this mount's: another mount took the branch over (or uncounted this one)
+ * after it stopped beating for a lease.
  */
-static bool daxfs_lease_renew(struct daxfs_sb_info *sbi)
+static bool daxfs_beat_renew(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
-	u64 lease = daxfs_lease_new();
+	u64 next = daxfs_beat_next(sbi->beat);
 
-	if (!daxfs_le64_cmpxchg(&b->lease, sbi->lease, lease))
+	if (!daxfs_le64_cmpxchg(&b->heartbeat, sbi->beat, next))
 		return false;
-	sbi->lease = lease;
-	daxfs_persist(&b->lease, sizeof(b->lease));
+	WRITE_ONCE(sbi->beat, next);
 	return true;
 }
 
-/* Renew the lease, or become dead if it was lost; false when dead. */
-static bool daxfs_lease_keep(struct daxfs_sb_info *sbi)
+/* Beat, or become dead if the branch was lost; false when dead. */
+static bool daxfs_beat_keep(struct daxfs_sb_info *sbi)
 {
-	bool alive;
+	bool alive = true;
 
 	mutex_lock(&sbi->live_lock);
-	alive = !sbi->dead;
-	if (alive && !daxfs_lease_renew(sbi)) {
-		daxfs_set_dead_locked(sbi->sb, "its lease lapsed and another mount took it over");
+	if (sbi->counted && !daxfs_beat_renew(sbi)) {
+		daxfs_set_dead_locked(sbi->sb,
+				      "another mount took it over: its heartbeat stood still for a lease");
 		alive = false;
 	}
 	mutex_unlock(&sbi->live_lock);
-	return alive;
-}
-
-void daxfs_lease_work(struct work_struct *work)
-{
-	struct daxfs_sb_info *sbi = container_of(to_delayed_work(work),
-						 struct daxfs_sb_info,
-						 lease_work);
-
-	if (daxfs_lease_keep(sbi))
-		schedule_delayed_work(&sbi->lease_work,
-				      nsecs_to_jiffies(DAXFS_LEASE_RENEW_NS));
+	return alive && !READ_ONCE(sbi->dead);
 }
 
 /*
- * Attach to a branch whose mount's lease lapsed (table lock held): @mounts
- * stays 1 and counts this mount from now on. False if its holder renewed
- * the lease meanwhile.
+ * Attach to a branch whose mount stopped beating (table lock held): @mounts
+ * stays 1 and counts this mount from now on. False if its holder beat
+ * meanwhile.
  */
-static bool daxfs_lease_take(struct daxfs_sb_info *sbi,
-			     const struct daxfs_br *br)
+static bool daxfs_beat_take(struct daxfs_sb_info *sbi,
+			    const struct daxfs_br *br)
 {
 	struct daxfs_branch *b = daxfs_slot(sbi, br->slot);
-	u64 lease = daxfs_lease_new();
+	u64 still = daxfs_beat_still(sbi, br->slot, br->beat);
+	u64 beat = daxfs_beat_first();
 
-	if (!daxfs_lease_lapsed(br) ||
-	    !daxfs_le64_cmpxchg(&b->lease, br->lease, lease))
+	if (!daxfs_holder_stopped(sbi, br) ||
+	    !daxfs_le64_cmpxchg(&b->heartbeat, br->beat, beat))
 		return false;
-	sbi->lease = lease;
+	WRITE_ONCE(sbi->beat, beat);
 	WRITE_ONCE(b->owner, cpu_to_le64(sbi->id));
 	daxfs_persist(b, sizeof(*b));
-	pr_warn("daxfs (phys=0x%llx): branch %s: the mount holding it stopped renewing its lease %llu ms ago (its kernel stopped?); taken over\n",
+	pr_warn("daxfs (phys=0x%llx): branch %s: the mount holding it (mount %llx) stopped its heartbeat, still for %llu ms here (its kernel stopped?); taken over by mount %llx\n",
 		(unsigned long long)sbi->phys, br->name,
-		div_u64(ktime_get_real_ns() - br->lease, NSEC_PER_MSEC));
+		(unsigned long long)br->owner, div_u64(still, NSEC_PER_MSEC),
+		(unsigned long long)sbi->id);
 	return true;
 }
 
 /*
- * The mounts of @br that are alive: a mount whose lease lapsed is uncounted
- * (table lock held), so the slot can be discarded and its pages freed.
+ * The mounts of @br that are alive: a mount that stopped beating is
+ * uncounted (table lock held), so the slot can be discarded and its pages
+ * freed. A mount this one has watched for less than a lease counts.
  */
 static u32 daxfs_live_mounts(struct super_block *sb, struct daxfs_br *br)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_branch *b = daxfs_slot(sbi, br->slot);
 
-	if (!daxfs_lease_lapsed(br) ||
-	    !daxfs_le64_cmpxchg(&b->lease, br->lease, 0))
+	if (!daxfs_holder_stopped(sbi, br) ||
+	    !daxfs_le64_cmpxchg(&b->heartbeat, br->beat, 0))
 		return br->mounts;
 	daxfs_le32_cmpxchg(&b->mounts, br->mounts, 0);
 	daxfs_persist(b, sizeof(*b));
-	pr_warn("daxfs (phys=0x%llx): branch %s: the mount holding it stopped renewing its lease (its kernel stopped?); counted as unmounted\n",
-		(unsigned long long)sbi->phys, br->name);
+	pr_warn("daxfs (phys=0x%llx): branch %s: the mount holding it (mount %llx) stopped its heartbeat for a lease (its kernel stopped?); counted as unmounted by mount %llx\n",
+		(unsigned long long)sbi->phys, br->name,
+		(unsigned long long)br->owner, (unsigned long long)sbi->id);
 	br->mounts = 0;
 	return 0;
 }
@@ -624,7 +648,7 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	b->owner = cpu_to_le64(sbi->id);
 	b->mounts = 0;
 	b->flags = 0;
-	b->lease = 0;
+	b->heartbeat = 0;
 	memset(b->name, 0, sizeof(b->name));
 	strscpy(b->name, sbi->opt_branch, sizeof(b->name));
 	err = daxfs_page_alloc(sbi, DAXFS_ALLOC_LOG, &page);
@@ -633,8 +657,8 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	hdr = daxfs_page_addr(sbi, page);
 	hdr->owner = cpu_to_le32(DAXFS_OWNER(sbi->slot));
 	b->log_head = cpu_to_le64(page);
-	sbi->lease = daxfs_lease_new();
-	b->lease = cpu_to_le64(sbi->lease);
+	sbi->beat = daxfs_beat_first();
+	b->heartbeat = cpu_to_le64(sbi->beat);
 	b->mounts = cpu_to_le32(1);
 	sbi->log_head = page;
 	daxfs_persist(hdr, sizeof(*hdr));
@@ -695,38 +719,69 @@ out:
 	return err;
 }
 
-static int daxfs_branch_attach(struct super_block *sb)
+/*
+ * One look at branch sbi->opt_branch for attach (table lock held): 0 when
+ * this mount counts in it now (it was unmounted, or its mount stopped
+ * beating and was taken over), -EAGAIN while its mount is still to judge.
+ * @first: the heartbeat seen at the first look (0 before it).
+ */
+static int daxfs_attach_try(struct super_block *sb, u64 *first)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_br br;
 	int err;
 
-	daxfs_table_lock(sbi);
 	err = daxfs_find_name(sb, sbi->opt_branch, &br);
 	if (!err && br.state != DAXFS_BRANCH_ACTIVE)
 		err = -ENOENT;
 	if (err) {
 		pr_err("daxfs (phys=0x%llx): no active branch %s\n",
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
-		goto out;
+		return err;
 	}
-	err = -EBUSY;
 	sbi->slot = br.slot;
 	if (daxfs_le32_cmpxchg(&daxfs_slot(sbi, br.slot)->mounts, 0, 1)) {
-		daxfs_lease_start(sbi);
-	} else if (!daxfs_lease_take(sbi, &br)) {
-		pr_err("daxfs (phys=0x%llx): branch %s is mounted already (its mount renews its lease)\n",
-		       (unsigned long long)sbi->phys, sbi->opt_branch);
+		daxfs_beat_start(sbi);
+	} else if (!daxfs_beat_take(sbi, &br)) {
 		sbi->slot = DAXFS_MAIN_SLOT;
-		goto out;
+		if (!*first) {
+			*first = br.beat;
+			return -EAGAIN;
+		}
+		if (br.beat == *first)
+			return -EAGAIN;
+		pr_err("daxfs (phys=0x%llx): branch %s is mounted already (its mount %llx has a heartbeat)\n",
+		       (unsigned long long)sbi->phys, sbi->opt_branch,
+		       (unsigned long long)br.owner);
+		return -EBUSY;
 	}
 	sbi->gen = br.generation;
 	sbi->log_head = br.log_head;
 	sbi->counted = true;
-	err = 0;
-out:
-	daxfs_table_unlock(sbi);
-	return err;
+	return 0;
+}
+
+/*
+ * Attach: a branch whose mount beats is busy; one whose mount's heartbeat
+ * this mount has watched stand still for a lease is taken over. The table
+ * lock is let go between looks.
+ */
+static int daxfs_branch_attach(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u64 first = 0;
+	int err;
+
+	for (;;) {
+		daxfs_table_lock(sbi);
+		err = daxfs_attach_try(sb, &first);
+		daxfs_table_unlock(sbi);
+		if (err != -EAGAIN)
+			return err;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		msleep(DAXFS_WATCH_MS / 5);
+	}
 }
 
 static int daxfs_mount_main(struct super_block *sb)
@@ -784,8 +839,6 @@ int daxfs_branch_mount(struct super_block *sb)
 	if (err)
 		goto fail;
 	sbi->writable = true;
-	schedule_delayed_work(&sbi->lease_work,
-			      nsecs_to_jiffies(DAXFS_LEASE_RENEW_NS));
 	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view%s\n",
 		(unsigned long long)sbi->phys, sbi->opt_branch, sbi->slot,
 		sbi->chain_len, sbi->chain_len == 1 ? "" : "s",
@@ -805,10 +858,9 @@ static void daxfs_uncount(struct super_block *sb, bool discard)
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
 
-	cancel_delayed_work_sync(&sbi->lease_work);
 	daxfs_table_lock(sbi);
 	sbi->counted = false;
-	if (!daxfs_le64_cmpxchg(&b->lease, sbi->lease, 0)) {
+	if (!daxfs_le64_cmpxchg(&b->heartbeat, sbi->beat, 0)) {
 		/* another mount took the branch over: it is its to keep */
 		pr_warn("daxfs (phys=0x%llx): branch %s was taken over while mounted here; left to its new mount\n",
 			(unsigned long long)sbi->phys, daxfs_view_name(sbi));
@@ -1084,18 +1136,66 @@ out:
 }
 
 /**
- * daxfs_branch_lease_check - renew a lease this mount did not renew in time
+ * daxfs_branch_beat_check - is the branch still this mount's?
  * @sbi: the mount
  *
- * A counted mount whose kernel was stopped past its lease renews it before
- * going on, or becomes dead if another mount took the branch over.
+ * One load: a counted mount whose heartbeat word no longer holds the value
+ * it stored last was taken over (its kernel was stopped for longer than a
+ * lease, whatever its own clock says) and becomes dead before it acts.
  *
  * Return: false when the mount is dead.
  */
-bool daxfs_branch_lease_check(struct daxfs_sb_info *sbi)
+bool daxfs_branch_beat_check(struct daxfs_sb_info *sbi)
 {
 	if (!READ_ONCE(sbi->counted) ||
-	    ktime_get_coarse_real_ns() <= READ_ONCE(sbi->lease))
+	    daxfs_le64_load(&daxfs_slot(sbi, sbi->slot)->heartbeat) ==
+	    READ_ONCE(sbi->beat))
 		return true;
-	return daxfs_lease_keep(sbi);
+	return daxfs_beat_keep(sbi);
+}
+
+/* A DEAD slot whose mount this one has seen stop beating for a lease. */
+static bool daxfs_dead_holder_seen(struct daxfs_sb_info *sbi)
+{
+	u32 s;
+
+	for (s = 1; s < DAXFS_BRANCH_COUNT; s++) {
+		struct daxfs_branch *b = daxfs_slot(sbi, s);
+		u32 state = daxfs_le32_load(&b->state);
+		u64 beat;
+
+		if (s == sbi->slot || !daxfs_le32_load(&b->mounts) ||
+		    (state != DAXFS_BRANCH_ACTIVE && state != DAXFS_BRANCH_DEAD))
+			continue;
+		beat = daxfs_le64_load(&b->heartbeat);
+		if (daxfs_beat_still(sbi, s, beat) >= DAXFS_LEASE_NS &&
+		    state == DAXFS_BRANCH_DEAD)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * daxfs_branch_tick - the periodic look of a mount at the branch table
+ * @sb: the superblock
+ *
+ * Beats for the branch the mount counts in (a mount that finds it lost
+ * becomes dead), watches the heartbeats of the other mounted slots, and
+ * frees a DEAD slot whose mount stopped beating a lease ago: what a kernel
+ * that died with an aborted branch leaves is cleaned up by whichever mount
+ * sees it first, in any kernel.
+ */
+void daxfs_branch_tick(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (!sbi->branching)
+		return;
+	if (READ_ONCE(sbi->counted))
+		daxfs_beat_keep(sbi);
+	if (!daxfs_dead_holder_seen(sbi))
+		return;
+	daxfs_table_lock(sbi);
+	daxfs_sweep(sb);
+	daxfs_table_unlock(sbi);
 }

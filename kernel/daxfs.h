@@ -72,9 +72,16 @@ struct daxfs_sb_info {
 	u64 __percpu *alloc_hints;	/* per CPU: where to look for a page */
 	struct mutex live_lock;	/* daxfs_check_live() slow path */
 	bool counted;		/* the mount is counted in its slot's mounts */
-	/* the lease of the counted mount (DAXFS_LEASE_NS), renewed by @lease_work */
-	u64 lease;		/* the value this mount last stored */
-	struct delayed_work lease_work;
+	/* the heartbeat of the counted mount (DAXFS_LEASE_NS), moved by @watch_work */
+	u64 beat;		/* the value this mount last stored */
+	/* every DAXFS_WATCH_MS: beat, watch the others, follow commits */
+	struct delayed_work watch_work;
+	struct mutex watch_lock;	/* @watch */
+	/* per slot: the heartbeat last seen, and since when (ktime_get_ns()) */
+	struct daxfs_watch {
+		u64 beat;
+		u64 since;	/* 0: never looked */
+	} watch[DAXFS_BRANCH_COUNT];
 	struct super_block *sb;
 	/*
 	 * Overwrites of one owned page run under i_rwsem held shared; the
@@ -139,7 +146,7 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
  *   the view         replay.c (build, refresh, following commits)
  *                    apply.c (records: common/daxfs_apply.c over the index)
  *                    index.c (nodes, directories, file pages)
- *   branches         branch.c (slots, chains, commit, abort, leases)
+ *   branches         branch.c (slots, chains, commit, abort, heartbeats)
  *   logs             log.c (append, replay of one slot's log)
  *   the region       region.c (corruption reports, write-back, inode
  *                    numbers, delta pages) and the atomics below
@@ -268,7 +275,7 @@ int daxfs_log_replay(struct super_block *sb, u32 slot, struct daxfs_replay *rp);
 int daxfs_log_attach(struct super_block *sb);
 
 /* ------------------------------------------------------------------------
- * branch.c: slots, chains, commit, abort, leases (docs/format.md)
+ * branch.c: slots, chains, commit, abort, heartbeats (docs/protocol.md)
  */
 
 /*
@@ -294,10 +301,17 @@ int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first);
 /* The slots of active branch @slot's view, oldest first; -ENOENT: not one. */
 int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
 			    u32 *len);
-/* The work renewing a counted mount's lease (set up at fill_super). */
-void daxfs_lease_work(struct work_struct *work);
-/* A lease the mount failed to renew in time is renewed; false: dead. */
-bool daxfs_branch_lease_check(struct daxfs_sb_info *sbi);
+/*
+ * Every mount of an image with branches looks at the region this often
+ * (sbi->watch_work): it beats for its branch (more often than
+ * DAXFS_LEASE_RENEW_NS), and a commit or abort that kills or moves its view
+ * reaches it within this time even when nobody makes a file operation.
+ */
+#define DAXFS_WATCH_MS		500
+/* Beat, watch the other slots' heartbeats, free what dead kernels left. */
+void daxfs_branch_tick(struct super_block *sb);
+/* The branch is still this mount's (one load); false: it is dead now. */
+bool daxfs_branch_beat_check(struct daxfs_sb_info *sbi);
 /*
  * Unmap every mapping of every inode of @sb; @even_cows: private copies of
  * their pages too (a branch invalidated: every access faults, SIGBUS).
@@ -488,6 +502,15 @@ bool daxfs_live_moved(struct daxfs_sb_info *sbi);
  * mount that could not replay a commit fails with that error from then on.
  */
 int daxfs_check_live(struct super_block *sb);
+/*
+ * The work every mount of an image with branches runs each DAXFS_WATCH_MS,
+ * from the end of fill_super to kill_sb: daxfs_branch_tick(), then
+ * daxfs_check_live(), so a commit or abort reaches the mount (a dead branch
+ * zaps its mappings, a main mount follows) without any file operation.
+ */
+void daxfs_watch_work(struct work_struct *work);
+void daxfs_watch_start(struct super_block *sb);
+void daxfs_watch_stop(struct super_block *sb);
 
 /* ------------------------------------------------------------------------
  * VFS operations

@@ -10,6 +10,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "daxfs.h"
@@ -110,7 +111,7 @@ int daxfs_index_refresh(struct super_block *sb, u32 first_new)
 }
 
 /* ------------------------------------------------------------------------
- * Following the shared region: commits, aborts, leases
+ * Following the shared region: commits, aborts, heartbeats
  */
 
 /*
@@ -190,11 +191,43 @@ int daxfs_check_live(struct super_block *sb)
 		return 0;
 	if (READ_ONCE(sbi->broken))
 		return sbi->broken;
-	if (READ_ONCE(sbi->dead) || !daxfs_branch_lease_check(sbi))
+	if (READ_ONCE(sbi->dead) || !daxfs_branch_beat_check(sbi))
 		return -ESTALE;
 	if (!daxfs_live_moved(sbi))
 		return 0;
 	return daxfs_check_live_slow(sb);
+}
+
+static void daxfs_watch_queue(struct daxfs_sb_info *sbi)
+{
+	queue_delayed_work(system_unbound_wq, &sbi->watch_work,
+			   msecs_to_jiffies(DAXFS_WATCH_MS));
+}
+
+void daxfs_watch_work(struct work_struct *work)
+{
+	struct daxfs_sb_info *sbi = container_of(to_delayed_work(work),
+						 struct daxfs_sb_info,
+						 watch_work);
+
+	daxfs_branch_tick(sbi->sb);
+	daxfs_check_live(sbi->sb);
+	daxfs_watch_queue(sbi);
+}
+
+/* From the end of fill_super: the mount is whole, its root set. */
+void daxfs_watch_start(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (sbi->branching)
+		daxfs_watch_queue(sbi);
+}
+
+/* At the start of kill_sb, before the inodes go. */
+void daxfs_watch_stop(struct super_block *sb)
+{
+	cancel_delayed_work_sync(&DAXFS_SB(sb)->watch_work);
 }
 
 /**

@@ -232,7 +232,8 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	init_rwsem(&sbi->index_lock);
 	xa_init(&sbi->nodes);
 	sbi->sb = sb;
-	INIT_DELAYED_WORK(&sbi->lease_work, daxfs_lease_work);
+	mutex_init(&sbi->watch_lock);
+	INIT_DELAYED_WORK(&sbi->watch_work, daxfs_watch_work);
 	sbi->alloc_hints = alloc_percpu(u64);
 	if (!sbi->alloc_hints)
 		return -ENOMEM;
@@ -302,6 +303,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root)
 		return -ENOMEM;
+	daxfs_watch_start(sb);
 	return 0;
 }
 
@@ -374,6 +376,8 @@ static void daxfs_kill_sb(struct super_block *sb)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 
+	if (sbi)
+		daxfs_watch_stop(sb);
 	kill_anon_super(sb);
 	if (!sbi)
 		return;

@@ -73,11 +73,11 @@ std::uint32_t LogWriter::branch(std::string_view name, std::uint32_t parent) {
     throw std::runtime_error("branch table full");
 }
 
-void LogWriter::mount(std::uint32_t slot, std::uint64_t lease_ns) {
+void LogWriter::mount(std::uint32_t slot, std::uint64_t beat) {
     const std::uint64_t at = branch_off_ + slot * sizeof(daxfs_branch);
     auto br = load<daxfs_branch>(at);
     br.mounts = htole32(1);
-    br.lease = htole64(lease_ns);
+    br.heartbeat = htole64(beat);
     store(at, br);
 }
 

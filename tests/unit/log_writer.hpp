@@ -23,8 +23,8 @@ class LogWriter {
     std::uint32_t branch(std::string_view name, std::uint32_t parent = DAXFS_MAIN_SLOT);
     // Make @slot's chain main (main_head, COMMITTED states, commit_seq), as a commit does.
     void commit(std::uint32_t slot);
-    // Count a mount in @slot holding a lease until @lease_ns, as a kernel's mount does.
-    void mount(std::uint32_t slot, std::uint64_t lease_ns);
+    // Count a mount in @slot whose heartbeat is @beat, as a kernel's mount does.
+    void mount(std::uint32_t slot, std::uint64_t beat);
 
     // Records. Each returns what a caller needs next (a new inode number).
     void write(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,

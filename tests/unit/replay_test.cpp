@@ -255,29 +255,38 @@ TEST_F(Replay, ListShowsSiblingsOfACommitAsStale) {
     EXPECT_EQ(state["b-child"], "stale");
 }
 
-TEST_F(Replay, ListShowsALapsedLease) {
+TEST_F(Replay, ListJudgesHeartbeatsByTwoLooks) {
     LogWriter w(img_);
-    w.mount(w.branch("held"), 5'000'000'000);
-    const daxfs::Image image(img_);
+    const std::uint32_t held = w.branch("held");
+    w.mount(held, DAXFS_BEAT_MARK | 41);
+    w.mount(w.branch("zero"), 0); // counted, never beat: stopped at once
     const auto v = daxfs::validate_image(img_);
-    ASSERT_TRUE(v.ok) << v.message; // a lease is not a reserved field
-    const daxfs::BranchTable table(image);
-    const auto lapsed = [&](std::uint64_t now) {
-        for (const daxfs::BranchRow &r : daxfs::list_branches(table, now))
-            if (r.name == "held") {
+    ASSERT_TRUE(v.ok) << v.message; // a heartbeat is not a reserved field
+    const daxfs::Image first(img_);
+    const daxfs::BranchTable before(first);
+    const auto holder = [](const std::vector<daxfs::BranchRow> &rows, const std::string &name) {
+        for (const daxfs::BranchRow &r : rows)
+            if (r.name == name) {
                 EXPECT_EQ(r.mounts, 1u);
-                return r.lease_lapsed;
+                EXPECT_EQ(r.lease_lapsed, r.holder == "stopped");
+                return r.holder;
             }
-        ADD_FAILURE() << "no branch 'held' in the list";
-        return false;
+        ADD_FAILURE() << "no branch " << name << " in the list";
+        return std::string();
     };
-    EXPECT_FALSE(lapsed(4'000'000'000));
-    EXPECT_TRUE(lapsed(6'000'000'000));
-    const auto j = daxfs::branches_json(daxfs::list_branches(table, 6'000'000'000));
-    EXPECT_EQ(j[1]["lease_lapsed"], true);
-    EXPECT_NE(
-        daxfs::branches_table(daxfs::list_branches(table, 6'000'000'000)).find("(lease lapsed)"),
-        std::string::npos);
+    EXPECT_EQ(holder(daxfs::list_branches(before), "held"), "unwatched");
+    EXPECT_EQ(holder(daxfs::list_branches(before), "zero"), "stopped");
+    EXPECT_EQ(holder(daxfs::list_branches(before, &before), "held"), "stopped");
+    w.mount(held, DAXFS_BEAT_MARK | 42); // it beat between the looks
+    const daxfs::Image second(img_);
+    const daxfs::BranchTable after(second);
+    const auto rows = daxfs::list_branches(before, &after);
+    EXPECT_EQ(holder(rows, "held"), "beating");
+    const auto j = daxfs::branches_json(rows);
+    EXPECT_EQ(j[1]["holder"], "beating");
+    EXPECT_EQ(j[1]["heartbeat"], DAXFS_BEAT_MARK | 41);
+    EXPECT_EQ(j[2]["lease_lapsed"], true);
+    EXPECT_NE(daxfs::branches_table(rows).find("(heartbeat stopped)"), std::string::npos);
 }
 
 TEST_F(Replay, CorruptRecordIsEuclean) {

@@ -2,7 +2,6 @@
 #include "daxfs/branch_list.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <fmt/format.h>
 
 #include "daxfs/size.hpp"
@@ -26,7 +25,21 @@ bool descends_from(const BranchTable &table, std::uint32_t slot,
 
 } // namespace
 
-std::vector<BranchRow> list_branches(const BranchTable &table, std::uint64_t now_ns) {
+// The counted mount of slot @b as two looks at the table show it (docs/protocol.md).
+std::string holder_of(const daxfs_br &b, const BranchTable *later) {
+    if (!b.mounts)
+        return "";
+    if (!b.beat)
+        return "stopped";
+    if (!later)
+        return "unwatched";
+    const daxfs_br &l = later->slot(b.slot);
+    const bool same = l.state != DAXFS_BRANCH_FREE && l.generation == b.generation &&
+                      l.mounts && l.beat == b.beat;
+    return same ? "stopped" : "beating";
+}
+
+std::vector<BranchRow> list_branches(const BranchTable &table, const BranchTable *later) {
     std::vector<std::uint32_t> chain;
     try {
         chain = table.main_chain();
@@ -44,18 +57,12 @@ std::vector<BranchRow> list_branches(const BranchTable &table, std::uint64_t now
             state = "stale";
         const daxfs_br &p = table.slot(b.parent < DAXFS_BRANCH_COUNT ? b.parent : 0);
         const bool parent_main = p.slot == DAXFS_MAIN_SLOT || p.state == DAXFS_BRANCH_COMMITTED;
+        const std::string holder = holder_of(b, later);
         rows.push_back({b.slot, b.name, parent_main ? "main" : p.name, p.slot, state, b.generation,
-                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, b.mounts && now_ns > b.lease,
-                        on_main});
+                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, b.beat, holder,
+                        holder == "stopped", on_main});
     }
     return rows;
-}
-
-std::vector<BranchRow> list_branches(const BranchTable &table) {
-    const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-    return list_branches(
-        table, static_cast<std::uint64_t>(
-                   std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()));
 }
 
 nlohmann::json branches_json(const std::vector<BranchRow> &rows) {
@@ -69,6 +76,8 @@ nlohmann::json branches_json(const std::vector<BranchRow> &rows) {
                      {"generation", r.generation},
                      {"bytes", r.bytes},
                      {"mounts", r.mounts},
+                     {"heartbeat", r.heartbeat},
+                     {"holder", r.holder},
                      {"lease_lapsed", r.lease_lapsed},
                      {"on_main", r.on_main}});
     return j;
@@ -85,7 +94,7 @@ std::string branches_table(const std::vector<BranchRow> &rows) {
     for (const BranchRow &r : rows)
         out += fmt::format("{:>4}  {:<{}}  {:<{}}  {:<9}  {:>10}  {:>6}{}\n", r.slot, r.name, w,
                            r.slot ? r.parent : "-", pw, r.state, r.bytes, r.mounts,
-                           r.lease_lapsed ? "  (lease lapsed)" : "");
+                           r.lease_lapsed ? "  (heartbeat stopped)" : "");
     return out;
 }
 

@@ -23,16 +23,21 @@ struct BranchRow {
     std::uint64_t generation;
     std::uint64_t bytes; // delta pages owned (data and log) * 4096
     std::uint32_t mounts;
-    bool lease_lapsed; // mounted, but its kernel stopped renewing the lease (it stopped or
-                       // died): the next mount may take the branch over
+    std::uint64_t heartbeat; // the counted mount's heartbeat (docs/protocol.md), 0: none
+    // The counted mount as judged from here: "" (none), "beating" (its heartbeat moved
+    // between the two looks), "stopped" (it did not move: its kernel stopped or died, the
+    // next mount may take the branch over; or it is 0) or "unwatched" (one look only:
+    // liveness needs a second look a lease later, daxfs-branch list --watch)
+    std::string holder;
+    bool lease_lapsed; // holder == "stopped"
     bool on_main;      // main or on main's committed chain
 };
 
-// Every slot in use (not FREE), by slot number; NOW_NS is the wall clock (ns since the
-// epoch) the leases are compared with.
-std::vector<BranchRow> list_branches(const BranchTable &table, std::uint64_t now_ns);
-// The same at the system clock's time now.
-std::vector<BranchRow> list_branches(const BranchTable &table);
+// Every slot in use (not FREE), by slot number. LATER is the same table read again at
+// least DAXFS_LEASE_NS later (or null): a heartbeat that did not move between the two
+// looks stopped.
+std::vector<BranchRow> list_branches(const BranchTable &table,
+                                     const BranchTable *later = nullptr);
 
 nlohmann::json branches_json(const std::vector<BranchRow> &rows);
 // An aligned table with a header line.
