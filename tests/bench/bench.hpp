@@ -133,6 +133,7 @@ struct FioReportOptions {
     std::string dir;
     std::string subject = "daxfs"; // ratios are SUBJECT / each other filesystem
     std::vector<std::string> filesystems{"tmpfs", "daxfs", "erofs-raw", "erofs-fsdax"};
+    bool rounds = false; // also print SUBJECT/X of each round
 };
 int fio_report(const FioReportOptions &opt, std::ostream &out);
 

@@ -7,7 +7,7 @@
 //   daxfs-bench maps ROOT                   mmap evidence: fault cost, smaps of a mapping
 //   daxfs-bench writes --base NAME=DIR --subject NAME=DIR --file REL [options]
 //   daxfs-bench branch-ops --phys P --size S --mnt DIR --lower DIR --scratch DIR --file REL
-//   daxfs-bench fio-report DIR [--subject FS] [--fs FS]... [--out FILE]   fio JSON -> table
+//   daxfs-bench fio-report DIR [--subject FS] [--fs FS]... [--rounds] [--out FILE]
 //
 // Built static by tests/bench/run (no dependency on the CMake build). See README.md.
 #include "bench.hpp"
@@ -190,6 +190,8 @@ int main(int argc, char **argv) {
     fio->add_option("--subject", fopt.subject, "filesystem the ratios are for (default daxfs)");
     fio->add_option("--fs", fio_fs, "filesystems, in column order (repeatable; default tmpfs "
                                     "daxfs erofs-raw erofs-fsdax)");
+    fio->add_flag("--rounds", fopt.rounds, "also print the ratios of each round (runs of "
+                                           "one round are close in time)");
     fio->add_option("--out", out_path, "also write the table to this file");
 
     try {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Samples {
-    std::vector<double> values; // one per round
+    std::vector<double> values;      // one per round
+    std::map<int, double> by_round;  // the same, by round number
 };
 
 double median_of(std::vector<double> v) {
@@ -127,7 +129,10 @@ int fio_report(const FioReportOptions &opt, std::ostream &out) {
             continue;
         const std::string test = stem.substr(0, f), fsname = stem.substr(f + 1, r - f - 1);
         const bool iops = test.find("-4k") != std::string::npos;
-        samples[test][fsname].values.push_back(read_run(e.path(), iops));
+        const double v = read_run(e.path(), iops);
+        auto &smp = samples[test][fsname];
+        smp.values.push_back(v);
+        smp.by_round[std::atoi(stem.substr(r + 1).c_str())] = v;
     }
 
     for (const auto &l : lines_of(dir / "header.txt"))
@@ -185,6 +190,28 @@ int fio_report(const FioReportOptions &opt, std::ostream &out) {
         std::snprintf(sp, sizeof(sp), "%.0f%%", spread);
         row << pad(sp, 8);
         out << row.str() << "\n";
+    }
+    if (opt.rounds) {
+        // Each round ran every filesystem once, close in time: a ratio within one round
+        // compares runs that shared the machine's state of the moment.
+        out << "\nper round: " << opt.subject << "/X of the runs of the same round, round 1 2 ...\n";
+        for (const auto &t : tests) {
+            const auto it = samples.find(t);
+            const auto subj = it == samples.end() ? nullptr : &it->second[opt.subject];
+            if (!subj)
+                continue;
+            std::ostringstream row;
+            row << pad(t, wtest, false);
+            for (const auto &o : others) {
+                row << "  " << o << ":";
+                for (const auto &[round, v] : subj->by_round) {
+                    const auto &ob = it->second[o].by_round;
+                    const auto m = ob.find(round);
+                    row << " " << (m == ob.end() ? "-" : ratio(v, m->second));
+                }
+            }
+            out << row.str() << "\n";
+        }
     }
     if (missing) {
         out << "\n" << missing << " test/filesystem pairs have no runs\n";
