@@ -127,4 +127,14 @@ struct GenOptions {
 };
 void generate_tree(const std::filesystem::path &dir, const GenOptions &opt);
 
+// The table of `tests/bench/run --fio` from fio's JSON files in DIR (fioreport.cpp).
+// Returns 1 (after the table) when a test lacks runs for a filesystem. Throws Error.
+struct FioReportOptions {
+    std::string dir;
+    std::string subject = "daxfs"; // ratios are SUBJECT / each other filesystem
+    std::vector<std::string> filesystems{"tmpfs", "daxfs", "erofs-raw", "erofs-fsdax"};
+    bool rounds = false; // also print SUBJECT/X of each round
+};
+int fio_report(const FioReportOptions &opt, std::ostream &out);
+
 } // namespace bench

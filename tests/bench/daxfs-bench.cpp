@@ -7,6 +7,7 @@
 //   daxfs-bench maps ROOT                   mmap evidence: fault cost, smaps of a mapping
 //   daxfs-bench writes --base NAME=DIR --subject NAME=DIR --file REL [options]
 //   daxfs-bench branch-ops --phys P --size S --mnt DIR --lower DIR --scratch DIR --file REL
+//   daxfs-bench fio-report DIR [--subject FS] [--fs FS]... [--rounds] [--out FILE]
 //
 // Built static by tests/bench/run (no dependency on the CMake build). See README.md.
 #include "bench.hpp"
@@ -180,6 +181,19 @@ int main(int argc, char **argv) {
     br->add_option("--tsv", tsv_path, "also write the copy-up result, tab separated, here");
     br->add_option("--out", out_path, "also write the tables to this file");
 
+    bench::FioReportOptions fopt;
+    std::vector<std::string> fio_fs;
+    auto *fio = app.add_subcommand("fio-report", "the table of tests/bench/run --fio, from the fio "
+                                                 "JSON files in DIR (TEST.FS.ROUND.json)");
+    fio->add_option("DIR", fopt.dir, "directory of fio's JSON, tests.txt and header.txt")
+        ->required();
+    fio->add_option("--subject", fopt.subject, "filesystem the ratios are for (default daxfs)");
+    fio->add_option("--fs", fio_fs, "filesystems, in column order (repeatable; default tmpfs "
+                                    "daxfs erofs-raw erofs-fsdax)");
+    fio->add_flag("--rounds", fopt.rounds, "also print the ratios of each round (runs of "
+                                           "one round are close in time)");
+    fio->add_option("--out", out_path, "also write the table to this file");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp &e) {
@@ -202,6 +216,20 @@ int main(int argc, char **argv) {
             wopt.file_bytes = w_mib << 20;
             const bench::Target b = parse_target(w_base), t = parse_target(w_subject);
             return write_results(bench::run_writes(b, t, wopt), b, t, headers, tsv_path, out_path);
+        }
+        if (*fio) {
+            if (!fio_fs.empty())
+                fopt.filesystems = fio_fs;
+            std::ostringstream table;
+            const int rc = bench::fio_report(fopt, table);
+            std::cout << table.str() << std::flush;
+            if (!out_path.empty()) {
+                std::ofstream f(out_path);
+                f << table.str();
+                if (!f.flush())
+                    throw bench::Error("cannot write " + out_path);
+            }
+            return rc;
         }
         if (*br) {
             std::ostringstream ops;
