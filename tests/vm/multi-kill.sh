@@ -177,7 +177,7 @@ survivor() {
 		"longest takeover $max_take s"
 	echo "survivor's kernel log: $(dmesg | grep -c 'left half-created; freed') half-created slots freed," \
 		"$(dmesg | grep -c 'took the branch table lock from mount') table locks taken over," \
-		"$(dmesg | grep -c 'stopped renewing its lease') lapsed leases"
+		"$(dmesg | grep -c 'stopped its heartbeat') stopped heartbeats"
 	# A kernel judges another dead only by its own watch of the heartbeat over a lease
 	# (docs/protocol.md): a mount of main kept that long frees what the dead boots left.
 	step "a mount of main that watches for more than a lease frees what the dead boots left"
