@@ -21,14 +21,16 @@
 #     committed content;
 #   - a small delta region fills up with ENOSPC, the branch stays readable and consistent,
 #     deleting files lets writes continue, and it still commits.
-# Arguments: [RACE_ROUNDS [LOOP_ROUNDS]] (default 100 and 10000).
+# Arguments: [RACE_ROUNDS [LOOP_ROUNDS]] (default 100 and 2000; the long mode 100 and
+# 10000). Every round checks that the free pages are back where they were.
 # vm-run-args: --memmap 128M
 # quick-args: 10 300
+# long-args: 100 10000
 . "$(dirname "$0")/lib.sh"
 need_phys
 
 RACE_ROUNDS=${1:-100}
-LOOP_ROUNDS=${2:-10000}
+LOOP_ROUNDS=${2:-2000}
 OPTS="phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE"
 MAIN=/mnt/main
 

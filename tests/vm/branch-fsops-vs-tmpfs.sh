@@ -14,13 +14,15 @@
 # After each commit the committing mount, the still-mounted main and a fresh main mount
 # show exactly (mtimes included) the tree the branch had; the region passes the shared
 # validator while mounted and after all unmounts; a final fresh main equals tmpfs.
-# Arguments: [OPS [PROCS [SEED]]] (default 10000 operations per round, 4 processes, seed 1).
+# Arguments: [OPS [PROCS [SEED]]] (default 6000 operations per round, 4 processes, seed 1;
+# the long mode 10000 per round).
 # vm-run-args: --memmap 256M
 # quick-args: 3000 3 5
+# long-args: 10000 4 1
 . "$(dirname "$0")/lib.sh"
 need_phys
 
-OPS=${1:-10000}
+OPS=${1:-6000}
 PROCS=${2:-4}
 SEED=${3:-1}
 MAIN=/mnt/main

@@ -16,17 +16,18 @@
 #   - a table lock held by a mount that died is taken over after 2 s, and a slot it left
 #     CLAIMED is freed;
 #   - abort: the branch gives ESTALE, its pages come back at unmount;
-#   - create/write/abort LOOPS times (default 1000): free_pages back to where it started;
+#   - create/write/abort LOOPS times (default 200): free_pages back to where it started;
 #   - after every phase the host-side checker (daxfs-inspect check on /dev/mem) passes and
 #     reports no leaked page.
-# Arguments: [LOOPS [RACES]] (default 1000 and 20; each race round leaves a committed slot,
-# and the table has 255).
+# Arguments: [LOOPS [RACES]] (default 200 and 20, the long mode 1000 and 20; each race
+# round leaves a committed slot, and the table has 255).
 # vm-run-args: --memmap 64M
 # quick-args: 100 10
+# long-args: 1000 20
 . "$(dirname "$0")/lib.sh"
 need_phys
 
-LOOPS=${1:-1000}
+LOOPS=${1:-200}
 RACES=${2:-20}
 P=$DAXFS_PHYS
 S=$DAXFS_PHYS_SIZE
