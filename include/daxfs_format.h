@@ -193,7 +193,13 @@ struct daxfs_live {
 	__le64 table_lock;	/* 0, or the id of the mount changing slots */
 	__le64 alloc_hint;	/* delta page where the next allocation looks */
 	__le64 free_pages;	/* FREE pages of the owner table (atomic add) */
-	__u8 reserved[4096 - DAXFS_SUPER_FIXED_SIZE - 48];	/* zero */
+	/*
+	 * Moved (+1) about every 500 ms by the kernel of the mount holding
+	 * table_lock, while it holds it: a waiter takes the lock over only
+	 * when neither word moved for DAXFS_LEASE_NS of its own clock.
+	 */
+	__le64 table_beat;
+	__u8 reserved[4096 - DAXFS_SUPER_FIXED_SIZE - 56];	/* zero at mkfs */
 };
 
 #define DAXFS_HEAD(slot, gen)	(((__u64)(gen) << 8) | (slot))

@@ -26,18 +26,15 @@
 
 #include "daxfs.h"
 
-/* A table lock held this long by the same mount is taken over. */
-#define DAXFS_TABLE_LOCK_STEAL_MS	2000
-
 /*
  * For tests only: a commit sleeps this long between checking its chain and
  * publishing main_head, so that a test can race an abort into that window
- * (tests/vm/multi-commits.sh). Kept below the table lock's steal time.
+ * (tests/vm/multi-commits.sh) or wait on the lock (branch-slots-and-options).
  */
 static unsigned int commit_delay_ms;
 module_param(commit_delay_ms, uint, 0644);
 MODULE_PARM_DESC(commit_delay_ms,
-		 "testing only: sleep between a commit's chain check and its publication (ms, max 1500)");
+		 "testing only: sleep between a commit's chain check and its publication (ms, max 8000)");
 
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
 {
@@ -78,37 +75,67 @@ void daxfs_branch_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head)
 	*head = daxfs_le64_load(&live->main_head);
 }
 
+/*
+ * While a mount holds the table lock, a timer of its kernel moves
+ * live.table_beat every DAXFS_WATCH_MS. Timers run while the holder sleeps
+ * or waits, and stop only with the kernel (or its vCPUs).
+ */
+static void daxfs_table_beat(struct timer_list *t)
+{
+	struct daxfs_sb_info *sbi = from_timer(sbi, t, lock_timer);
+
+	daxfs_le64_add(&daxfs_live(sbi)->table_beat, 1);
+	if (READ_ONCE(sbi->lock_held))
+		mod_timer(&sbi->lock_timer,
+			  jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
+}
+
+void daxfs_table_lock_init(struct daxfs_sb_info *sbi)
+{
+	timer_setup(&sbi->lock_timer, daxfs_table_beat, 0);
+}
+
+/*
+ * Take live.table_lock. A waiter takes it over only when neither the holder
+ * nor table_beat moved for DAXFS_LEASE_NS of its own monotonic clock: the
+ * holder's kernel stopped (docs/protocol.md). A live holder, however slow,
+ * keeps it.
+ */
 static void daxfs_table_lock(struct daxfs_sb_info *sbi)
 {
-	__le64 *lock = &daxfs_live(sbi)->table_lock;
-	unsigned long since = jiffies;
-	u64 holder = 0;
+	struct daxfs_live *live = daxfs_live(sbi);
+	u64 holder = 0, beat = 0, since = 0;
 
 	for (;;) {
-		u64 cur = daxfs_le64_load(lock);
+		u64 cur = daxfs_le64_load(&live->table_lock), b;
 
 		if (!cur) {
-			if (daxfs_le64_cmpxchg(lock, 0, sbi->id))
-				return;
+			if (daxfs_le64_cmpxchg(&live->table_lock, 0, sbi->id))
+				break;
 			continue;
 		}
-		if (cur != holder) {
+		b = daxfs_le64_load(&live->table_beat);
+		if (!since || cur != holder || b != beat) {
 			holder = cur;
-			since = jiffies;
-		} else if (time_after(jiffies, since +
-				      msecs_to_jiffies(DAXFS_TABLE_LOCK_STEAL_MS)) &&
-			   daxfs_le64_cmpxchg(lock, cur, sbi->id)) {
-			pr_warn("daxfs (phys=0x%llx): took the branch table lock from mount %llx, which held it for over %u ms\n",
+			beat = b;
+			since = ktime_get_ns();
+		} else if (ktime_get_ns() - since > DAXFS_LEASE_NS &&
+			   daxfs_le64_cmpxchg(&live->table_lock, cur, sbi->id)) {
+			pr_warn("daxfs (phys=0x%llx): took the branch table lock from mount %llx, whose kernel stopped beating for %llu s\n",
 				(unsigned long long)sbi->phys,
-				(unsigned long long)cur, DAXFS_TABLE_LOCK_STEAL_MS);
-			return;
+				(unsigned long long)cur, DAXFS_LEASE_NS / NSEC_PER_SEC);
+			break;
 		}
 		usleep_range(20, 100);
 	}
+	WRITE_ONCE(sbi->lock_held, true);
+	mod_timer(&sbi->lock_timer, jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
 }
 
 static void daxfs_table_unlock(struct daxfs_sb_info *sbi)
 {
+	WRITE_ONCE(sbi->lock_held, false);
+	del_timer_sync(&sbi->lock_timer);
 	if (!daxfs_le64_cmpxchg(&daxfs_live(sbi)->table_lock, sbi->id, 0))
 		pr_warn("daxfs (phys=0x%llx): the branch table lock was taken from this mount\n",
 			(unsigned long long)sbi->phys);
@@ -667,7 +694,12 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	return 0;
 }
 
-static int daxfs_branch_create(struct super_block *sb, u64 head)
+/*
+ * Create branch sbi->opt_branch under sbi->opt_parent and count this mount
+ * in it. @seq, @head: set to commit_seq and main_head as the create saw
+ * them under the table lock, which commits take too.
+ */
+static int daxfs_branch_create(struct super_block *sb, u64 *seq, u64 *head)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_branch *b;
@@ -677,6 +709,11 @@ static int daxfs_branch_create(struct super_block *sb, u64 head)
 	int err;
 
 	daxfs_table_lock(sbi);
+	/*
+	 * main as it is now: a commit that ran while this mount waited for
+	 * the lock must not leave the new branch born stale.
+	 */
+	daxfs_branch_head(sbi, seq, head);
 	daxfs_sweep(sb);
 	err = -EEXIST;
 	if (!daxfs_find_name(sb, sbi->opt_branch, &br)) {
@@ -684,7 +721,7 @@ static int daxfs_branch_create(struct super_block *sb, u64 head)
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
 		goto out;
 	}
-	err = daxfs_resolve_parent(sb, head, &pslot, &pgen);
+	err = daxfs_resolve_parent(sb, *head, &pslot, &pgen);
 	if (err)
 		goto out;
 	err = daxfs_claim(sbi, &sbi->slot, &sbi->gen);
@@ -821,7 +858,7 @@ int daxfs_branch_mount(struct super_block *sb)
 
 	daxfs_branch_head(sbi, &seq, &head);
 	if (sbi->opt_parent)
-		err = daxfs_branch_create(sb, head);
+		err = daxfs_branch_create(sb, &seq, &head);
 	else
 		err = daxfs_branch_attach(sb);
 	if (err)
@@ -934,7 +971,7 @@ static int daxfs_commit_locked(struct super_block *sb, u32 *chain, u32 *len,
 	if (err)
 		return err;
 	if (READ_ONCE(commit_delay_ms))
-		msleep(min(READ_ONCE(commit_delay_ms), 1500U));
+		msleep(min(READ_ONCE(commit_delay_ms), 8000U));
 	/*
 	 * The commit itself: main_head H -> this branch. Of two commits
 	 * racing from any kernels exactly one cmpxchg wins (both hold the
@@ -950,8 +987,8 @@ static int daxfs_commit_locked(struct super_block *sb, u32 *chain, u32 *len,
 	daxfs_persist(&live->main_head, sizeof(live->main_head));
 	/*
 	 * ACTIVE -> COMMITTED for the branch's own slots. Only a table lock
-	 * taken from this mount (held past DAXFS_TABLE_LOCK_STEAL_MS) lets an
-	 * abort in; then the head is put back.
+	 * taken from this mount (its kernel stalled for a lease) lets an abort
+	 * in; then the head is put back.
 	 */
 	if (!daxfs_mark_committed(sbi, chain + *len - own, own)) {
 		daxfs_le64_cmpxchg(&live->main_head, new, head);

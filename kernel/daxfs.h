@@ -76,6 +76,9 @@ struct daxfs_sb_info {
 	u64 beat;		/* the value this mount last stored */
 	/* every DAXFS_WATCH_MS: beat, watch the others, follow commits */
 	struct delayed_work watch_work;
+	/* moves live.table_beat while this mount holds the table lock */
+	struct timer_list lock_timer;
+	bool lock_held;		/* this mount holds live.table_lock */
 	struct mutex watch_lock;	/* @watch */
 	/* per slot: the heartbeat last seen, and since when (ktime_get_ns()) */
 	struct daxfs_watch {
@@ -308,6 +311,7 @@ int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
  * reaches it within this time even when nobody makes a file operation.
  */
 #define DAXFS_WATCH_MS		500
+void daxfs_table_lock_init(struct daxfs_sb_info *sbi);
 /* Beat, watch the other slots' heartbeats, free what dead kernels left. */
 void daxfs_branch_tick(struct super_block *sb);
 /* The branch is still this mount's (one load); false: it is dead now. */

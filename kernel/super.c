@@ -234,6 +234,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->sb = sb;
 	mutex_init(&sbi->watch_lock);
 	INIT_DELAYED_WORK(&sbi->watch_work, daxfs_watch_work);
+	daxfs_table_lock_init(sbi);
 	sbi->alloc_hints = alloc_percpu(u64);
 	if (!sbi->alloc_hints)
 		return -ENOMEM;
