@@ -21,6 +21,7 @@
 // Exit status: 0 when every process ran its sequence (failed operations are expected and
 // logged), 1 when a process died or could not start, 2 on a usage error.
 #include "cli.hpp"
+#include "rng.hpp"
 
 #include <algorithm>
 #include <array>
@@ -43,22 +44,6 @@
 
 namespace daxfs::test {
 namespace {
-
-class Rng {
-  public:
-    explicit Rng(std::uint64_t seed) : state_(seed) {}
-    std::uint64_t next() {
-        std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
-    bool chance(unsigned percent) { return below(100) < percent; }
-
-  private:
-    std::uint64_t state_;
-};
 
 std::string err_name(int err) {
     if (err == 0)
