@@ -54,17 +54,6 @@ std::vector<std::uint8_t> read_file(const std::string &path) {
     return data;
 }
 
-void write_file(const std::string &path, const std::vector<std::uint8_t> &data) {
-    Fd fd = open_at(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-        if (n <= 0)
-            throw_errno("cannot write", path);
-        done += static_cast<std::size_t>(n);
-    }
-}
-
 struct Range {
     std::uint64_t begin;
     std::uint64_t end;

@@ -30,4 +30,15 @@ Fd open_dir(int dir, const std::string &name) {
     return open_at(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 }
 
+void write_file(const std::string &path, std::span<const unsigned char> data) {
+    Fd fd = open_at(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+        if (n <= 0)
+            throw_errno("cannot write", path);
+        done += static_cast<std::size_t>(n);
+    }
+}
+
 } // namespace daxfs::test

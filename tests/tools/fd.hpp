@@ -2,6 +2,7 @@
 // std::system_error naming the path.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -37,5 +38,8 @@ Fd open_at(int dir, const std::string &name, int flags, mode_t mode = 0);
 
 // Opens a directory without following a final symlink; throws on failure.
 Fd open_dir(int dir, const std::string &name);
+
+// Writes DATA to PATH (created or truncated, mode 0644); throws on failure.
+void write_file(const std::string &path, std::span<const unsigned char> data);
 
 } // namespace daxfs::test

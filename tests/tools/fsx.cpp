@@ -97,16 +97,7 @@ class Exerciser {
         verify_whole();
     }
 
-    void save(const std::string &path) const {
-        Fd out = open_at(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        std::size_t done = 0;
-        while (done < model_.size()) {
-            ssize_t n = ::write(out.get(), model_.data() + done, model_.size() - done);
-            if (n <= 0)
-                throw_errno("write", path);
-            done += static_cast<std::size_t>(n);
-        }
-    }
+    void save(const std::string &path) const { write_file(path, model_); }
 
     std::string history() const {
         std::string out;
