@@ -78,6 +78,7 @@ EOF
 must chmod 755 $NEW/mnt/tools/bin/daxfs-branch
 
 step "hand over: /share, /src, /dev, /proc and /sys move into the new root"
+echo "the initramfs holds $(du -smx / | cut -f1) MiB; Shmem (tmpfs) $(awk '/^Shmem:/ { print int($2 / 1024) }' /proc/meminfo) MiB"
 must mount --move /share $NEW/mnt/share
 must mount --move /src $NEW/mnt/src
 echo "$NEW /bin/sh /mnt/src/tests/vm/multi-rootfs.root $MODE" >/.vm-switch-root ||
