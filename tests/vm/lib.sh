@@ -273,3 +273,26 @@ pmem_opts() {
 	[ -n "$DAXFS_PMEM_PHYS" ] || fail "no NVDIMM: run this scenario with scripts/vm-multi"
 	echo "phys=$DAXFS_PMEM_PHYS,size=$DAXFS_PMEM_SIZE"
 }
+
+# A scenario run with scripts/vm-run --switch-root (see its --help) hands the guest over to
+# a new root; the program that becomes PID 1 there ends the run with
+#   vm_init_run CMD...   run CMD as a child (stdin /dev/null), then do what vm-run's /init
+#                        does after a script: print the kernel log's BUG/Oops/WARNING lines
+#                        for vm-run, then "@@daxfs-vm-exit $DAXFS_VM_NONCE STATUS@@", sync
+#                        and power off (sysrq o: a root without busybox has no poweroff -f).
+#                        Never returns.
+vm_init_run() {
+	"$@" </dev/null
+	_rc=$?
+	_bad=$(dmesg | grep -v 'daxfs-test\[' | grep -E "$DAXFS_DMESG_BAD" | head -n 20)
+	if [ -n "$_bad" ]; then
+		echo
+		echo "$_bad" | sed "s/^/@@daxfs-vm-dmesg $DAXFS_VM_NONCE@@ /"
+	fi
+	echo
+	echo "@@daxfs-vm-exit $DAXFS_VM_NONCE $_rc@@"
+	DAXFS_DONE=init
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 600
+}
