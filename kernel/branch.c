@@ -36,6 +36,16 @@ module_param(commit_delay_ms, uint, 0644);
 MODULE_PARM_DESC(commit_delay_ms,
 		 "testing only: sleep between a commit's chain check and its publication (ms, max 8000)");
 
+/*
+ * For tests only: a create sleeps this long between claiming its slot and
+ * filling it, table lock held, so that a test can kill a kernel that holds
+ * the lock and a half-created slot (tests/vm/multi-heartbeats.sh).
+ */
+static unsigned int create_delay_ms;
+module_param(create_delay_ms, uint, 0644);
+MODULE_PARM_DESC(create_delay_ms,
+		 "testing only: sleep between a create's slot claim and filling the slot (ms, max 8000)");
+
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
 {
 	return daxfs_live_ptr(sbi->region, &sbi->geo);
@@ -95,6 +105,22 @@ void daxfs_table_lock_init(struct daxfs_sb_info *sbi)
 	timer_setup(&sbi->lock_timer, daxfs_table_beat, 0);
 }
 
+static bool daxfs_beat_renew(struct daxfs_sb_info *sbi);
+
+/*
+ * A mount counted in a branch keeps beating while it waits for the table
+ * lock: the wait can last a lease, and the waiter may be the very tick that
+ * beats. Never blocks; a branch found lost is left to the next tick.
+ */
+static void daxfs_beat_while_waiting(struct daxfs_sb_info *sbi)
+{
+	if (!READ_ONCE(sbi->counted) || !mutex_trylock(&sbi->live_lock))
+		return;
+	if (sbi->counted)
+		daxfs_beat_renew(sbi);
+	mutex_unlock(&sbi->live_lock);
+}
+
 /*
  * Take live.table_lock. A waiter takes it over only when neither the holder
  * nor table_beat moved for DAXFS_LEASE_NS of its own monotonic clock: the
@@ -104,6 +130,7 @@ void daxfs_table_lock_init(struct daxfs_sb_info *sbi)
 static void daxfs_table_lock(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_live *live = daxfs_live(sbi);
+	unsigned long next_beat = jiffies + msecs_to_jiffies(DAXFS_WATCH_MS);
 	u64 holder = 0, beat = 0, since = 0;
 
 	for (;;) {
@@ -125,6 +152,10 @@ static void daxfs_table_lock(struct daxfs_sb_info *sbi)
 				(unsigned long long)sbi->phys,
 				(unsigned long long)cur, DAXFS_LEASE_NS / NSEC_PER_SEC);
 			break;
+		}
+		if (time_after(jiffies, next_beat)) {
+			daxfs_beat_while_waiting(sbi);
+			next_beat = jiffies + msecs_to_jiffies(DAXFS_WATCH_MS);
 		}
 		usleep_range(20, 100);
 	}
@@ -730,6 +761,8 @@ static int daxfs_branch_create(struct super_block *sb, u64 *seq, u64 *head)
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
 		goto out;
 	}
+	if (READ_ONCE(create_delay_ms))
+		msleep(min(READ_ONCE(create_delay_ms), 8000U));
 	b = daxfs_slot(sbi, sbi->slot);
 	err = daxfs_fill_slot(sbi, pslot, pgen);
 	if (err) {
