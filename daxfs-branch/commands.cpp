@@ -99,7 +99,7 @@ std::string change_line(const daxfs::Change &c) {
 } // namespace
 
 int cmd_create(const CreateArgs &a) {
-    const auto [phys, size] = a.region.physical();
+    const daxfs::RegionMount base = a.region.mount_base();
     struct stat st;
     if (::stat(a.mnt.c_str(), &st))
         daxfs::throw_sys(errno, "cannot use mount point", a.mnt);
@@ -107,8 +107,8 @@ int cmd_create(const CreateArgs &a) {
         throw daxfs::Error(ENOTDIR, fmt::format("mount point '{}' is not a directory", a.mnt));
     const std::optional<std::string> parent =
         a.parent.empty() ? std::nullopt : std::optional<std::string>(a.parent);
-    const std::string opts = daxfs::branch_mount_options(phys, size, a.name, parent);
-    if (::mount("none", a.mnt.c_str(), "daxfs", 0, opts.c_str()))
+    const std::string opts = daxfs::branch_mount_options(base, a.name, parent);
+    if (::mount(base.source.c_str(), a.mnt.c_str(), "daxfs", 0, opts.c_str()))
         throw daxfs::Error(errno,
                            fmt::format("cannot {} branch {}: {}", parent ? "create" : "mount",
                                        a.name, mount_error(errno, a)));

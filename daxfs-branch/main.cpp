@@ -66,12 +66,20 @@ void add_mount_command(CLI::App &app, Options &o, std::function<int()> &run, boo
         sub->add_option("--size", o.create.region.size, "Bytes of the region (K/M/G, 0x hex)")
             ->type_name("SIZE");
     auto *cf = sub->add_option("--from", o.create.region.mount,
-                               "Take phys and size from the daxfs mount at MNT2")
+                               "Take phys and size (and dax=, or the block device) from the "
+                               "daxfs mount at MNT2")
                    ->type_name("MNT2");
+    auto *cd = sub->add_option("-D,--dax", o.create.region.dax,
+                               "The region is the device-DAX device DEV (its range from "
+                               "libdaxctl; mounted with dax=DEV)")
+                   ->type_name("DEV");
     cp->excludes(cf);
     cs->excludes(cf);
-    sub->footer("Without --phys/--size or --from, phys and size come from /proc/mounts if "
-                "exactly one daxfs region is mounted (e.g. main at /mnt).");
+    cd->excludes(cp);
+    cd->excludes(cf);
+    sub->footer("Without --phys/--size, -D or --from, the region comes from /proc/mounts if "
+                "exactly one daxfs region is mounted (e.g. main at /mnt). A region inside a "
+                "device-DAX device is mounted with dax=NAME.");
     sub->callback([&o, &run, attach] {
         run = [&o, attach] {
             if (const std::string why = o.create.region.usage_error(); !why.empty())

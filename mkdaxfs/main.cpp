@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include "daxfs/cli.hpp"
+#include "daxfs/dax_claim.hpp"
 #include "daxfs/dedup.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/from_image.hpp"
 #include "daxfs/layout.hpp"
+#include "daxfs/mount_line.hpp"
 #include "daxfs/physmem.hpp"
 #include "daxfs/progress.hpp"
 #include "daxfs/reader.hpp"
@@ -34,6 +36,7 @@ constexpr std::uint64_t kFileDeltaDefault = 64ull << 20; // -b without SIZE, int
 
 struct Args {
     std::string directory, output, from, phys, size;
+    std::string dax; // -D DEV: a device-DAX device
     bool branching = false;
     std::string delta; // -b SIZE, empty: automatic
     bool quiet = false, json = false;
@@ -67,10 +70,15 @@ int parse(int argc, char **argv, Args &a) {
                   ->type_name("ADDR");
     app.add_option("-s,--size", a.size, "Bytes of physical memory at ADDR (K/M/G or 0x hex)")
         ->type_name("SIZE");
+    auto *dax = app.add_option("-D,--dax", a.dax,
+                               "Write the image into the device-DAX device DEV (/dev/daxX.Y) "
+                               "through a mapping of it; refused while daxfs is mounted from it")
+                    ->type_name("DEV");
     auto *b = app.add_option("-b,--branching", a.delta,
                              "Make an image with branches: a branch table and a delta region "
                              "of SIZE bytes for the branches' changes (K/M/G or 0x hex). "
-                             "Without SIZE: the rest of the region with -p/-s, 64M for a file")
+                             "Without SIZE: the rest of the region (-p/-s), of the device (-D, "
+                             "or -o of a block device), 64M for a file")
                   ->type_name("[SIZE]")
                   ->expected(0, 1);
     app.add_flag("--no-huge-align", a.no_huge_align,
@@ -83,18 +91,24 @@ int parse(int argc, char **argv, Args &a) {
     o->excludes(p);
     target->excludes(o);
     target->excludes(p);
-    app.footer("Examples:\n"
-               "  mkdaxfs -d rootfs -o rootfs.daxfs\n"
-               "  mkdaxfs -d rootfs -p 0x40000000 -s 256M   (then mount the printed line)\n"
-               "  mkdaxfs -d rootfs -b -p 0x40000000 -s 1G   (branches in the rest of 1G)\n"
-               "  mkdaxfs -d rootfs -b 256M -o rootfs.daxfs  (a 256M delta region)\n"
-               "  mkdaxfs --from old.daxfs -o new.daxfs     (main of old, flattened)\n\n"
-               "The same tree always gives a byte-identical image; timestamps later than\n"
-               "SOURCE_DATE_EPOCH (if set) are clamped to it. Modes, owners, timestamps,\n"
-               "symlinks, hard links and device nodes/FIFOs/sockets are kept. The data of a\n"
-               "file of 2 MiB or more starts on a 2 MiB boundary (smaller files fill the\n"
-               "gaps) so that it can be mapped 2 MiB at a time; --no-huge-align packs it.\n"
-               "Exit status: 0 success, 1 error, 2 bad command line.");
+    dax->excludes(o);
+    dax->excludes(p);
+    dax->excludes(target);
+    app.footer(
+        "Examples:\n"
+        "  mkdaxfs -d rootfs -o rootfs.daxfs\n"
+        "  mkdaxfs -d rootfs -p 0x40000000 -s 256M   (then mount the printed line)\n"
+        "  mkdaxfs -d rootfs -b -p 0x40000000 -s 1G   (branches in the rest of 1G)\n"
+        "  mkdaxfs -d rootfs -b 256M -o rootfs.daxfs  (a 256M delta region)\n"
+        "  mkdaxfs -d rootfs -o /dev/pmem0           (fsdax: mount -t daxfs /dev/pmem0 /mnt)\n"
+        "  mkdaxfs -d rootfs -b -D /dev/dax0.0       (devdax; prints the mount line)\n"
+        "  mkdaxfs --from old.daxfs -o new.daxfs     (main of old, flattened)\n\n"
+        "The same tree always gives a byte-identical image; timestamps later than\n"
+        "SOURCE_DATE_EPOCH (if set) are clamped to it. Modes, owners, timestamps,\n"
+        "symlinks, hard links and device nodes/FIFOs/sockets are kept. The data of a\n"
+        "file of 2 MiB or more starts on a 2 MiB boundary (smaller files fill the\n"
+        "gaps) so that it can be mapped 2 MiB at a time; --no-huge-align packs it.\n"
+        "Exit status: 0 success, 1 error, 2 bad command line.");
     if (auto stop = daxfs::parse_command_line(app, argc, argv, "mkdaxfs"))
         return *stop;
     a.branching = b->count() > 0;
@@ -102,8 +116,8 @@ int parse(int argc, char **argv, Args &a) {
         a.output = operand;
     if (a.directory.empty() && a.from.empty())
         return usage_error("need -d DIR or --from IMAGE");
-    if (a.output.empty() && a.phys.empty())
-        return usage_error("need -o FILE or -p ADDR -s SIZE");
+    if (a.output.empty() && a.phys.empty() && a.dax.empty())
+        return usage_error("need -o FILE, -p ADDR -s SIZE or -D DEV");
     daxfs::RegionSpec region; // the physical range written to, checked as every tool does
     region.phys = a.phys;
     region.size = a.size;
@@ -125,6 +139,10 @@ std::string mount_size(std::uint64_t size) {
 }
 
 std::string mount_line(const Args &a) {
+    if (!a.dax.empty())
+        return daxfs::dax_mount_line(a.dax);
+    if (!a.output.empty())
+        return daxfs::block_mount_line(a.output);
     return fmt::format("mount -t daxfs -o phys=0x{:x},size={} none /mnt", daxfs::parse_size(a.phys),
                        mount_size(daxfs::parse_size(a.size)));
 }
@@ -149,8 +167,10 @@ void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
         j["seconds"] = seconds;
         if (!a.output.empty())
             j["output"] = a.output;
-        else
-            j["mount"] = mount_line(a);
+        if (!a.dax.empty())
+            j["dax"] = a.dax;
+        if (const std::string line = mount_line(a); !line.empty())
+            j["mount"] = line;
         fmt::print("{}\n", j.dump());
     } else if (!a.quiet) {
         fmt::print(stderr,
@@ -173,8 +193,11 @@ void size_delta_region(const Args &a, daxfs::Layout &l) {
     std::uint64_t want = kFileDeltaDefault;
     if (!a.delta.empty()) {
         want = daxfs::parse_size(a.delta);
-    } else if (!a.phys.empty()) {
-        const std::uint64_t region = daxfs::parse_size(a.size);
+    } else if (const auto device = daxfs::block_device_size(a.output);
+               !a.phys.empty() || !a.dax.empty() || device) {
+        const std::uint64_t region = !a.phys.empty() ? daxfs::parse_size(a.size)
+                                     : device        ? *device
+                                                     : daxfs::find_dax_device(a.dax).size;
         daxfs::check_fits(l.base_size + daxfs::kMinDeltaSize, region);
         want = region - l.base_size;
     }
@@ -183,6 +206,9 @@ void size_delta_region(const Args &a, daxfs::Layout &l) {
 
 int run(const Args &a) {
     const auto start = std::chrono::steady_clock::now();
+    std::optional<daxfs::DaxDevice> dax; // checked before the tree is read
+    if (!a.dax.empty())
+        dax = daxfs::dax_device_for_writing(a.dax);
     std::optional<daxfs::Image> source;
     daxfs::Tree tree;
     if (!a.from.empty()) {
@@ -223,6 +249,17 @@ int run(const Args &a) {
         auto v = daxfs::validate_all(mem.bytes(), leaked);
         if (!v.ok)
             throw daxfs::Error(EIO, "image in physical memory does not read back: " + v.message);
+    } else if (dax) {
+        daxfs::check_fits(layout.image_size, dax->size); // before touching the device
+        daxfs::Mapping mem = daxfs::claim_dax_device(*dax);
+        daxfs::MemorySink sink(mem.bytes());
+        daxfs::write_image(tree, layout, sink, progress);
+        bar.reset();
+        std::uint64_t leaked = 0;
+        auto v = daxfs::validate_all(mem.bytes(), leaked);
+        if (!v.ok)
+            throw daxfs::Error(
+                EIO, fmt::format("image in {} does not read back: {}", dax->path(), v.message));
     } else {
         daxfs::FileSink sink(a.output);
         daxfs::write_image(tree, layout, sink, progress);
@@ -230,8 +267,8 @@ int run(const Args &a) {
     }
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     print_summary(a, layout, took.count());
-    if (!a.phys.empty() && !a.json && !a.quiet)
-        fmt::print("{}\n", mount_line(a));
+    if (const std::string line = mount_line(a); !line.empty() && !a.json && !a.quiet)
+        fmt::print("{}\n", line);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "daxfs/summary.hpp"
 #include "daxfs/validate.hpp"
 #include "describe.hpp"
+#include "devices.hpp"
 
 namespace inspect {
 
@@ -231,22 +232,11 @@ int cmd_log(const SourceSpec &src, const std::string &branch, bool json) {
 }
 
 int cmd_devices(bool json) {
-    const auto ranges = daxfs::discover_memory();
-    if (json) {
-        nlohmann::json j = nlohmann::json::array();
-        for (const auto &r : ranges)
-            j.push_back(
-                {{"name", r.name}, {"source", r.source}, {"start", r.start}, {"size", r.size}});
-        fmt::print("{}\n", j.dump(2));
-        return 0;
-    }
-    if (ranges.empty())
-        fmt::print("no persistent-memory ranges{}\n",
-                   daxfs::have_daxctl() ? " or DAX devices" : " (built without libdaxctl)");
-    for (const auto &r : ranges)
-        fmt::print("{:<30} {:<7} phys=0x{:x},size={}\n", r.name, r.source, r.start, r.size);
-    if (!ranges.empty() && ranges.front().start == 0 && ::geteuid() != 0)
-        fmt::print("(addresses read as 0: run as root to see them)\n");
+    const Inventory inv = take_inventory();
+    if (json)
+        fmt::print("{}\n", inventory_json(inv).dump(2));
+    else
+        fmt::print("{}", inventory_text(inv));
     return 0;
 }
 

@@ -23,7 +23,10 @@ int usage(const std::string &msg) {
 
 void help() {
     fmt::print("Usage: fsck.daxfs [-n|-y|-f|-a|-p] [-v] IMAGE\n"
+               "       fsck.daxfs [-n|-y|-f|-a|-p] [-v] -D|--dax DEV\n"
                "       fsck.daxfs --version\n"
+               "IMAGE is an image file or a block device (/dev/pmem0); -D DEV reads the\n"
+               "device-DAX device DEV (/dev/daxX.Y) through a mapping of it.\n"
                "Check a DAXFS image completely with the shared validator; with branches\n"
                "also the branch table, the owner table and every log, replayed (-v counts\n"
                "leaked delta pages, which are not an error).\n"
@@ -35,10 +38,20 @@ void help() {
 } // namespace
 
 int fsck_main(int argc, char **argv) {
-    std::string image;
+    std::string image, dax;
     bool verbose = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
+        if (!std::strcmp(arg, "-D") || !std::strcmp(arg, "--dax")) {
+            if (i + 1 == argc)
+                return usage(fmt::format("{} needs a DEV", arg));
+            dax = argv[++i];
+            continue;
+        }
+        if (!std::strncmp(arg, "--dax=", 6)) {
+            dax = arg + 6;
+            continue;
+        }
         if (!std::strcmp(arg, "--help") || !std::strcmp(arg, "-h")) {
             help();
             return kClean;
@@ -60,11 +73,15 @@ int fsck_main(int argc, char **argv) {
             return usage(fmt::format("unexpected argument {}", arg));
         image = arg;
     }
+    if (!image.empty() && !dax.empty())
+        return usage("give an IMAGE or -D DEV, not both");
+    if (image.empty() && dax.empty())
+        return usage("need an IMAGE (or -D DEV)");
     if (image.empty())
-        return usage("need an IMAGE");
+        image = dax; // how messages name it
     try {
         SourceSpec spec;
-        spec.image = image;
+        (dax.empty() ? spec.image : spec.dax) = image;
         Source source(spec);
         std::uint64_t leaked = 0;
         const daxfs::Validation v = daxfs::validate_all(source.bytes(), leaked);

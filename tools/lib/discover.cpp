@@ -6,10 +6,6 @@
 #include <sstream>
 #include <string_view>
 
-#ifdef DAXFS_HAVE_DAXCTL
-#include <daxctl/libdaxctl.h>
-#endif
-
 namespace daxfs {
 
 namespace {
@@ -18,23 +14,6 @@ bool parse_hex(std::string_view s, std::uint64_t &out) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 16);
     return ec == std::errc() && end == s.data() + s.size();
 }
-
-#ifdef DAXFS_HAVE_DAXCTL
-void add_dax_devices(std::vector<MemoryRange> &out) {
-    struct daxctl_ctx *ctx = nullptr;
-    if (daxctl_new(&ctx) < 0)
-        return;
-    struct daxctl_region *region;
-    daxctl_region_foreach(ctx, region) {
-        struct daxctl_dev *dev;
-        daxctl_dev_foreach(region, dev) {
-            out.push_back({daxctl_dev_get_devname(dev), "daxctl", daxctl_dev_get_resource(dev),
-                           daxctl_dev_get_size(dev)});
-        }
-    }
-    daxctl_unref(ctx);
-}
-#endif
 
 } // namespace
 
@@ -66,19 +45,7 @@ std::vector<MemoryRange> discover_memory() {
     std::ifstream f("/proc/iomem");
     std::stringstream ss;
     ss << f.rdbuf();
-    std::vector<MemoryRange> out = parse_iomem(ss.str());
-#ifdef DAXFS_HAVE_DAXCTL
-    add_dax_devices(out);
-#endif
-    return out;
-}
-
-bool have_daxctl() {
-#ifdef DAXFS_HAVE_DAXCTL
-    return true;
-#else
-    return false;
-#endif
+    return parse_iomem(ss.str());
 }
 
 } // namespace daxfs

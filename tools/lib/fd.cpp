@@ -34,6 +34,7 @@ Mapping &Mapping::operator=(Mapping &&o) noexcept {
         base_ = std::exchange(o.base_, nullptr);
         len_ = std::exchange(o.len_, 0);
         bytes_ = std::exchange(o.bytes_, {});
+        fd_ = std::move(o.fd_);
     }
     return *this;
 }
@@ -71,6 +72,16 @@ std::uint64_t file_size(int fd, const std::string &path) {
     if (::ioctl(fd, BLKGETSIZE64, &bytes))
         throw_sys(errno, "cannot get the size of", path);
     return bytes;
+}
+
+std::optional<std::uint64_t> block_device_size(const std::string &path) {
+    struct stat st;
+    if (path.empty() || ::stat(path.c_str(), &st) || !S_ISBLK(st.st_mode))
+        return std::nullopt;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        throw_sys(errno, "cannot open", path);
+    return file_size(fd.get(), path);
 }
 
 UniqueFd open_source(const std::string &path) {

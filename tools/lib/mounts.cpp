@@ -8,7 +8,9 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
+#include "daxfs/daxdev.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/size.hpp"
 
@@ -38,7 +40,7 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
     std::string dev, dir, type, opts;
     if (!(in >> dev >> dir >> type >> opts) || type != "daxfs")
         return std::nullopt;
-    DaxfsMount m{unescape(dir), 0, 0, "main", false};
+    DaxfsMount m{unescape(dir), 0, 0, "main", false, unescape(dev), ""};
     bool phys = false, size = false;
     std::istringstream os(opts);
     for (std::string o; std::getline(os, o, ',');) {
@@ -58,12 +60,16 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
         }
         if (key == "branch")
             m.branch = value;
+        else if (key == "dax")
+            m.dax = dax_device_name(value).empty() ? value : dax_device_name(value);
         else if (key == "ro")
             m.read_only = true;
     }
-    if (!phys || !size)
-        return std::nullopt;
-    return m;
+    if (phys && size)
+        return m;
+    if (!phys && !size && m.source.starts_with("/dev/")) // a block device the kernel opened
+        return m;
+    return std::nullopt;
 }
 
 // The canonical path; for a mount whose branch is dead (ESTALE on everything under it)
@@ -109,9 +115,9 @@ DaxfsMount mount_at(const std::string &dir) {
 
 DaxfsMount only_region() {
     const auto mounts = daxfs_mounts();
-    std::set<std::pair<std::uint64_t, std::uint64_t>> regions;
+    std::set<std::tuple<std::uint64_t, std::uint64_t, std::string>> regions;
     for (const auto &m : mounts)
-        regions.insert({m.phys, m.size});
+        regions.insert({m.phys, m.size, m.phys ? "" : m.source});
     if (regions.empty())
         throw Error(ENOENT, "no daxfs region is mounted: give --phys ADDR --size SIZE");
     if (regions.size() > 1)
@@ -123,10 +129,42 @@ DaxfsMount only_region() {
 
 std::string branch_mount_options(std::uint64_t phys, std::uint64_t size, const std::string &name,
                                  const std::optional<std::string> &parent) {
-    std::string o = fmt::format("phys=0x{:x},size={},branch={}", phys, size, name);
+    return branch_mount_options(RegionMount{"none", region_options(phys, size, "")}, name, parent);
+}
+
+std::string branch_mount_options(const RegionMount &base, const std::string &name,
+                                 const std::optional<std::string> &parent) {
+    std::string o = base.options;
+    o += fmt::format("{}branch={}", o.empty() ? "" : ",", name);
     if (parent)
         o += ",parent=" + *parent;
     return o;
+}
+
+std::string region_options(std::uint64_t phys, std::uint64_t size, const std::string &dax) {
+    std::string o = fmt::format("phys=0x{:x},size={}", phys, size);
+    if (!dax.empty())
+        o += ",dax=" + dax;
+    return o;
+}
+
+RegionMount region_mount(const DaxfsMount &m) {
+    if (!m.phys && !m.size)
+        return {m.source, ""};
+    std::string dax = m.dax;
+    if (dax.empty())
+        dax = dax_device_at(m.phys, m.size);
+    return {"none", region_options(m.phys, m.size, dax)};
+}
+
+std::string dax_device_at(std::uint64_t phys, std::uint64_t size) {
+    try {
+        const auto devices = dax_devices();
+        const DaxDevice *d = dax_device_of(devices, phys, size);
+        return d ? d->name : "";
+    } catch (const Error &) {
+        return ""; // no libdaxctl context: no device-DAX devices either
+    }
 }
 
 } // namespace daxfs

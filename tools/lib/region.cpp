@@ -2,7 +2,9 @@
 #include "daxfs/region.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include "daxfs/daxdev.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/mounts.hpp"
 #include "daxfs/physmem.hpp"
@@ -11,9 +13,10 @@
 namespace daxfs {
 
 std::string RegionSpec::usage_error() const {
-    const int kinds = !image.empty() + (!phys.empty() || !size.empty()) + !mount.empty();
+    const int kinds =
+        !image.empty() + (!phys.empty() || !size.empty()) + !mount.empty() + !dax.empty();
     if (kinds > 1)
-        return "give one of IMAGE, --phys/--size, -m MNT";
+        return "give one of IMAGE, --phys/--size, -D DEV, -m MNT";
     if (phys.empty() != size.empty())
         return "--phys and --size go together";
     for (const std::string *v : {&phys, &size}) {
@@ -34,6 +37,8 @@ std::string RegionSpec::name() const {
         return fmt::format("phys {}+{}", phys, size);
     if (!mount.empty())
         return fmt::format("the region mounted at {}", mount);
+    if (!dax.empty())
+        return dax;
     return "the daxfs region mounted";
 }
 
@@ -42,15 +47,50 @@ std::pair<std::uint64_t, std::uint64_t> RegionSpec::physical() const {
         throw Error(EINVAL, fmt::format("{} is an image file, not physical memory", image));
     if (!phys.empty())
         return {parse_size(phys), parse_size(size)};
+    if (!dax.empty()) {
+        const DaxDevice d = find_dax_device(dax);
+        if (!d.start)
+            throw Error(EACCES,
+                        fmt::format("the physical range of {} is hidden: run as root", d.path()));
+        return {d.start, d.size};
+    }
     const DaxfsMount m = mount.empty() ? only_region() : mount_at(mount);
+    if (!m.phys)
+        throw Error(EINVAL, fmt::format("the region mounted at {} is the block device {}, not "
+                                        "a physical range",
+                                        m.dir, m.source));
     return {m.phys, m.size};
 }
 
+RegionMount RegionSpec::mount_base() const {
+    if (!image.empty())
+        throw Error(EINVAL, fmt::format("{} is an image file: it cannot be mounted", image));
+    if (!dax.empty()) {
+        const DaxDevice d = find_dax_device(dax);
+        const auto [addr, bytes] = physical();
+        return {"none", region_options(addr, bytes, d.name)};
+    }
+    if (!phys.empty()) {
+        const auto [addr, bytes] = physical();
+        return {"none", region_options(addr, bytes, dax_device_at(addr, bytes))};
+    }
+    return region_mount(mount.empty() ? only_region() : mount_at(mount));
+}
+
 std::shared_ptr<Mapping> RegionSpec::map() const {
+    struct stat st;
+    if (!image.empty() && !::stat(image.c_str(), &st) && S_ISCHR(st.st_mode))
+        return std::make_shared<Mapping>(map_dax_device(find_dax_device(image), false));
     if (!image.empty())
         return std::make_shared<Mapping>(map_file_readonly(image.c_str()));
-    const auto [addr, bytes] = physical();
-    return std::make_shared<Mapping>(map_phys(addr, bytes, false));
+    if (!dax.empty())
+        return std::make_shared<Mapping>(map_dax_device(find_dax_device(dax), false));
+    if (!phys.empty())
+        return std::make_shared<Mapping>(map_phys(parse_size(phys), parse_size(size), false));
+    const DaxfsMount m = mount.empty() ? only_region() : mount_at(mount);
+    if (!m.phys) // a region on a block device: read the device
+        return std::make_shared<Mapping>(map_file_readonly(m.source.c_str()));
+    return std::make_shared<Mapping>(map_phys(m.phys, m.size, false));
 }
 
 Image RegionSpec::open() const {
@@ -63,6 +103,10 @@ void add_region_options(CLI::App &app, RegionSpec &spec, bool mount) {
         ->type_name("ADDR");
     app.add_option("--size", spec.size, "Bytes of the region at ADDR (K/M/G, 0x hex)")
         ->type_name("SIZE");
+    app.add_option("-D,--dax", spec.dax,
+                   "Read the device-DAX device DEV (/dev/daxX.Y), mapped whole; its size "
+                   "from libdaxctl")
+        ->type_name("DEV");
     if (mount)
         app.add_option("-m,--mount", spec.mount,
                        "Read the region mounted at MNT (phys/size from /proc/mounts, via "

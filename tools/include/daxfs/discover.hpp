@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 // Finding physical memory an image can live in: persistent-memory ranges the kernel lists
-// in /proc/iomem (memmap=...! reservations, pmem) and DAX devices (through libdaxctl when
-// built with it).
+// in /proc/iomem (memmap=...! reservations, pmem). DAX devices and NVDIMM namespaces come
+// from daxdev.hpp and nvdimm.hpp.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,8 @@
 namespace daxfs {
 
 struct MemoryRange {
-    std::string name;   // "Persistent Memory (legacy)", "dax0.0", ...
-    std::string source; // "iomem" or "daxctl"
+    std::string name;   // "Persistent Memory (legacy)", ...
+    std::string source; // "iomem"
     std::uint64_t start;
     std::uint64_t size;
 };
@@ -21,11 +21,7 @@ struct MemoryRange {
 // persistent memory.
 std::vector<MemoryRange> parse_iomem(const std::string &text);
 
-// Everything found on this machine; addresses read as 0 when not root (the kernel hides
-// them). Never throws for a missing source.
+// This machine's; addresses read as 0 when not root (the kernel hides them). Never throws.
 std::vector<MemoryRange> discover_memory();
-
-// Whether this build can list DAX devices (libdaxctl).
-bool have_daxctl();
 
 } // namespace daxfs

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -34,9 +35,12 @@ class Mapping {
     // Takes ownership of an mmap()ed range; @bytes is what callers see inside it.
     Mapping(void *base, std::size_t len, std::span<std::byte> bytes)
         : base_(base), len_(len), bytes_(bytes) {}
+    // The same, keeping @fd open (and its locks held) until the mapping goes.
+    Mapping(void *base, std::size_t len, std::span<std::byte> bytes, UniqueFd fd)
+        : base_(base), len_(len), bytes_(bytes), fd_(std::move(fd)) {}
     Mapping(Mapping &&o) noexcept
         : base_(std::exchange(o.base_, nullptr)), len_(std::exchange(o.len_, 0)),
-          bytes_(std::exchange(o.bytes_, {})) {}
+          bytes_(std::exchange(o.bytes_, {})), fd_(std::move(o.fd_)) {}
     Mapping &operator=(Mapping &&o) noexcept;
     Mapping(const Mapping &) = delete;
     Mapping &operator=(const Mapping &) = delete;
@@ -48,6 +52,7 @@ class Mapping {
     void *base_ = nullptr;
     std::size_t len_ = 0;
     std::span<std::byte> bytes_;
+    UniqueFd fd_;
 };
 
 // Map a whole file read-only; an empty file gives an empty mapping.
@@ -55,6 +60,9 @@ Mapping map_file_readonly(const char *path);
 
 // Size of an open regular file or block device.
 std::uint64_t file_size(int fd, const std::string &path);
+
+// The size of @path if it is a block device (BLKGETSIZE64), else nothing.
+std::optional<std::uint64_t> block_device_size(const std::string &path);
 
 // Open a source file for reading, without updating its atime when allowed.
 UniqueFd open_source(const std::string &path);

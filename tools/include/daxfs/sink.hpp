@@ -25,7 +25,8 @@ class Sink {
     virtual void finish() {}
 };
 
-// A regular file (created or truncated) or a block device (the image must fit).
+// A regular file (created or truncated) or a block device (opened O_EXCL, so a mounted
+// one is refused; the image must fit its size).
 class FileSink : public Sink {
   public:
     explicit FileSink(std::string path);
@@ -34,8 +35,10 @@ class FileSink : public Sink {
     void finish() override;
 
   private:
+    void reserve_device(std::uint64_t image_size);
     std::string path_;
     UniqueFd fd_;
+    bool device_ = false;
 };
 
 // A fixed span of memory (a /dev/mem mapping); the image must fit in it. The old
