@@ -6,13 +6,14 @@
 #     block device is refused, and a device smaller than its image is refused;
 #   - devdax: mount -o phys=P,size=S,dax=dax0.0 with P and S from `daxctl list -M`; the
 #     range without dax=, or with another device's name, or running past the device, is
-#     refused.
+#     refused; so is the device once in use as System RAM (daxctl reconfigure-device -m
+#     system-ram; the NVDIMM is 512 MiB so that a 128 MiB memory block fits in it).
 # Each DAX backing runs the same core checks: the small rich tree compared with its source
 # (read() and both mmaps), a branch written (on memory the kernel treats as persistent:
 # data written back before its records), committed and seen by a fresh mount of main,
 # an aborted branch that leaves nothing behind, and fsck.daxfs of the device's bytes after
 # the last unmount.
-# vm-run-args: --pmem build/vm/share/backing-nvdimm/nvdimm-@KERNEL@.pmem:256M --pmem-labels --tools
+# vm-run-args: --pmem build/vm/share/backing-nvdimm/nvdimm-@KERNEL@.pmem:512M --pmem-labels --tools
 # host-prep: rm -f "$DAXFS_SHARE"/nvdimm-*.pmem
 . "$(dirname "$0")/lib.sh"
 
@@ -123,7 +124,7 @@ dmount_fails /dev/pmem0 "" "/dev/pmem0 is a block device without DAX"
 
 step "fsdax: a device smaller than its image is refused"
 ns_mode fsdax -M mem
-expect_ok mkdaxfs -q -b 300M -d /tmp/tree -o /tmp/big
+expect_ok mkdaxfs -q -b 600M -d /tmp/tree -o /tmp/big
 expect_ok dd if=/tmp/big of=/dev/pmem0 bs=1M count=4 conv=fsync 2>/dev/null
 rm -f /tmp/big
 dmount_fails /dev/pmem0 "" "but region has"
@@ -179,6 +180,15 @@ umount_daxfs $MNT
 step "devdax: fsck.daxfs of the device's bytes after unmount"
 expect_ok daxfs-daxcopy save /dev/dax0.0 /tmp/dev.img "$IMG_SIZE"
 expect_ok fsck.daxfs /tmp/dev.img
+
+step "devdax: in use as System RAM (kmem), the device's range is refused"
+echo offline >/sys/devices/system/memory/auto_online_blocks ||
+	fail "cannot keep hot-added memory offline"
+expect_ok daxctl reconfigure-device -m system-ram --no-online dax0.0 >/tmp/kmem.json 2>&1
+grep -A1 "dax0.0" /proc/iomem
+grep -q "System RAM (kmem)" /proc/iomem || fail "no System RAM (kmem) in /proc/iomem"
+dmount_fails none "phys=$P,size=$S,dax=dax0.0" "overlaps System RAM, refusing"
+dmount_fails none "phys=$P,size=$S" "overlaps System RAM, refusing"
 
 check_dmesg
 pass
