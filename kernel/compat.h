@@ -10,6 +10,8 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/splice.h>
+#include <linux/blkdev.h>
+#include <linux/err.h>
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 static inline void daxfs_set_inode_times(struct inode *inode,
@@ -130,6 +132,45 @@ static inline void daxfs_set_uuid(struct super_block *sb, const u8 *uuid)
 #define daxfs_splice_read copy_splice_read
 #else
 #define daxfs_splice_read generic_file_splice_read
+#endif
+
+/*
+ * A block device opened by path for reading and writing, claimed by
+ * @holder (other openers with another holder get -EBUSY): a struct file
+ * since 6.9, the block device itself with an open mode before.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+static inline struct block_device *daxfs_bdev_open(const char *path,
+						   void *holder, void **handle)
+{
+	struct file *file;
+
+	file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				      holder, NULL);
+	if (IS_ERR(file))
+		return ERR_CAST(file);
+	*handle = file;
+	return file_bdev(file);
+}
+
+static inline void daxfs_bdev_close(struct block_device *bdev, void *handle)
+{
+	bdev_fput(handle);
+}
+#else
+#define DAXFS_BDEV_MODE	(FMODE_READ | FMODE_WRITE | FMODE_EXCL)
+
+static inline struct block_device *daxfs_bdev_open(const char *path,
+						   void *holder, void **handle)
+{
+	*handle = NULL;
+	return blkdev_get_by_path(path, DAXFS_BDEV_MODE, holder);
+}
+
+static inline void daxfs_bdev_close(struct block_device *bdev, void *handle)
+{
+	blkdev_put(bdev, DAXFS_BDEV_MODE);
+}
 #endif
 
 #endif /* _DAXFS_COMPAT_H */

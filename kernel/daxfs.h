@@ -38,6 +38,11 @@
  *	reservation the kernel treats as such): data written to it is written
  *	back from the CPU cache before the records that name it
  * @corrupt_rs: rate limit of this mount's messages about a corrupt image
+ * @bdev: the DAX block device the region is on (the mount's source), held
+ *	exclusively while mounted; NULL for phys= (backing.c)
+ * @bdev_handle: what daxfs_bdev_open() gave for @bdev (compat.h)
+ * @dax_dev: @bdev's dax_device
+ * @opt_dax: mount option dax=: the device-DAX device phys= lies in
  */
 struct daxfs_sb_info {
 	void *region;
@@ -47,6 +52,10 @@ struct daxfs_sb_info {
 	bool validate;
 	bool persistent;
 	struct ratelimit_state corrupt_rs;
+	struct block_device *bdev;
+	void *bdev_handle;
+	struct dax_device *dax_dev;
+	char *opt_dax;
 
 	/* --- branches: shared-region side (branch.c, region.c, log.c) --- */
 	bool branching;		/* image has INCOMPAT_BRANCHES */
@@ -153,7 +162,27 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
  *   logs             log.c (append, replay of one slot's log)
  *   the region       region.c (corruption reports, write-back, inode
  *                    numbers, delta pages) and the atomics below
+ *   the backing      backing.c (phys= mapped, or a DAX block device held),
+ *                    called by super.c only
  */
+
+/* ------------------------------------------------------------------------
+ * backing.c: the memory behind a mount (docs/backings.md)
+ */
+
+struct fs_context;
+
+/* phys=, size= (and dax=) may be mapped: not System RAM, device-DAX only if named. */
+int daxfs_backing_check_range(struct fs_context *fc, u64 phys, u64 size,
+			      const char *dax);
+/*
+ * Set sbi->region, phys, size, persistent: map phys= and size=, or (@bdev)
+ * hold the DAX block device fc->source and reach all of it.
+ */
+int daxfs_backing_open(struct fs_context *fc, struct daxfs_sb_info *sbi,
+		       bool bdev);
+/* Unmap, or let the block device go. */
+void daxfs_backing_close(struct daxfs_sb_info *sbi);
 
 /* ------------------------------------------------------------------------
  * region.c: the shared region

@@ -3,15 +3,15 @@
  * DAXFS: mount, superblock and module glue.
  *
  * A DAXFS image lives in a range of physical memory that is not System RAM
- * (pmem, CXL, memory reserved at boot). The range is mapped once with
- * memremap() and every file read is a plain load from it.
+ * (pmem, CXL, memory reserved at boot, a device-DAX device), or on a block
+ * device with DAX (backing.c). The region is mapped once and every file
+ * read is a plain load from it.
  */
 #include <linux/module.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
-#include <linux/io.h>
-#include <linux/ioport.h>
+#include <linux/blkdev.h>
 #include <linux/ctype.h>
 #include <linux/limits.h>
 #include <linux/mm.h>
@@ -32,6 +32,8 @@ struct daxfs_fs_context {
 	bool validate;
 	char *branch;		/* branch=, parent= (validated names) */
 	char *parent;
+	char *dax;		/* dax=: basename of the device-DAX device */
+	bool bdev;		/* the source is a block device (no phys=) */
 };
 
 enum daxfs_param {
@@ -40,6 +42,7 @@ enum daxfs_param {
 	OPT_VALIDATE,
 	OPT_BRANCH,
 	OPT_PARENT,
+	OPT_DAX,
 };
 
 static const struct fs_parameter_spec daxfs_fs_parameters[] = {
@@ -48,6 +51,7 @@ static const struct fs_parameter_spec daxfs_fs_parameters[] = {
 	fsparam_flag("validate", OPT_VALIDATE),
 	fsparam_string("branch", OPT_BRANCH),
 	fsparam_string("parent", OPT_PARENT),
+	fsparam_string("dax", OPT_DAX),
 	{}
 };
 
@@ -105,6 +109,19 @@ static int daxfs_name_param(struct fs_context *fc, struct fs_parameter *param,
 	return 0;
 }
 
+/* dax=/dev/daxX.Y or daxX.Y: keep the device name. */
+static int daxfs_dax_param(struct fs_context *fc, struct fs_parameter *param,
+			   char **out)
+{
+	const char *name = kbasename(param->string);
+
+	if (!*name || strlen(name) >= 32)
+		return invalfc(fc, "bad dax= device '%s'", param->string);
+	kfree(*out);
+	*out = kstrdup(name, GFP_KERNEL);
+	return *out ? 0 : -ENOMEM;
+}
+
 static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct daxfs_fs_context *ctx = fc->fs_private;
@@ -133,24 +150,54 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return daxfs_name_param(fc, param, &ctx->branch);
 	case OPT_PARENT:
 		return daxfs_name_param(fc, param, &ctx->parent);
+	case OPT_DAX:
+		return daxfs_dax_param(fc, param, &ctx->dax);
 	}
 	return 0;
 }
 
-/* Check the physical range of the options before anything maps it. */
+/* The source names a block device (the caller checks it has DAX). */
+static bool daxfs_source_is_bdev(struct fs_context *fc)
+{
+	dev_t dev;
+
+	return fc->source && !lookup_bdev(fc->source, &dev);
+}
+
+/* A block device as the source: phys=, size= and dax= come from it. */
+static int daxfs_check_bdev(struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+
+	if (ctx->has_size || ctx->dax)
+		return invalfc(fc,
+			       "%s is a block device: its size is the region's, no size= or dax=",
+			       fc->source);
+	ctx->bdev = true;
+	return 0;
+}
+
+/* Check the options, and the physical range before anything maps it. */
 static int daxfs_check_range(struct fs_context *fc)
 {
 	struct daxfs_fs_context *ctx = fc->fs_private;
 	u64 last;
 
-	if (!ctx->has_phys)
-		return invalfc(fc, "missing phys= option");
-	if (!ctx->has_size)
-		return invalfc(fc, "missing size= option");
 	if (ctx->parent && !ctx->branch)
 		return invalfc(fc, "parent= needs branch=");
 	if (ctx->parent && !strcmp(ctx->branch, "main"))
 		return invalfc(fc, "branch=main is main itself, it has no parent=");
+	if (daxfs_source_is_bdev(fc)) {
+		if (ctx->has_phys)
+			return invalfc(fc,
+				       "phys= and a block device as the source (%s): give one of them",
+				       fc->source);
+		return daxfs_check_bdev(fc);
+	}
+	if (!ctx->has_phys)
+		return invalfc(fc, "missing phys= option (or a DAX block device as the source)");
+	if (!ctx->has_size)
+		return invalfc(fc, "missing size= option");
 	if (!PAGE_ALIGNED(ctx->phys))
 		return invalfc(fc, "phys=0x%llx is not page aligned", ctx->phys);
 	if (ctx->size < DAXFS_BLOCK_SIZE || !PAGE_ALIGNED(ctx->size))
@@ -160,51 +207,41 @@ static int daxfs_check_range(struct fs_context *fc)
 	    last > (u64)(phys_addr_t)-1)
 		return invalfc(fc, "phys=0x%llx size=%llu overflows", ctx->phys,
 			       ctx->size);
-	if (region_intersects(ctx->phys, ctx->size, IORESOURCE_SYSTEM_RAM,
-			      IORES_DESC_NONE) != REGION_DISJOINT)
-		return invalfc(fc, "[mem 0x%llx-0x%llx] overlaps System RAM, refusing",
-			       ctx->phys, last);
-	return 0;
+	return daxfs_backing_check_range(fc, ctx->phys, ctx->size, ctx->dax);
 }
 
 /* Check the image in the mapped region; errors name the reason. */
 static int daxfs_check_image(struct fs_context *fc, struct daxfs_sb_info *sbi)
 {
+	const char *on = sbi->bdev ? " on " : "";
+	const char *dev = sbi->bdev ? fc->source : "";
+	unsigned long long phys = sbi->phys;
 	struct daxfs_report rep = { };
 	int err;
 
 	err = daxfs_check_super(sbi->region, sbi->size, &sbi->geo, &rep);
 	if (err == -EINVAL) {
-		errorfc(fc, "no DAXFS image at phys=0x%llx: %s",
-			(unsigned long long)sbi->phys, rep.msg);
+		errorfc(fc, "no DAXFS image at phys=0x%llx%s%s: %s", phys, on,
+			dev, rep.msg);
 		return err;
 	}
 	if (err == -EOPNOTSUPP) {
-		errorfc(fc, "unsupported image at phys=0x%llx: %s",
-			(unsigned long long)sbi->phys, rep.msg);
+		errorfc(fc, "unsupported image at phys=0x%llx%s%s: %s", phys,
+			on, dev, rep.msg);
 		return err;
 	}
 	if (err) {
-		errorfc(fc, "corrupt image at phys=0x%llx: %s",
-			(unsigned long long)sbi->phys, rep.msg);
+		errorfc(fc, "corrupt image at phys=0x%llx%s%s: %s", phys, on,
+			dev, rep.msg);
 		return err;
 	}
 	if (!sbi->validate)
 		return 0;
 	err = daxfs_validate_image(sbi->region, sbi->size, &rep);
 	if (err)
-		errorfc(fc, "image at phys=0x%llx fails validation: %s",
-			(unsigned long long)sbi->phys, rep.msg);
+		errorfc(fc, "image at phys=0x%llx%s%s fails validation: %s",
+			phys, on, dev, rep.msg);
 	return err;
-}
-
-/* The range is persistent memory (in the resource tree, as the pmem driver sees it). */
-static bool daxfs_is_pmem(phys_addr_t phys, u64 size)
-{
-	return region_intersects(phys, size, IORESOURCE_MEM,
-				 IORES_DESC_PERSISTENT_MEMORY) == REGION_INTERSECTS ||
-	       region_intersects(phys, size, IORESOURCE_MEM,
-				 IORES_DESC_PERSISTENT_MEMORY_LEGACY) == REGION_INTERSECTS;
 }
 
 static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
@@ -223,8 +260,10 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sbi->validate = ctx->validate;
 	sbi->opt_branch = ctx->branch;
 	sbi->opt_parent = ctx->parent;
+	sbi->opt_dax = ctx->dax;
 	ctx->branch = NULL;
 	ctx->parent = NULL;
+	ctx->dax = NULL;
 	mutex_init(&sbi->log_lock);
 	mutex_init(&sbi->live_lock);
 	for (i = 0; i < DAXFS_PAGE_LOCKS; i++)
@@ -241,14 +280,9 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	ratelimit_state_init(&sbi->corrupt_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
-	sbi->persistent = daxfs_is_pmem(sbi->phys, sbi->size);
-	sbi->region = memremap(sbi->phys, sbi->size, MEMREMAP_WB);
-	if (!sbi->region) {
-		errorfc(fc, "cannot map [mem 0x%llx-0x%llx]",
-			(unsigned long long)sbi->phys,
-			(unsigned long long)(sbi->phys + sbi->size - 1));
-		return -ENOMEM;
-	}
+	err = daxfs_backing_open(fc, sbi, ctx->bdev);
+	if (err)
+		return err;
 	err = daxfs_check_image(fc, sbi);
 	if (err)
 		return err;
@@ -324,8 +358,9 @@ static int daxfs_reconfigure(struct fs_context *fc)
 	struct daxfs_sb_info *sbi = DAXFS_SB(fc->root->d_sb);
 
 	if ((ctx->has_phys && ctx->phys != sbi->phys) ||
-	    (ctx->has_size && ctx->size != sbi->size))
-		return invalfc(fc, "phys= and size= cannot change on remount");
+	    (ctx->has_size && ctx->size != sbi->size) ||
+	    (ctx->dax && (!sbi->opt_dax || strcmp(ctx->dax, sbi->opt_dax))))
+		return invalfc(fc, "phys=, size= and dax= cannot change on remount");
 	if ((ctx->branch && (!sbi->opt_branch ||
 			     strcmp(ctx->branch, sbi->opt_branch))) ||
 	    ctx->parent)
@@ -347,6 +382,7 @@ static void daxfs_free_fc(struct fs_context *fc)
 	if (ctx) {
 		kfree(ctx->branch);
 		kfree(ctx->parent);
+		kfree(ctx->dax);
 	}
 	kfree(ctx);
 }
@@ -383,13 +419,13 @@ static void daxfs_kill_sb(struct super_block *sb)
 	if (!sbi)
 		return;
 	daxfs_index_destroy(sb);
-	if (sbi->region) {
+	if (sbi->region)
 		daxfs_branch_unmount(sb);
-		memunmap(sbi->region);
-	}
+	daxfs_backing_close(sbi);
 	free_percpu(sbi->alloc_hints);
 	kfree(sbi->opt_branch);
 	kfree(sbi->opt_parent);
+	kfree(sbi->opt_dax);
 	kfree(sbi);
 }
 
@@ -452,8 +488,12 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(root->d_sb);
 
-	seq_printf(m, ",phys=0x%llx,size=%llu", (unsigned long long)sbi->phys,
-		   sbi->size);
+	/* a block device is the source: the region is all of it */
+	if (!sbi->bdev)
+		seq_printf(m, ",phys=0x%llx,size=%llu",
+			   (unsigned long long)sbi->phys, sbi->size);
+	if (sbi->opt_dax)
+		seq_printf(m, ",dax=%s", sbi->opt_dax);
 	if (sbi->validate)
 		seq_puts(m, ",validate");
 	if (sbi->opt_branch && sbi->slot != DAXFS_MAIN_SLOT)
