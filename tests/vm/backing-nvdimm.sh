@@ -13,7 +13,7 @@
 # data written back before its records), committed and seen by a fresh mount of main,
 # an aborted branch that leaves nothing behind, and fsck.daxfs of the device's bytes after
 # the last unmount.
-# vm-run-args: --pmem build/vm/share/backing-nvdimm/nvdimm-@KERNEL@.pmem:512M --pmem-labels --tools
+# vm-run-args: --pmem build/vm/share/backing-nvdimm/nvdimm-%k.pmem:512M --pmem-labels --tools
 # host-prep: rm -f "$DAXFS_SHARE"/nvdimm-*.pmem
 . "$(dirname "$0")/lib.sh"
 
