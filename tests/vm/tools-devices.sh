@@ -1,13 +1,14 @@
 # The tools on real DAX devices: a QEMU NVDIMM switched with ndctl between fsdax
 # (/dev/pmem0, a block device) and devdax (/dev/dax0.0, a character device that is only
 # mapped). mkdaxfs writes each, fsck.daxfs and daxfs-inspect read each, `daxfs-inspect
-# devices --json` agrees with `ndctl list` and `daxctl list`, mount.daxfs finds the range of
-# a devdax device, and bad input (a device in use, a device too small, no such device)
+# devices --json` agrees with `ndctl list` and `daxctl list`, the kernel mounts /dev/pmem0,
+# mount.daxfs mounts the devdax device by name (dax=, its range from libdaxctl) and
+# daxfs-branch create makes a branch of that mount, and bad input (a device in use, a device too small, no such device)
 # gives one clear line and leaves the image there intact.
 # vm-run-args: --pmem build/vm/share/tools-devices/nvdimm-%k.pmem:256M --pmem-labels --tools
 . "$(dirname "$0")/lib.sh"
 
-for t in ndctl daxctl jq mkfs.erofs mkdaxfs mount.daxfs; do
+for t in ndctl daxctl jq mkdaxfs mount.daxfs; do
 	command -v $t >/dev/null || fail "$t is missing (scripts/vm-run --tools carries ndctl, daxctl, jq)"
 done
 
@@ -68,18 +69,11 @@ step "too small, and in use: $pmem refused, its image intact"
 must_say "but the region holds" mkdaxfs -q -d /tmp/tree -b 1G -o "$pmem"
 expect_ok fsck.daxfs "$pmem"
 [ "$(daxfs-inspect info --json "$pmem" | jq -r .uuid)" = "$uuid" ] || fail "the image changed"
-# Something holds the device: a daxfs mount of it where the kernel takes block devices,
-# else an erofs mount (both claim it exclusively).
-if mount -t daxfs "$pmem" /mnt/e 2>/dev/null; then
-	echo "  the kernel mounts $pmem"
-	[ "$(cat /mnt/e/etc/motd)" = "daxfs on a DAX device" ] || fail "motd differs in the mount"
-	dev_json "${pmem#/dev/}" | jq -e '.mounts[0].dir == "/mnt/e"' >/dev/null ||
-		fail "devices does not show the mount"
-else
-	mkfs.erofs /tmp/erofs.img /tmp/tree >/dev/null 2>&1 || fail "mkfs.erofs"
-	dd if=/tmp/erofs.img of="$pmem" bs=1M conv=fsync 2>/dev/null || fail "dd erofs"
-	expect_ok mount -t erofs "$pmem" /mnt/e
-fi
+# Something holds the device: a daxfs mount of it (the kernel claims it exclusively).
+expect_ok mount -t daxfs "$pmem" /mnt/e
+[ "$(cat /mnt/e/etc/motd)" = "daxfs on a DAX device" ] || fail "motd differs in the mount"
+dev_json "${pmem#/dev/}" | jq -e '.mounts[0].dir == "/mnt/e"' >/dev/null ||
+	fail "devices does not show the mount"
 must_say "is in use" mkdaxfs -q -d /tmp/tree -o "$pmem"
 expect_ok umount /mnt/e
 
@@ -140,27 +134,19 @@ must_say "not a device-DAX device" daxfs-inspect -D /dev/null check
 must_say "not a device-DAX device" fsck.daxfs -D /dev/null
 expect_ok fsck.daxfs -D "$dax"
 [ "$(daxfs-inspect -D "$dax" info --json | jq -r .uuid)" = "$uuid" ] || fail "the image changed"
-# Mounted: through mount.daxfs where the kernel takes dax=, else by its range alone.
-if mount.daxfs none /mnt/d -o "dax=$dax" 2>/tmp/mh.err; then
-	how=dax
-else
-	echo "  mount.daxfs: $(cat /tmp/mh.err) (a kernel without dax=): mounting phys= alone"
-	expect_ok mount -t daxfs -o "phys=$start,size=$size" none /mnt/d
-	how=phys
-fi
+# Mounted through mount.daxfs, which finds the range with libdaxctl.
+expect_ok mount.daxfs none /mnt/d -o "dax=$dax"
 [ "$(cat /mnt/d/etc/motd)" = "daxfs on a DAX device" ] || fail "motd differs in the mount"
 dev_json "${dax#/dev/}" | jq -e '.mounts[0].dir == "/mnt/d"' >/dev/null ||
 	fail "devices does not show the mount"
 must_say "is in use" mkdaxfs -q -d /tmp/tree -D "$dax"
-if [ "$how" = dax ]; then
-	mkdir -p /mnt/b
-	expect_ok daxfs-branch create work -m /mnt/b
-	grep " /mnt/b daxfs " /proc/mounts | grep -q "dax=${dax#/dev/}" ||
-		fail "the branch mount carries no dax=: $(grep /mnt/b /proc/mounts)"
-	echo changed >/mnt/b/etc/motd || fail "cannot write in the branch"
-	expect_ok daxfs-branch diff -D "$dax" work >/dev/null
-	expect_ok umount /mnt/b
-fi
+mkdir -p /mnt/b
+expect_ok daxfs-branch create work -m /mnt/b
+grep " /mnt/b daxfs " /proc/mounts | grep -q "dax=${dax#/dev/}" ||
+	fail "the branch mount carries no dax=: $(grep /mnt/b /proc/mounts)"
+echo changed >/mnt/b/etc/motd || fail "cannot write in the branch"
+expect_ok daxfs-branch diff -D "$dax" work >/dev/null
+expect_ok umount /mnt/b
 expect_ok umount /mnt/d
 expect_ok fsck.daxfs -D "$dax"
 
