@@ -7,6 +7,7 @@
 #define _DAXFS_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/splice.h>
@@ -130,6 +131,37 @@ static inline void daxfs_set_uuid(struct super_block *sb, const u8 *uuid)
 #define daxfs_splice_read copy_splice_read
 #else
 #define daxfs_splice_read generic_file_splice_read
+#endif
+
+/*
+ * A kernel mapping of a whole dma-buf: since 6.2 dma_buf_vmap() wants the
+ * reservation lock held and the _unlocked variants take it; 6.1's take the
+ * buffer's own lock themselves.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+static inline int daxfs_dma_buf_vmap(struct dma_buf *dmabuf,
+				     struct iosys_map *map)
+{
+	return dma_buf_vmap_unlocked(dmabuf, map);
+}
+
+static inline void daxfs_dma_buf_vunmap(struct dma_buf *dmabuf,
+					struct iosys_map *map)
+{
+	dma_buf_vunmap_unlocked(dmabuf, map);
+}
+#else
+static inline int daxfs_dma_buf_vmap(struct dma_buf *dmabuf,
+				     struct iosys_map *map)
+{
+	return dma_buf_vmap(dmabuf, map);
+}
+
+static inline void daxfs_dma_buf_vunmap(struct dma_buf *dmabuf,
+					struct iosys_map *map)
+{
+	dma_buf_vunmap(dmabuf, map);
+}
 #endif
 
 #endif /* _DAXFS_COMPAT_H */

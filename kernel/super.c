@@ -4,7 +4,8 @@
  *
  * A DAXFS image lives in a range of physical memory that is not System RAM
  * (pmem, CXL, memory reserved at boot). The range is mapped once with
- * memremap() and every file read is a plain load from it.
+ * memremap() and every file read is a plain load from it. It can be in a
+ * dma-buf instead (option "dmabuf", dmabuf.c).
  */
 #include <linux/module.h>
 #include <linux/fs.h>
@@ -30,6 +31,7 @@ struct daxfs_fs_context {
 	bool has_phys;
 	bool has_size;
 	bool validate;
+	struct dma_buf *dmabuf;	/* dmabuf (a reference) */
 	char *branch;		/* branch=, parent= (validated names) */
 	char *parent;
 };
@@ -40,7 +42,20 @@ enum daxfs_param {
 	OPT_VALIDATE,
 	OPT_BRANCH,
 	OPT_PARENT,
+	OPT_DMABUF,
 };
+
+/*
+ * "dmabuf": an open file (FSCONFIG_SET_FD) or a descriptor number as text;
+ * daxfs_dmabuf_param() looks at which.
+ */
+static int daxfs_param_is_dmabuf(struct p_log *log,
+				 const struct fs_parameter_spec *p,
+				 struct fs_parameter *param,
+				 struct fs_parse_result *result)
+{
+	return 0;
+}
 
 static const struct fs_parameter_spec daxfs_fs_parameters[] = {
 	fsparam_string("phys", OPT_PHYS),
@@ -48,6 +63,7 @@ static const struct fs_parameter_spec daxfs_fs_parameters[] = {
 	fsparam_flag("validate", OPT_VALIDATE),
 	fsparam_string("branch", OPT_BRANCH),
 	fsparam_string("parent", OPT_PARENT),
+	__fsparam(daxfs_param_is_dmabuf, "dmabuf", OPT_DMABUF, 0, NULL),
 	{}
 };
 
@@ -133,6 +149,8 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return daxfs_name_param(fc, param, &ctx->branch);
 	case OPT_PARENT:
 		return daxfs_name_param(fc, param, &ctx->parent);
+	case OPT_DMABUF:
+		return daxfs_dmabuf_param(fc, param, &ctx->dmabuf);
 	}
 	return 0;
 }
@@ -143,14 +161,17 @@ static int daxfs_check_range(struct fs_context *fc)
 	struct daxfs_fs_context *ctx = fc->fs_private;
 	u64 last;
 
-	if (!ctx->has_phys)
-		return invalfc(fc, "missing phys= option");
-	if (!ctx->has_size)
-		return invalfc(fc, "missing size= option");
 	if (ctx->parent && !ctx->branch)
 		return invalfc(fc, "parent= needs branch=");
 	if (ctx->parent && !strcmp(ctx->branch, "main"))
 		return invalfc(fc, "branch=main is main itself, it has no parent=");
+	if (ctx->dmabuf)
+		return daxfs_dmabuf_check(fc, ctx->dmabuf,
+					  ctx->has_phys || ctx->has_size);
+	if (!ctx->has_phys)
+		return invalfc(fc, "missing phys= option (or dmabuf)");
+	if (!ctx->has_size)
+		return invalfc(fc, "missing size= option");
 	if (!PAGE_ALIGNED(ctx->phys))
 		return invalfc(fc, "phys=0x%llx is not page aligned", ctx->phys);
 	if (ctx->size < DAXFS_BLOCK_SIZE || !PAGE_ALIGNED(ctx->size))
@@ -207,6 +228,20 @@ static bool daxfs_is_pmem(phys_addr_t phys, u64 size)
 				 IORES_DESC_PERSISTENT_MEMORY_LEGACY) == REGION_INTERSECTS;
 }
 
+/* Map the physical range of phys= and size= write-back. */
+static int daxfs_map_phys(struct fs_context *fc, struct daxfs_sb_info *sbi)
+{
+	sbi->persistent = daxfs_is_pmem(sbi->phys, sbi->size);
+	sbi->region = memremap(sbi->phys, sbi->size, MEMREMAP_WB);
+	if (!sbi->region) {
+		errorfc(fc, "cannot map [mem 0x%llx-0x%llx]",
+			(unsigned long long)sbi->phys,
+			(unsigned long long)(sbi->phys + sbi->size - 1));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct daxfs_fs_context *ctx = fc->fs_private;
@@ -240,14 +275,12 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	ratelimit_state_init(&sbi->corrupt_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
-	sbi->persistent = daxfs_is_pmem(sbi->phys, sbi->size);
-	sbi->region = memremap(sbi->phys, sbi->size, MEMREMAP_WB);
-	if (!sbi->region) {
-		errorfc(fc, "cannot map [mem 0x%llx-0x%llx]",
-			(unsigned long long)sbi->phys,
-			(unsigned long long)(sbi->phys + sbi->size - 1));
-		return -ENOMEM;
-	}
+	if (ctx->dmabuf)
+		err = daxfs_dmabuf_map(fc, sbi, &ctx->dmabuf);
+	else
+		err = daxfs_map_phys(fc, sbi);
+	if (err)
+		return err;
 	err = daxfs_check_image(fc, sbi);
 	if (err)
 		return err;
@@ -344,6 +377,8 @@ static void daxfs_free_fc(struct fs_context *fc)
 	struct daxfs_fs_context *ctx = fc->fs_private;
 
 	if (ctx) {
+		if (ctx->dmabuf)
+			dma_buf_put(ctx->dmabuf);
 		kfree(ctx->branch);
 		kfree(ctx->parent);
 	}
@@ -384,8 +419,10 @@ static void daxfs_kill_sb(struct super_block *sb)
 	daxfs_index_destroy(sb);
 	if (sbi->region) {
 		daxfs_branch_unmount(sb);
-		memunmap(sbi->region);
+		if (!sbi->dmabuf)
+			memunmap(sbi->region);
 	}
+	daxfs_dmabuf_release(sbi);
 	free_percpu(sbi->alloc_hints);
 	kfree(sbi->opt_branch);
 	kfree(sbi->opt_parent);
@@ -451,8 +488,11 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(root->d_sb);
 
-	seq_printf(m, ",phys=0x%llx,size=%llu", (unsigned long long)sbi->phys,
-		   sbi->size);
+	if (sbi->dmabuf)
+		daxfs_dmabuf_show(m, sbi);
+	else
+		seq_printf(m, ",phys=0x%llx,size=%llu",
+			   (unsigned long long)sbi->phys, sbi->size);
 	if (sbi->validate)
 		seq_puts(m, ",validate");
 	if (sbi->opt_branch && sbi->slot != DAXFS_MAIN_SLOT)
