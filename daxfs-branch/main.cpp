@@ -66,7 +66,8 @@ void add_mount_command(CLI::App &app, Options &o, std::function<int()> &run, boo
         sub->add_option("--size", o.create.region.size, "Bytes of the region (K/M/G, 0x hex)")
             ->type_name("SIZE");
     auto *cf = sub->add_option("--from", o.create.region.mount,
-                               "Take phys and size from the daxfs mount at MNT2")
+                               "Take phys and size from the daxfs mount at MNT2 (of a dma-buf: "
+                               "its buffer)")
                    ->type_name("MNT2");
     cp->excludes(cf);
     cs->excludes(cf);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "daxfs/error.hpp"
 #include "daxfs/size.hpp"
@@ -38,7 +39,7 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
     std::string dev, dir, type, opts;
     if (!(in >> dev >> dir >> type >> opts) || type != "daxfs")
         return std::nullopt;
-    DaxfsMount m{unescape(dir), 0, 0, "main", false};
+    DaxfsMount m{unescape(dir), 0, 0, "main", false, 0};
     bool phys = false, size = false;
     std::istringstream os(opts);
     for (std::string o; std::getline(os, o, ',');) {
@@ -52,6 +53,8 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
             } else if (key == "size") {
                 m.size = parse_size(value);
                 size = true;
+            } else if (key == "dmabuf") {
+                m.dmabuf = parse_size(value);
             }
         } catch (const Error &) {
             return std::nullopt;
@@ -61,7 +64,7 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
         else if (key == "ro")
             m.read_only = true;
     }
-    if (!phys || !size)
+    if ((!phys && !m.dmabuf) || !size)
         return std::nullopt;
     return m;
 }
@@ -109,9 +112,9 @@ DaxfsMount mount_at(const std::string &dir) {
 
 DaxfsMount only_region() {
     const auto mounts = daxfs_mounts();
-    std::set<std::pair<std::uint64_t, std::uint64_t>> regions;
+    std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> regions;
     for (const auto &m : mounts)
-        regions.insert({m.phys, m.size});
+        regions.insert({m.phys, m.size, m.dmabuf});
     if (regions.empty())
         throw Error(ENOENT, "no daxfs region is mounted: give --phys ADDR --size SIZE");
     if (regions.size() > 1)

@@ -3,6 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
+
+#include "daxfs/dmabuf.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/mounts.hpp"
 #include "daxfs/physmem.hpp"
@@ -42,13 +47,39 @@ std::pair<std::uint64_t, std::uint64_t> RegionSpec::physical() const {
         throw Error(EINVAL, fmt::format("{} is an image file, not physical memory", image));
     if (!phys.empty())
         return {parse_size(phys), parse_size(size)};
-    const DaxfsMount m = mount.empty() ? only_region() : mount_at(mount);
+    const DaxfsMount m = mounted();
+    if (m.dmabuf)
+        throw Error(EINVAL, fmt::format("the region mounted at {} is a dma-buf, not physical "
+                                        "memory",
+                                        m.dir));
     return {m.phys, m.size};
 }
+
+DaxfsMount RegionSpec::mounted() const { return mount.empty() ? only_region() : mount_at(mount); }
+
+namespace {
+
+// The dma-buf behind a mount, mapped read-only through a descriptor of its own.
+Mapping map_mounted_dmabuf(const DaxfsMount &m) {
+    const UniqueFd fd = mount_dmabuf_fd(m.dir);
+    const auto len = static_cast<std::size_t>(m.size);
+    void *p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (p == MAP_FAILED)
+        throw Error(errno,
+                    fmt::format("cannot map the dma-buf of {}: {}", m.dir, std::strerror(errno)));
+    return Mapping(p, len, {static_cast<std::byte *>(p), len});
+}
+
+} // namespace
 
 std::shared_ptr<Mapping> RegionSpec::map() const {
     if (!image.empty())
         return std::make_shared<Mapping>(map_file_readonly(image.c_str()));
+    if (phys.empty()) {
+        const DaxfsMount m = mounted();
+        if (m.dmabuf)
+            return std::make_shared<Mapping>(map_mounted_dmabuf(m));
+    }
     const auto [addr, bytes] = physical();
     return std::make_shared<Mapping>(map_phys(addr, bytes, false));
 }
@@ -66,7 +97,7 @@ void add_region_options(CLI::App &app, RegionSpec &spec, bool mount) {
     if (mount)
         app.add_option("-m,--mount", spec.mount,
                        "Read the region mounted at MNT (phys/size from /proc/mounts, via "
-                       "/dev/mem)")
+                       "/dev/mem; a dma-buf through the mount)")
             ->type_name("MNT");
 }
 

@@ -15,9 +15,11 @@ struct DaxfsMount {
     std::uint64_t size; // size= option
     std::string branch; // branch= option; "main" when absent
     bool read_only;
+    std::uint64_t dmabuf; // dmabuf= option (the buffer's inode number); 0: physical memory
 };
 
-// The daxfs lines of /proc/mounts style @text; lines without phys=/size= are left out.
+// The daxfs lines of /proc/mounts style @text; lines without phys=/size= (or dmabuf=/size=)
+// are left out.
 std::vector<DaxfsMount> parse_mounts(const std::string &text);
 // This machine's (reads /proc/mounts; empty if unreadable).
 std::vector<DaxfsMount> daxfs_mounts();
@@ -26,7 +28,8 @@ std::vector<DaxfsMount> daxfs_mounts();
 // not a daxfs mount point.
 DaxfsMount mount_at(const std::string &dir);
 
-// The one region mounted (phys, size), if exactly one distinct region has daxfs mounts;
+// The one region mounted (phys, size, dmabuf), if exactly one distinct region has daxfs
+// mounts;
 // daxfs::Error(ENOENT) when none, (EINVAL) when several, each with a one-line hint.
 DaxfsMount only_region();
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 // How every DAXFS program names the region it reads: an image file, a physical range
 // (--phys ADDR --size SIZE, through /dev/mem), or the region behind a daxfs mount (-m MNT;
-// its phys= and size= from /proc/mounts). One parser and one set of messages for all.
+// its phys= and size= from /proc/mounts, or its dma-buf from DAXFS_IOC_DMABUF). One parser and one
+// set of messages for all.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "daxfs/fd.hpp"
+#include "daxfs/mounts.hpp"
 #include "daxfs/reader.hpp"
 
 namespace daxfs {
@@ -29,7 +31,10 @@ struct RegionSpec {
     // The physical range of a --phys/--size, -m or empty spec (empty: the one region
     // mounted); daxfs::Error for an image file or when /proc/mounts does not say.
     std::pair<std::uint64_t, std::uint64_t> physical() const;
-    // Its bytes, mapped read-only.
+    // The mount of a -m or empty spec (empty: the one region mounted); daxfs::Error when
+    // there is none (or several).
+    DaxfsMount mounted() const;
+    // Its bytes, mapped read-only (a dma-buf region through a descriptor from its mount).
     std::shared_ptr<Mapping> map() const;
     // The image in it (superblock checked; daxfs::Error otherwise).
     Image open() const;
