@@ -4,7 +4,7 @@
  *
  *   notbuf DIR                 fsconfig(SET_FD "dmabuf") with a memfd: must be refused;
  *                              prints the kernel's reason
- *   load HEAP IMAGE SIZE DIR   a SIZE-byte dma-buf from HEAP (/dev/dma_heap/NAME or
+ *   load HEAP IMAGE SIZE DIR   a SIZE-byte (K, M suffixes) dma-buf from HEAP (/dev/dma_heap/NAME or
  *                              /dev/udmabuf) holding the first SIZE bytes of IMAGE,
  *                              mounted at DIR; prints "mounted" or "refused: REASON"
  *                              (exit 1)
@@ -260,12 +260,25 @@ static int cmd_remount(const char *mnt)
 	return 0;
 }
 
+/* A byte count, with an optional K or M suffix. */
+static size_t parse_size(const char *s)
+{
+	char *end;
+	size_t n = strtoull(s, &end, 0);
+
+	if (*end == 'K')
+		n <<= 10;
+	else if (*end == 'M')
+		n <<= 20;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "notbuf"))
 		return cmd_notbuf(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "load"))
-		return cmd_load(argv[2], argv[3], strtoull(argv[4], NULL, 0), argv[5]);
+		return cmd_load(argv[2], argv[3], parse_size(argv[4]), argv[5]);
 	if (argc == 3 && !strcmp(argv[1], "buffer"))
 		return cmd_buffer(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "runs"))

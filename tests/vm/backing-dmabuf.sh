@@ -53,15 +53,6 @@ if [ -z "$heaps" ]; then
 	pass
 fi
 
-step "generate the rich tree in tmpfs"
-expect_ok daxfs-mktree /tmp/tree >/dev/null
-expect_ok daxfs-manifest --all /tmp/tree >/tmp/want
-big=$(find /tmp/tree -type f -links 1 -size +200k | head -n 1)
-[ -n "$big" ] || fail "no file of 200 KiB in the rich tree"
-rel=${big#/tmp/tree}
-large=$(find /tmp/tree -type f -size +1024k -exec ls -s {} + | sort -n | tail -n 1 |
-	sed 's/^ *[0-9]* //')
-large=${large#/tmp/tree}
 head -c 3145728 /dev/urandom >/tmp/blob
 head -c 8192 /dev/urandom >/tmp/patch
 
@@ -75,29 +66,46 @@ change() {
 		"$1/added" "$1$rel" "$(dirname "$1$rel")" "$1"
 }
 
-step "the tree with the branch's changes, in tmpfs"
-expect_ok daxfs-mktree /tmp/tree2 >/dev/null
-change /tmp/tree2
-expect_ok daxfs-manifest --all /tmp/tree2 >/tmp/want2
+# prepare TAG [--small]: the rich tree /tmp/TAG and its manifest /tmp/want-TAG; the same
+# tree with the branch's changes and its manifest /tmp/want2-TAG; sets rel (a file of the
+# tree the branch overwrites) and large (its largest file)
+prepare() {
+	step "generate the rich tree $* in tmpfs, and the tree with the branch's changes"
+	expect_ok daxfs-mktree /tmp/$1 $2 >/dev/null
+	expect_ok daxfs-manifest --all /tmp/$1 >/tmp/want-$1
+	rel=$(find /tmp/$1 -type f -links 1 -size +40k | head -n 1)
+	[ -n "$rel" ] || fail "no file of 40 KiB in the rich tree"
+	rel=${rel#/tmp/$1}
+	large=$(find /tmp/$1 -type f -size +100k -exec ls -s {} + | sort -n | tail -n 1 |
+		sed 's/^ *[0-9]* //')
+	large=${large#/tmp/$1}
+	expect_ok daxfs-mktree /tmp/$1-2 $2 >/dev/null
+	change /tmp/$1-2
+	expect_ok daxfs-manifest --all /tmp/$1-2 >/tmp/want2-$1
+}
 
 for heap in $heaps; do
 	name=$(basename $heap)
+	# udmabuf's buffers are at most 64 MiB (its size_limit_mb): the small profile there
+	size=160M bytes=167772160 tree=full small=
+	[ $name != udmabuf ] || { size=64M bytes=67108864 tree=small small=--small; }
+	[ -f /tmp/want-$tree ] || prepare $tree $small
 
-	step "$name: mkdaxfs -H $heap -s 160M -m $MNT -b (allocate, write, mount, exit)"
-	expect_ok mkdaxfs -q -d /tmp/tree -H $heap -s 160M -m $MNT -b
+	step "$name: mkdaxfs -H $heap -s $size -m $MNT -b (allocate, write, mount, exit)"
+	expect_ok mkdaxfs -q -d /tmp/$tree -H $heap -s $size -m $MNT -b
 	grep " $MNT daxfs " /proc/mounts || fail "no mount at $MNT"
 	DAXFS_MOUNTS="$MNT $DAXFS_MOUNTS"
-	grep -q "^dmabuf:[a-z]* $MNT daxfs ro,.*dmabuf=[0-9]*,size=167772160" /proc/mounts ||
+	grep -q "^dmabuf:[a-z]* $MNT daxfs ro,.*dmabuf=[0-9]*,size=$bytes" /proc/mounts ||
 		fail "/proc/mounts does not name the buffer"
 
 	step "$name: the tree through read() and both mappings, no user descriptor left"
 	expect_ok daxfs-manifest --all $MNT >/tmp/got
-	same_manifest /tmp/want /tmp/got
+	same_manifest /tmp/want-$tree /tmp/got
 
 	step "$name: DAXFS_IOC_DMABUF: the same memory in a second process"
 	out=$(daxfs-dmaprobe buffer $MNT) || fail "daxfs-dmaprobe buffer: $out"
 	echo "$out"
-	case $out in *"167772160 bytes, magic 0x53465844, cloexec 1"*) ;; *) fail "$out" ;; esac
+	case $out in *"$bytes bytes, magic 0x53465844, cloexec 1"*) ;; *) fail "$out" ;; esac
 	expect_ok daxfs-branch list -m $MNT
 
 	# The system heap hands out chunks of up to 1 MiB, which a fresh guest often finds
@@ -115,23 +123,23 @@ for heap in $heaps; do
 	grep " $BR daxfs " /proc/mounts
 	change $BR
 	expect_ok daxfs-manifest --all $BR >/tmp/got
-	same_manifest /tmp/want2 /tmp/got
-	expect_ok daxfs-branch commit $BR
+	same_manifest /tmp/want2-$tree /tmp/got
+	expect_ok daxfs-branch commit -m $BR
 	umount_daxfs $BR
 	expect_ok daxfs-manifest --all $MNT >/tmp/got
-	same_manifest /tmp/want2 /tmp/got
+	same_manifest /tmp/want2-$tree /tmp/got
 
 	step "$name: remount the only mount from its buffer: the committed tree"
 	out=$(daxfs-dmaprobe remount $MNT) || fail "remount: $out"
 	echo "$out"
 	expect_ok daxfs-manifest --all $MNT >/tmp/got
-	same_manifest /tmp/want2 /tmp/got
+	same_manifest /tmp/want2-$tree /tmp/got
 
 	step "$name: an aborted branch leaves main alone"
 	expect_ok daxfs-branch create b2 -m $BR --from $MNT
 	DAXFS_MOUNTS="$BR $DAXFS_MOUNTS"
 	expect_ok cp /tmp/blob $BR/aborted
-	expect_ok daxfs-branch abort $BR
+	expect_ok daxfs-branch abort -m $BR
 	expect_fail ls $BR/ >/dev/null 2>&1
 	umount_daxfs $BR
 	[ ! -e $MNT/aborted ] || fail "main shows the aborted branch's file"
@@ -139,12 +147,12 @@ for heap in $heaps; do
 
 	step "$name: a buffer smaller than the image is refused"
 	umount_all
-	out=$(mkdaxfs -q -d /tmp/tree -H $heap -s 1M -m $MNT 2>&1) &&
-		fail "mkdaxfs -s 1M succeeded"
+	out=$(mkdaxfs -q -d /tmp/$tree -H $heap -s 64K -m $MNT 2>&1) &&
+		fail "mkdaxfs -s 64K succeeded"
 	echo "$out"
 	case $out in *"mkdaxfs: "*) ;; *) fail "no one-line reason: $out" ;; esac
-	expect_ok mkdaxfs -q -d /tmp/tree -o /tmp/img
-	out=$(daxfs-dmaprobe load $heap /tmp/img 4M $MNT) && fail "a 4M piece of the image mounted"
+	expect_ok mkdaxfs -q -d /tmp/$tree -o /tmp/img
+	out=$(daxfs-dmaprobe load $heap /tmp/img 64K $MNT) && fail "a 64K piece of the image mounted"
 	echo "$out"
 	case $out in *"refused: "*image*) ;; *) fail "no clear reason: $out" ;; esac
 	rm -f /tmp/img
