@@ -15,6 +15,7 @@
 #include "daxfs/branch_list.hpp"
 #include "daxfs/branches.hpp"
 #include "daxfs/diff.hpp"
+#include "daxfs/dmabuf.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/fd.hpp"
 #include "daxfs/mounts.hpp"
@@ -98,8 +99,31 @@ std::string change_line(const daxfs::Change &c) {
 
 } // namespace
 
+namespace {
+
+// The branch of a region in a dma-buf: a descriptor of the buffer from the mount given (or
+// the one region mounted), passed to the new mount with fsconfig.
+void create_on_dmabuf(const CreateArgs &a, const daxfs::DaxfsMount &from,
+                      const std::optional<std::string> &parent) {
+    const daxfs::UniqueFd buf = daxfs::mount_dmabuf_fd(from.dir);
+    daxfs::MountOptions opts{{"branch", a.name}};
+    if (parent)
+        opts.emplace_back("parent", *parent);
+    try {
+        daxfs::mount_dmabuf(buf.get(), a.mnt, opts);
+    } catch (const daxfs::Error &e) {
+        throw daxfs::Error(e.code(),
+                           fmt::format("cannot {} branch {}: {} ({})", parent ? "create" : "mount",
+                                       a.name, mount_error(e.code(), a), e.what()));
+    }
+}
+
+} // namespace
+
 int cmd_create(const CreateArgs &a) {
-    const daxfs::RegionMount base = a.region.mount_base();
+    std::optional<daxfs::DaxfsMount> from;
+    if (a.region.phys.empty() && a.region.dax.empty())
+        from = a.region.mounted();
     struct stat st;
     if (::stat(a.mnt.c_str(), &st))
         daxfs::throw_sys(errno, "cannot use mount point", a.mnt);
@@ -107,6 +131,11 @@ int cmd_create(const CreateArgs &a) {
         throw daxfs::Error(ENOTDIR, fmt::format("mount point '{}' is not a directory", a.mnt));
     const std::optional<std::string> parent =
         a.parent.empty() ? std::nullopt : std::optional<std::string>(a.parent);
+    if (from && from->dmabuf) {
+        create_on_dmabuf(a, *from, parent);
+        return 0;
+    }
+    const daxfs::RegionMount base = a.region.mount_base();
     const std::string opts = daxfs::branch_mount_options(base, a.name, parent);
     if (::mount(base.source.c_str(), a.mnt.c_str(), "daxfs", 0, opts.c_str()))
         throw daxfs::Error(errno,

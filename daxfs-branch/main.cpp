@@ -66,8 +66,8 @@ void add_mount_command(CLI::App &app, Options &o, std::function<int()> &run, boo
         sub->add_option("--size", o.create.region.size, "Bytes of the region (K/M/G, 0x hex)")
             ->type_name("SIZE");
     auto *cf = sub->add_option("--from", o.create.region.mount,
-                               "Take phys and size (and dax=, or the block device) from the "
-                               "daxfs mount at MNT2")
+                               "Take phys and size (and dax=, the block device, or the "
+                               "dma-buf) from the daxfs mount at MNT2")
                    ->type_name("MNT2");
     auto *cd = sub->add_option("-D,--dax", o.create.region.dax,
                                "The region is the device-DAX device DEV (its range from "

@@ -38,4 +38,13 @@ struct daxfs_ioc_info {
  */
 #define DAXFS_IOC_ABORT		_IO(DAXFS_IOC_MAGIC, 3)
 
+/*
+ * A new file descriptor (close-on-exec) of the dma-buf the mount's region is
+ * in, returned as the ioctl's value: another process, or the user of a
+ * device driver, maps the same memory with it, and a second mount of the
+ * region (a branch) is made with it (fsconfig FSCONFIG_SET_FD "dmabuf").
+ * Needs CAP_SYS_ADMIN; ENODEV on a mount of physical memory.
+ */
+#define DAXFS_IOC_DMABUF	_IO(DAXFS_IOC_MAGIC, 4)
+
 #endif /* _DAXFS_IOCTL_H */

@@ -7,6 +7,7 @@
 #define _DAXFS_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/splice.h>
@@ -170,6 +171,37 @@ static inline struct block_device *daxfs_bdev_open(const char *path,
 static inline void daxfs_bdev_close(struct block_device *bdev, void *handle)
 {
 	blkdev_put(bdev, DAXFS_BDEV_MODE);
+}
+#endif
+
+/*
+ * A kernel mapping of a whole dma-buf: since 6.2 dma_buf_vmap() wants the
+ * reservation lock held and the _unlocked variants take it; 6.1's take the
+ * buffer's own lock themselves.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+static inline int daxfs_dma_buf_vmap(struct dma_buf *dmabuf,
+				     struct iosys_map *map)
+{
+	return dma_buf_vmap_unlocked(dmabuf, map);
+}
+
+static inline void daxfs_dma_buf_vunmap(struct dma_buf *dmabuf,
+					struct iosys_map *map)
+{
+	dma_buf_vunmap_unlocked(dmabuf, map);
+}
+#else
+static inline int daxfs_dma_buf_vmap(struct dma_buf *dmabuf,
+				     struct iosys_map *map)
+{
+	return dma_buf_vmap(dmabuf, map);
+}
+
+static inline void daxfs_dma_buf_vunmap(struct dma_buf *dmabuf,
+					struct iosys_map *map)
+{
+	dma_buf_vunmap(dmabuf, map);
 }
 #endif
 

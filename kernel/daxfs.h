@@ -7,6 +7,7 @@
 
 #include <linux/bits.h>
 #include <linux/fs.h>
+#include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pfn_t.h>
@@ -43,6 +44,11 @@
  * @bdev_handle: what daxfs_bdev_open() gave for @bdev (compat.h)
  * @dax_dev: @bdev's dax_device
  * @opt_dax: mount option dax=: the device-DAX device phys= lies in
+ * @dmabuf: the dma-buf the region is in (dmabuf.c), or NULL: physical memory
+ *	at @phys (then 0)
+ * @dmabuf_map: its kernel mapping, @region (while @dmabuf_mapped)
+ * @pfns: the page frame of each page of a dma-buf region, NULL for
+ *	physical memory (daxfs_region_pfn())
  */
 struct daxfs_sb_info {
 	void *region;
@@ -56,6 +62,10 @@ struct daxfs_sb_info {
 	void *bdev_handle;
 	struct dax_device *dax_dev;
 	char *opt_dax;
+	struct dma_buf *dmabuf;
+	struct iosys_map dmabuf_map;
+	bool dmabuf_mapped;
+	unsigned long *pfns;
 
 	/* --- branches: shared-region side (branch.c, region.c, log.c) --- */
 	bool branching;		/* image has INCOMPAT_BRANCHES */
@@ -161,7 +171,8 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
  *   branches         branch.c (slots, chains, commit, abort, heartbeats)
  *   logs             log.c (append, replay of one slot's log)
  *   the region       region.c (corruption reports, write-back, inode
- *                    numbers, delta pages) and the atomics below
+ *                    numbers, delta pages, page frames) and the atomics
+ *                    below; dmabuf.c (a region in a dma-buf)
  *   the backing      backing.c (phys= mapped, or a DAX block device held),
  *                    called by super.c only
  */
@@ -282,9 +293,33 @@ void daxfs_alloc_hints_init(struct daxfs_sb_info *sbi, u64 start);
 void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page);
 void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page);
 unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page);
+/* The page frame of byte @off of the region: physical memory or a dma-buf. */
+unsigned long daxfs_region_pfn(struct daxfs_sb_info *sbi, u64 off);
 u64 daxfs_free_pages(struct daxfs_sb_info *sbi);
 /* Give back every page owned by @slot (a DEAD slot with no mounts). */
 void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
+
+/* ------------------------------------------------------------------------
+ * dmabuf.c: a region in a dma-buf (option "dmabuf", a file descriptor)
+ */
+
+struct fs_parameter;
+struct seq_file;
+
+/* Take the buffer of the option into *@out (a remount may only repeat it). */
+int daxfs_dmabuf_param(struct fs_context *fc, struct fs_parameter *param,
+		       struct dma_buf **out);
+/* The options that go with it; names the mount's source after the exporter. */
+int daxfs_dmabuf_check(struct fs_context *fc, struct dma_buf *dmabuf,
+		       bool phys_or_size);
+/* Map it as the region of @sbi, which takes the reference. */
+int daxfs_dmabuf_map(struct fs_context *fc, struct daxfs_sb_info *sbi,
+		     struct dma_buf **dmabuf);
+/* Unmap and drop it (kill_sb); nothing for physical memory. */
+void daxfs_dmabuf_release(struct daxfs_sb_info *sbi);
+void daxfs_dmabuf_show(struct seq_file *m, struct daxfs_sb_info *sbi);
+/* A new close-on-exec descriptor of the buffer; -ENODEV: not a dma-buf mount. */
+int daxfs_dmabuf_fd(struct super_block *sb);
 
 /* ------------------------------------------------------------------------
  * log.c: the log of the mounted branch

@@ -493,7 +493,7 @@ static int daxfs_base_page(struct super_block *sb, const struct daxfs_ino *di,
 		return daxfs_corrupt(sb, "file %llu: bytes %llu+%llu outside the data area",
 				     (unsigned long long)di->ino, pos, n);
 	}
-	out->pfn = PHYS_PFN(sbi->phys + di->data + pos);
+	out->pfn = daxfs_region_pfn(sbi, di->data + pos);
 	return 0;
 }
 

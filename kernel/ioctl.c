@@ -59,6 +59,10 @@ long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		return daxfs_branch_abort(sb);
+	case DAXFS_IOC_DMABUF:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return daxfs_dmabuf_fd(sb);
 	default:
 		return -ENOTTY;
 	}

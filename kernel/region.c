@@ -119,10 +119,26 @@ void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page)
 	return daxfs_delta_page(sbi->region, &sbi->geo, page);
 }
 
+/**
+ * daxfs_region_pfn - the page frame of a byte of the region
+ * @sbi: the mount
+ * @off: a byte offset below sbi->size
+ *
+ * Physical memory is one run of frames from sbi->phys; a dma-buf's pages
+ * are wherever its exporter found them (sbi->pfns). Every pfn a mapping
+ * inserts comes from here.
+ */
+unsigned long daxfs_region_pfn(struct daxfs_sb_info *sbi, u64 off)
+{
+	if (sbi->pfns)
+		return sbi->pfns[off >> PAGE_SHIFT];
+	return PHYS_PFN(sbi->phys + off);
+}
+
 unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page)
 {
-	return PHYS_PFN(sbi->phys + sbi->geo.delta_off +
-			page * DAXFS_BLOCK_SIZE);
+	return daxfs_region_pfn(sbi, sbi->geo.delta_off +
+				page * DAXFS_BLOCK_SIZE);
 }
 
 u64 daxfs_free_pages(struct daxfs_sb_info *sbi)

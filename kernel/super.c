@@ -4,8 +4,8 @@
  *
  * A DAXFS image lives in a range of physical memory that is not System RAM
  * (pmem, CXL, memory reserved at boot, a device-DAX device), or on a block
- * device with DAX (backing.c). The region is mapped once and every file
- * read is a plain load from it.
+ * device with DAX (backing.c), or in a dma-buf (option "dmabuf", dmabuf.c).
+ * The region is mapped once and every file read is a plain load from it.
  */
 #include <linux/module.h>
 #include <linux/fs.h>
@@ -30,6 +30,7 @@ struct daxfs_fs_context {
 	bool has_phys;
 	bool has_size;
 	bool validate;
+	struct dma_buf *dmabuf;	/* dmabuf (a reference) */
 	char *branch;		/* branch=, parent= (validated names) */
 	char *parent;
 	char *dax;		/* dax=: basename of the device-DAX device */
@@ -43,7 +44,20 @@ enum daxfs_param {
 	OPT_BRANCH,
 	OPT_PARENT,
 	OPT_DAX,
+	OPT_DMABUF,
 };
+
+/*
+ * "dmabuf": an open file (FSCONFIG_SET_FD) or a descriptor number as text;
+ * daxfs_dmabuf_param() looks at which.
+ */
+static int daxfs_param_is_dmabuf(struct p_log *log,
+				 const struct fs_parameter_spec *p,
+				 struct fs_parameter *param,
+				 struct fs_parse_result *result)
+{
+	return 0;
+}
 
 static const struct fs_parameter_spec daxfs_fs_parameters[] = {
 	fsparam_string("phys", OPT_PHYS),
@@ -52,6 +66,7 @@ static const struct fs_parameter_spec daxfs_fs_parameters[] = {
 	fsparam_string("branch", OPT_BRANCH),
 	fsparam_string("parent", OPT_PARENT),
 	fsparam_string("dax", OPT_DAX),
+	__fsparam(daxfs_param_is_dmabuf, "dmabuf", OPT_DMABUF, 0, NULL),
 	{}
 };
 
@@ -152,6 +167,8 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return daxfs_name_param(fc, param, &ctx->parent);
 	case OPT_DAX:
 		return daxfs_dax_param(fc, param, &ctx->dax);
+	case OPT_DMABUF:
+		return daxfs_dmabuf_param(fc, param, &ctx->dmabuf);
 	}
 	return 0;
 }
@@ -187,6 +204,9 @@ static int daxfs_check_range(struct fs_context *fc)
 		return invalfc(fc, "parent= needs branch=");
 	if (ctx->parent && !strcmp(ctx->branch, "main"))
 		return invalfc(fc, "branch=main is main itself, it has no parent=");
+	if (ctx->dmabuf)
+		return daxfs_dmabuf_check(fc, ctx->dmabuf,
+					  ctx->has_phys || ctx->has_size || ctx->dax);
 	if (daxfs_source_is_bdev(fc)) {
 		if (ctx->has_phys)
 			return invalfc(fc,
@@ -280,7 +300,10 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	ratelimit_state_init(&sbi->corrupt_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
-	err = daxfs_backing_open(fc, sbi, ctx->bdev);
+	if (ctx->dmabuf)
+		err = daxfs_dmabuf_map(fc, sbi, &ctx->dmabuf);
+	else
+		err = daxfs_backing_open(fc, sbi, ctx->bdev);
 	if (err)
 		return err;
 	err = daxfs_check_image(fc, sbi);
@@ -380,6 +403,8 @@ static void daxfs_free_fc(struct fs_context *fc)
 	struct daxfs_fs_context *ctx = fc->fs_private;
 
 	if (ctx) {
+		if (ctx->dmabuf)
+			dma_buf_put(ctx->dmabuf);
 		kfree(ctx->branch);
 		kfree(ctx->parent);
 		kfree(ctx->dax);
@@ -421,6 +446,7 @@ static void daxfs_kill_sb(struct super_block *sb)
 	daxfs_index_destroy(sb);
 	if (sbi->region)
 		daxfs_branch_unmount(sb);
+	daxfs_dmabuf_release(sbi);
 	daxfs_backing_close(sbi);
 	free_percpu(sbi->alloc_hints);
 	kfree(sbi->opt_branch);
@@ -488,8 +514,9 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(root->d_sb);
 
-	/* a block device is the source: the region is all of it */
-	if (!sbi->bdev)
+	if (sbi->dmabuf)
+		daxfs_dmabuf_show(m, sbi);
+	else if (!sbi->bdev)	/* a block device is the source: all of it */
 		seq_printf(m, ",phys=0x%llx,size=%llu",
 			   (unsigned long long)sbi->phys, sbi->size);
 	if (sbi->opt_dax)

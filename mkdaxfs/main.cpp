@@ -28,6 +28,7 @@
 #include "daxfs/summary.hpp"
 #include "daxfs/validate.hpp"
 #include "daxfs/writer.hpp"
+#include "heap.hpp"
 
 namespace {
 
@@ -37,6 +38,7 @@ constexpr std::uint64_t kFileDeltaDefault = 64ull << 20; // -b without SIZE, int
 struct Args {
     std::string directory, output, from, phys, size;
     std::string dax; // -D DEV: a device-DAX device
+    std::string heap, mount; // -H HEAP -m MNT: a new dma-buf, mounted
     bool branching = false;
     std::string delta; // -b SIZE, empty: automatic
     bool quiet = false, json = false;
@@ -68,12 +70,20 @@ int parse(int argc, char **argv, Args &a) {
     auto *p = app.add_option("-p,--phys", a.phys,
                              "Write the image into physical memory at ADDR through /dev/mem")
                   ->type_name("ADDR");
-    app.add_option("-s,--size", a.size, "Bytes of physical memory at ADDR (K/M/G or 0x hex)")
+    app.add_option("-s,--size", a.size,
+                   "Bytes of physical memory at ADDR, or of the dma-buf (K/M/G or 0x hex)")
         ->type_name("SIZE");
     auto *dax = app.add_option("-D,--dax", a.dax,
                                "Write the image into the device-DAX device DEV (/dev/daxX.Y) "
                                "through a mapping of it; refused while daxfs is mounted from it")
                     ->type_name("DEV");
+    auto *h = app.add_option("-H,--heap", a.heap,
+                             "Allocate a dma-buf of SIZE bytes from HEAP (/dev/dma_heap/NAME, "
+                             "or /dev/udmabuf for a memfd's pages), write the image into it "
+                             "and mount it at MNT (-m)")
+                  ->type_name("HEAP");
+    auto *m = app.add_option("-m,--mount", a.mount, "Where -H mounts the image (a directory)")
+                  ->type_name("MNT");
     auto *b = app.add_option("-b,--branching", a.delta,
                              "Make an image with branches: a branch table and a delta region "
                              "of SIZE bytes for the branches' changes (K/M/G or 0x hex). "
@@ -94,6 +104,11 @@ int parse(int argc, char **argv, Args &a) {
     dax->excludes(o);
     dax->excludes(p);
     dax->excludes(target);
+    h->excludes(o);
+    h->excludes(p);
+    h->excludes(target);
+    h->excludes(dax);
+    m->needs(h);
     app.footer(
         "Examples:\n"
         "  mkdaxfs -d rootfs -o rootfs.daxfs\n"
@@ -102,6 +117,8 @@ int parse(int argc, char **argv, Args &a) {
         "  mkdaxfs -d rootfs -b 256M -o rootfs.daxfs  (a 256M delta region)\n"
         "  mkdaxfs -d rootfs -o /dev/pmem0           (fsdax: mount -t daxfs /dev/pmem0 /mnt)\n"
         "  mkdaxfs -d rootfs -b -D /dev/dax0.0       (devdax; prints the mount line)\n"
+        "  mkdaxfs -d rootfs -H /dev/dma_heap/system -s 256M -m /mnt -b\n"
+        "                                (a new dma-buf, with branches, mounted)\n"
         "  mkdaxfs --from old.daxfs -o new.daxfs     (main of old, flattened)\n\n"
         "The same tree always gives a byte-identical image; timestamps later than\n"
         "SOURCE_DATE_EPOCH (if set) are clamped to it. Modes, owners, timestamps,\n"
@@ -116,16 +133,21 @@ int parse(int argc, char **argv, Args &a) {
         a.output = operand;
     if (a.directory.empty() && a.from.empty())
         return usage_error("need -d DIR or --from IMAGE");
-    if (a.output.empty() && a.phys.empty() && a.dax.empty())
-        return usage_error("need -o FILE, -p ADDR -s SIZE or -D DEV");
+    if (a.output.empty() && a.phys.empty() && a.dax.empty() && a.heap.empty())
+        return usage_error("need -o FILE, -p ADDR -s SIZE, -D DEV or -H HEAP -s SIZE -m MNT");
+    if (!a.heap.empty() && (a.size.empty() || a.mount.empty()))
+        return usage_error("-H HEAP needs -s SIZE and -m MNT");
     daxfs::RegionSpec region; // the physical range written to, checked as every tool does
     region.phys = a.phys;
-    region.size = a.size;
+    if (a.heap.empty())
+        region.size = a.size;
     if (const std::string why = region.usage_error(); !why.empty())
         return usage_error(why);
     try {
         if (!a.delta.empty())
             daxfs::parse_size(a.delta);
+        if (!a.heap.empty())
+            daxfs::parse_size(a.size);
     } catch (const daxfs::Error &e) {
         return usage_error(e.what());
     }
@@ -139,6 +161,8 @@ std::string mount_size(std::uint64_t size) {
 }
 
 std::string mount_line(const Args &a) {
+    if (!a.heap.empty()) // mounted already
+        return "";
     if (!a.dax.empty())
         return daxfs::dax_mount_line(a.dax);
     if (!a.output.empty())
@@ -169,7 +193,9 @@ void print_summary(const Args &a, const daxfs::Layout &l, double seconds) {
             j["output"] = a.output;
         if (!a.dax.empty())
             j["dax"] = a.dax;
-        if (const std::string line = mount_line(a); !line.empty())
+        if (!a.heap.empty())
+            j["mounted"] = a.mount;
+        else if (const std::string line = mount_line(a); !line.empty())
             j["mount"] = line;
         fmt::print("{}\n", j.dump());
     } else if (!a.quiet) {
@@ -194,10 +220,10 @@ void size_delta_region(const Args &a, daxfs::Layout &l) {
     if (!a.delta.empty()) {
         want = daxfs::parse_size(a.delta);
     } else if (const auto device = daxfs::block_device_size(a.output);
-               !a.phys.empty() || !a.dax.empty() || device) {
-        const std::uint64_t region = !a.phys.empty() ? daxfs::parse_size(a.size)
-                                     : device        ? *device
-                                                     : daxfs::find_dax_device(a.dax).size;
+               !a.phys.empty() || !a.dax.empty() || !a.heap.empty() || device) {
+        const std::uint64_t region = !a.phys.empty() || !a.heap.empty() ? daxfs::parse_size(a.size)
+                                     : device ? *device
+                                              : daxfs::find_dax_device(a.dax).size;
         daxfs::check_fits(l.base_size + daxfs::kMinDeltaSize, region);
         want = region - l.base_size;
     }
@@ -237,29 +263,32 @@ int run(const Args &a) {
     if (bar)
         progress = [&](std::uint64_t done, std::uint64_t total) { bar->update(done, total); };
 
-    if (!a.phys.empty()) {
+    // Write the image into memory and check that it reads back.
+    auto write_memory = [&](std::span<std::byte> mem, const char *what) {
+        daxfs::MemorySink sink(mem);
+        daxfs::write_image(tree, layout, sink, progress);
+        bar.reset();
+        std::uint64_t leaked = 0;
+        auto v = daxfs::validate_all(mem, leaked);
+        if (!v.ok)
+            throw daxfs::Error(EIO,
+                               fmt::format("image in {} does not read back: {}", what, v.message));
+    };
+    if (!a.heap.empty()) {
+        const std::uint64_t size = daxfs::parse_size(a.size);
+        daxfs::check_fits(layout.image_size, size); // before allocating
+        mkdaxfs::write_to_heap(a.heap, size, a.mount,
+                               [&](std::span<std::byte> mem) { write_memory(mem, "the dma-buf"); });
+    } else if (!a.phys.empty()) {
         const std::uint64_t addr = daxfs::parse_size(a.phys);
         const std::uint64_t size = daxfs::parse_size(a.size);
         daxfs::check_fits(layout.image_size, size); // before touching memory
         daxfs::Mapping mem = daxfs::map_phys(addr, size, true);
-        daxfs::MemorySink sink(mem.bytes());
-        daxfs::write_image(tree, layout, sink, progress);
-        bar.reset();
-        std::uint64_t leaked = 0;
-        auto v = daxfs::validate_all(mem.bytes(), leaked);
-        if (!v.ok)
-            throw daxfs::Error(EIO, "image in physical memory does not read back: " + v.message);
+        write_memory(mem.bytes(), "physical memory");
     } else if (dax) {
         daxfs::check_fits(layout.image_size, dax->size); // before touching the device
         daxfs::Mapping mem = daxfs::claim_dax_device(*dax);
-        daxfs::MemorySink sink(mem.bytes());
-        daxfs::write_image(tree, layout, sink, progress);
-        bar.reset();
-        std::uint64_t leaked = 0;
-        auto v = daxfs::validate_all(mem.bytes(), leaked);
-        if (!v.ok)
-            throw daxfs::Error(
-                EIO, fmt::format("image in {} does not read back: {}", dax->path(), v.message));
+        write_memory(mem.bytes(), dax->path().c_str());
     } else {
         daxfs::FileSink sink(a.output);
         daxfs::write_image(tree, layout, sink, progress);

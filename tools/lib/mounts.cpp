@@ -40,7 +40,7 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
     std::string dev, dir, type, opts;
     if (!(in >> dev >> dir >> type >> opts) || type != "daxfs")
         return std::nullopt;
-    DaxfsMount m{unescape(dir), 0, 0, "main", false, unescape(dev), ""};
+    DaxfsMount m{unescape(dir), 0, 0, "main", false, unescape(dev), "", 0};
     bool phys = false, size = false;
     std::istringstream os(opts);
     for (std::string o; std::getline(os, o, ',');) {
@@ -54,6 +54,8 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
             } else if (key == "size") {
                 m.size = parse_size(value);
                 size = true;
+            } else if (key == "dmabuf") {
+                m.dmabuf = parse_size(value);
             }
         } catch (const Error &) {
             return std::nullopt;
@@ -65,7 +67,7 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
         else if (key == "ro")
             m.read_only = true;
     }
-    if (phys && size)
+    if ((phys || m.dmabuf) && size)
         return m;
     if (!phys && !size && m.source.starts_with("/dev/")) // a block device the kernel opened
         return m;
@@ -115,9 +117,9 @@ DaxfsMount mount_at(const std::string &dir) {
 
 DaxfsMount only_region() {
     const auto mounts = daxfs_mounts();
-    std::set<std::tuple<std::uint64_t, std::uint64_t, std::string>> regions;
+    std::set<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::string>> regions;
     for (const auto &m : mounts)
-        regions.insert({m.phys, m.size, m.phys ? "" : m.source});
+        regions.insert({m.phys, m.size, m.dmabuf, m.phys || m.dmabuf ? "" : m.source});
     if (regions.empty())
         throw Error(ENOENT, "no daxfs region is mounted: give --phys ADDR --size SIZE");
     if (regions.size() > 1)

@@ -4,7 +4,12 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
+
 #include "daxfs/daxdev.hpp"
+#include "daxfs/dmabuf.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/mounts.hpp"
 #include "daxfs/physmem.hpp"
@@ -54,7 +59,11 @@ std::pair<std::uint64_t, std::uint64_t> RegionSpec::physical() const {
                         fmt::format("the physical range of {} is hidden: run as root", d.path()));
         return {d.start, d.size};
     }
-    const DaxfsMount m = mount.empty() ? only_region() : mount_at(mount);
+    const DaxfsMount m = mounted();
+    if (m.dmabuf)
+        throw Error(EINVAL, fmt::format("the region mounted at {} is a dma-buf, not physical "
+                                        "memory",
+                                        m.dir));
     if (!m.phys)
         throw Error(EINVAL, fmt::format("the region mounted at {} is the block device {}, not "
                                         "a physical range",
@@ -74,8 +83,25 @@ RegionMount RegionSpec::mount_base() const {
         const auto [addr, bytes] = physical();
         return {"none", region_options(addr, bytes, dax_device_at(addr, bytes))};
     }
-    return region_mount(mount.empty() ? only_region() : mount_at(mount));
+    return region_mount(mounted());
 }
+
+DaxfsMount RegionSpec::mounted() const { return mount.empty() ? only_region() : mount_at(mount); }
+
+namespace {
+
+// The dma-buf behind a mount, mapped read-only through a descriptor of its own.
+Mapping map_mounted_dmabuf(const DaxfsMount &m) {
+    const UniqueFd fd = mount_dmabuf_fd(m.dir);
+    const auto len = static_cast<std::size_t>(m.size);
+    void *p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (p == MAP_FAILED)
+        throw Error(errno,
+                    fmt::format("cannot map the dma-buf of {}: {}", m.dir, std::strerror(errno)));
+    return Mapping(p, len, {static_cast<std::byte *>(p), len});
+}
+
+} // namespace
 
 std::shared_ptr<Mapping> RegionSpec::map() const {
     struct stat st;
@@ -87,7 +113,9 @@ std::shared_ptr<Mapping> RegionSpec::map() const {
         return std::make_shared<Mapping>(map_dax_device(find_dax_device(dax), false));
     if (!phys.empty())
         return std::make_shared<Mapping>(map_phys(parse_size(phys), parse_size(size), false));
-    const DaxfsMount m = mount.empty() ? only_region() : mount_at(mount);
+    const DaxfsMount m = mounted();
+    if (m.dmabuf)
+        return std::make_shared<Mapping>(map_mounted_dmabuf(m));
     if (!m.phys) // a region on a block device: read the device
         return std::make_shared<Mapping>(map_file_readonly(m.source.c_str()));
     return std::make_shared<Mapping>(map_phys(m.phys, m.size, false));
@@ -110,7 +138,7 @@ void add_region_options(CLI::App &app, RegionSpec &spec, bool mount) {
     if (mount)
         app.add_option("-m,--mount", spec.mount,
                        "Read the region mounted at MNT (phys/size from /proc/mounts, via "
-                       "/dev/mem)")
+                       "/dev/mem; a dma-buf through the mount)")
             ->type_name("MNT");
 }
 

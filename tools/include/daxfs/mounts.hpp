@@ -17,6 +17,7 @@ struct DaxfsMount {
     bool read_only;
     std::string source = "none"; // the mounted device: "none", "/dev/pmem0", "/dev/dax0.0"
     std::string dax;             // dax= option (a device-DAX device's name), if any
+    std::uint64_t dmabuf = 0;    // dmabuf= option (the buffer's inode number); 0: no dma-buf
 };
 
 // What mount(2) is given to mount (a branch of) a region: the source and the options that
@@ -26,8 +27,9 @@ struct RegionMount {
     std::string options;
 };
 
-// The daxfs lines of /proc/mounts style @text; lines without phys=/size= are left out,
-// unless their source is a block device path (a region on /dev/pmem0: phys and size 0).
+// The daxfs lines of /proc/mounts style @text; lines without phys=/size= (or dmabuf=/size=)
+// are left out, unless their source is a block device path (a region on /dev/pmem0: phys
+// and size 0).
 std::vector<DaxfsMount> parse_mounts(const std::string &text);
 // This machine's (reads /proc/mounts; empty if unreadable).
 std::vector<DaxfsMount> daxfs_mounts();
@@ -36,7 +38,8 @@ std::vector<DaxfsMount> daxfs_mounts();
 // not a daxfs mount point.
 DaxfsMount mount_at(const std::string &dir);
 
-// The one region mounted (phys, size), if exactly one distinct region has daxfs mounts;
+// The one region mounted (phys, size, dmabuf), if exactly one distinct region has daxfs
+// mounts;
 // daxfs::Error(ENOENT) when none, (EINVAL) when several, each with a one-line hint.
 DaxfsMount only_region();
 

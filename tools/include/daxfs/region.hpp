@@ -2,8 +2,8 @@
 // How every DAXFS program names the region it reads: an image file (or a block device such
 // as /dev/pmem0), a physical range (--phys ADDR --size SIZE, through /dev/mem), a
 // device-DAX device (-D /dev/dax0.0, mapped whole; libdaxctl gives its range), or the
-// region behind a daxfs mount (-m MNT; its phys= and size= from /proc/mounts). One parser
-// and one set of messages for all.
+// region behind a daxfs mount (-m MNT; its phys= and size= from /proc/mounts, or its
+// dma-buf from DAXFS_IOC_DMABUF). One parser and one set of messages for all.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -35,7 +35,11 @@ struct RegionSpec {
     std::pair<std::uint64_t, std::uint64_t> physical() const;
     // What mount(2) needs to mount a branch of this region (source, phys=/size=/dax=).
     RegionMount mount_base() const;
-    // Its bytes, mapped read-only. An IMAGE that is a character device is read as -D.
+    // The mount of a -m or empty spec (empty: the one region mounted); daxfs::Error when
+    // there is none (or several).
+    DaxfsMount mounted() const;
+    // Its bytes, mapped read-only. An IMAGE that is a character device is read as -D; a
+    // dma-buf region through a descriptor from its mount.
     std::shared_ptr<Mapping> map() const;
     // The image in it (superblock checked; daxfs::Error otherwise).
     Image open() const;
