@@ -37,7 +37,7 @@ constexpr std::uint64_t kFileDeltaDefault = 64ull << 20; // -b without SIZE, int
 
 struct Args {
     std::string directory, output, from, phys, size;
-    std::string dax; // -D DEV: a device-DAX device
+    std::string dax;         // -D DEV: a device-DAX device
     std::string heap, mount; // -H HEAP -m MNT: a new dma-buf, mounted
     bool branching = false;
     std::string delta; // -b SIZE, empty: automatic
@@ -222,7 +222,7 @@ void size_delta_region(const Args &a, daxfs::Layout &l) {
     } else if (const auto device = daxfs::block_device_size(a.output);
                !a.phys.empty() || !a.dax.empty() || !a.heap.empty() || device) {
         const std::uint64_t region = !a.phys.empty() || !a.heap.empty() ? daxfs::parse_size(a.size)
-                                     : device ? *device
+                                     : device                           ? *device
                                               : daxfs::find_dax_device(a.dax).size;
         daxfs::check_fits(l.base_size + daxfs::kMinDeltaSize, region);
         want = region - l.base_size;

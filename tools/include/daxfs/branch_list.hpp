@@ -36,8 +36,7 @@ struct BranchRow {
 // Every slot in use (not FREE), by slot number. LATER is the same table read again at
 // least DAXFS_LEASE_NS later (or null): a heartbeat that did not move between the two
 // looks stopped.
-std::vector<BranchRow> list_branches(const BranchTable &table,
-                                     const BranchTable *later = nullptr);
+std::vector<BranchRow> list_branches(const BranchTable &table, const BranchTable *later = nullptr);
 
 nlohmann::json branches_json(const std::vector<BranchRow> &rows);
 // An aligned table with a header line.
