@@ -7,13 +7,13 @@
 
 namespace daxfs {
 
-int usage_error(const std::string &prog, const std::string &msg) {
+int usage_error(const std::string &prog, const std::string &msg, int exit) {
     fmt::print(stderr, "{}: {} (see --help)\n", prog, msg);
-    return kUsageExit;
+    return exit;
 }
 
-std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv,
-                                      const std::string &prog) {
+std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv, const std::string &prog,
+                                      int usage_exit) {
     app.set_version_flag("--version", prog + " " DAXFS_RELEASE);
     try {
         app.parse(argc, argv);
@@ -22,7 +22,7 @@ std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv,
             return app.exit(e);
         std::string msg = e.what();
         std::replace(msg.begin(), msg.end(), '\n', ' ');
-        return usage_error(prog, msg);
+        return usage_error(prog, msg, usage_exit);
     }
     std::vector<std::string> extras = app.remaining();
     for (const auto *sub : app.get_subcommands())
@@ -32,7 +32,7 @@ std::optional<int> parse_command_line(CLI::App &app, int argc, char **argv,
         return std::nullopt;
     const std::string &r = extras.front();
     const bool option = r.size() > 1 && r[0] == '-';
-    return usage_error(prog, (option ? "unknown option " : "unexpected argument ") + r);
+    return usage_error(prog, (option ? "unknown option " : "unexpected argument ") + r, usage_exit);
 }
 
 } // namespace daxfs

@@ -14,6 +14,7 @@
 #include <memory>
 #include <sys/stat.h>
 
+#include "daxfs/cli.hpp"
 #include "daxfs/daxdev.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/mount_options.hpp"
@@ -27,10 +28,7 @@ struct Args {
     bool sloppy = false, fake = false, no_mtab = false, verbose = false;
 };
 
-int usage(const std::string &msg) {
-    fmt::print(stderr, "{}: {} (see --help)\n", kProg, msg);
-    return MNT_EX_USAGE;
-}
+int usage(const std::string &msg) { return daxfs::usage_error(kProg, msg, MNT_EX_USAGE); }
 
 bool is_char_device(const std::string &path) {
     struct stat st;
@@ -109,27 +107,14 @@ int main(int argc, char **argv) {
     app.add_flag("-f", a.fake, "Do everything but the mount(2) call (with -v: show it)");
     app.add_flag("-n", a.no_mtab, "Do not record the mount in /run/mount/utab");
     app.add_flag("-v", a.verbose, "Print the mount that is done");
-    app.set_version_flag("--version", std::string(kProg) + " " DAXFS_RELEASE);
     app.footer("Examples:\n"
                "  mount -t daxfs -o dax=/dev/dax0.0 none /mnt\n"
                "  mount -t daxfs /dev/dax0.0 /mnt\n"
                "  mount.daxfs -fv none /mnt -o dax=dax0.0,validate   (show, do not mount)\n"
                "Exit status (as mount(8)): 0 success, 1 bad command line or permissions,\n"
                "32 mount failure.");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError &e) {
-        if (e.get_exit_code() == 0)
-            return app.exit(e);
-        std::string msg = e.what();
-        std::replace(msg.begin(), msg.end(), '\n', ' ');
-        return usage(msg);
-    }
-    if (!app.remaining().empty()) {
-        const std::string r = app.remaining().front();
-        return usage((r.size() > 1 && r[0] == '-' ? "unknown option " : "unexpected argument ") +
-                     r);
-    }
+    if (auto stop = daxfs::parse_command_line(app, argc, argv, kProg, MNT_EX_USAGE))
+        return *stop;
     if (a.dir.empty())
         return usage("need SOURCE and DIR");
     if (a.type != "daxfs" && !a.type.starts_with("daxfs."))
