@@ -537,12 +537,38 @@ static int page_fault(struct daxfs_replay *rp, const struct daxfs_vpage *vp,
 	return -EUCLEAN;
 }
 
+/* The state of the slot owning a page (as owner_of() returns it). */
+static u32 owner_state(const struct daxfs_replay *rp, u32 owner)
+{
+	__le32 v;
+
+	if (owner == DAXFS_OWNER_FREE || owner > DAXFS_BRANCH_COUNT)
+		return DAXFS_BRANCH_FREE;
+	memcpy(&v, (const u8 *)rp->region + rp->geo->branch_off +
+	       (owner - 1) * sizeof(struct daxfs_branch) +
+	       offsetof(struct daxfs_branch, state), sizeof(v));
+	return le32_to_cpu(v);
+}
+
+/*
+ * A page the slot's records name is the slot's own; a fold's may also still
+ * be owned by a slot it folded (COMMITTED) until the folder hands it over.
+ */
+static bool page_owned(const struct daxfs_replay *rp, u64 page)
+{
+	u32 owner = owner_of(rp, page);
+
+	if (owner == DAXFS_OWNER(rp->slot))
+		return true;
+	return rp->fold && owner_state(rp, owner) == DAXFS_BRANCH_COMMITTED;
+}
+
 static int check_page(struct daxfs_replay *rp, const struct daxfs_vpage *vp)
 {
 	const char *target;
 
 	if (vp->page < rp->geo->meta_pages || vp->page >= rp->geo->delta_pages ||
-	    owner_of(rp, vp->page) != DAXFS_OWNER(rp->slot))
+	    !page_owned(rp, vp->page))
 		return page_fault(rp, vp, "not owned by the slot");
 	if (seen_test_set(rp->seen, vp->page))
 		return page_fault(rp, vp, "named twice (or a log page)");
@@ -603,6 +629,7 @@ int daxfs_replay_slot(struct daxfs_replay *rp, const struct daxfs_br *br,
 	int err = -ENOMEM;
 
 	rp->slot = br->slot;
+	rp->fold = br->flags & DAXFS_BRANCH_F_FOLD;
 	cur = kvcalloc(1, sizeof(*cur), GFP_KERNEL);
 	rp->seen = kvcalloc(rp->geo->delta_pages / 8 + 1, 1, GFP_KERNEL);
 	if (!cur || !rp->seen)

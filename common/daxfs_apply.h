@@ -126,6 +126,7 @@ struct daxfs_replay {
 	const struct daxfs_geo *geo;
 	struct daxfs_report *rep;
 	u32 slot;		/* the slot whose log the records are */
+	bool fold;		/* daxfs_replay_slot(): the slot is a fold */
 	u8 *seen;		/* daxfs_replay_slot(): pages named, one bit each */
 };
 
@@ -140,7 +141,8 @@ int daxfs_apply(struct daxfs_replay *rp, const struct daxfs_lrec *rec);
 /*
  * Replay the log of @br up to @tail (loaded by the caller with acquire
  * semantics) into the view, then check what it left: every page the
- * slot's records still name is owned by the slot in the owner table, is
+ * slot's records still name is owned by the slot in the owner table (a
+ * fold's may be owned by a COMMITTED slot it folded), is
  * not one of its log pages, and is named once; every symlink target it
  * made holds no NUL byte. So a branch can only ever write pages it owns.
  * rp->slot is set to @br->slot. @seq, when not NULL, receives the seq of

@@ -77,7 +77,7 @@ int daxfs_read_live(const void *region, const struct daxfs_geo *geo,
 		    struct daxfs_live_words *out, struct daxfs_report *rep)
 {
 	const u8 *live = (const u8 *)region + DAXFS_SUPER_FIXED_SIZE;
-	__le64 raw[offsetof(struct daxfs_live, reserved) / sizeof(__le64)];
+	__le64 raw[offsetof(struct daxfs_live, readers) / sizeof(__le64)];
 	u32 slot;
 
 	if (!has_branches(geo)) {
@@ -90,11 +90,21 @@ int daxfs_read_live(const void *region, const struct daxfs_geo *geo,
 	out->commit_seq = LIVE_WORD(commit_seq);
 	out->next_ino = LIVE_WORD(next_ino);
 	out->free_pages = LIVE_WORD(free_pages);
+	out->fold_head = LIVE_WORD(fold_head);
+	out->fold_need = LIVE_WORD(fold_need);
 #undef LIVE_WORD
 	slot = DAXFS_HEAD_SLOT(out->main_head);
 	if (slot >= DAXFS_BRANCH_COUNT ||
 	    (slot == DAXFS_MAIN_SLOT && DAXFS_HEAD_GEN(out->main_head))) {
 		report(rep, "live main_head 0x%llx is corrupt", LLU(out->main_head));
+		return -EUCLEAN;
+	}
+	if (!(geo->feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD))
+		out->fold_head = out->fold_need = 0;
+	slot = DAXFS_HEAD_SLOT(out->fold_head);
+	if (out->fold_head && (slot == DAXFS_MAIN_SLOT ||
+			       slot >= DAXFS_BRANCH_COUNT)) {
+		report(rep, "live fold_head 0x%llx is corrupt", LLU(out->fold_head));
 		return -EUCLEAN;
 	}
 	if (out->next_ino <= geo->inode_count || out->next_ino > REC_SIZE_MAX) {
@@ -146,6 +156,7 @@ static void decode_branch(const struct daxfs_branch *raw, u32 slot,
 	out->state = le32_to_cpu(raw->state);
 	out->parent = le32_to_cpu(raw->parent);
 	out->mounts = le32_to_cpu(raw->mounts);
+	out->flags = le32_to_cpu(raw->flags);
 	out->generation = le64_to_cpu(raw->generation);
 	out->parent_gen = le64_to_cpu(raw->parent_gen);
 	out->log_head = le64_to_cpu(raw->log_head);
@@ -169,8 +180,10 @@ static bool branch_name_field_ok(const char *name)
 }
 
 static const char *check_branch(const struct daxfs_geo *geo,
-				const struct daxfs_br *b, u32 flags)
+				const struct daxfs_br *b)
 {
+	u32 flags_ok = 0;
+
 	bool is_main_slot = b->slot == DAXFS_MAIN_SLOT;
 	bool is_main_state = b->state == DAXFS_BRANCH_MAIN;
 
@@ -189,8 +202,11 @@ static const char *check_branch(const struct daxfs_geo *geo,
 		return "main slot is not main";
 	if (b->slot != DAXFS_MAIN_SLOT && !b->generation)
 		return "generation 0";
-	if (flags)
-		return "reserved fields not zero";
+	if ((geo->feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD) &&
+	    b->state == DAXFS_BRANCH_COMMITTED)
+		flags_ok = DAXFS_BRANCH_F_SUPP;
+	if (b->flags & ~flags_ok)
+		return "unknown flags";
 	if (!branch_name_field_ok(b->name))
 		return "bad name";
 	if ((b->log_head && !page_ok(geo, b->log_head)) ||
@@ -213,7 +229,7 @@ int daxfs_read_branch(const void *region, const struct daxfs_geo *geo,
 	       sizeof(raw));
 	decode_branch(&raw, slot, out);
 	out->name[DAXFS_BRANCH_NAME_MAX] = '\0';
-	why = check_branch(geo, out, le32_to_cpu(raw.flags));
+	why = check_branch(geo, out);
 	if (!why && raw.name[DAXFS_BRANCH_NAME_MAX] &&
 	    out->state != DAXFS_BRANCH_FREE && out->state != DAXFS_BRANCH_CLAIMED)
 		why = "name not terminated";
@@ -222,6 +238,80 @@ int daxfs_read_branch(const void *region, const struct daxfs_geo *geo,
 		return -EUCLEAN;
 	}
 	return 0;
+}
+
+int daxfs_read_fold(const void *region, const struct daxfs_geo *geo,
+		     u64 fold, u32 *slot, u64 *top, struct daxfs_report *rep)
+{
+	struct daxfs_br f;
+	int err;
+
+	*slot = DAXFS_HEAD_SLOT(fold);
+	err = daxfs_read_branch(region, geo, *slot, &f, rep);
+	if (err)
+		return err;
+	if (f.state != DAXFS_BRANCH_COMMITTED || !(f.flags & DAXFS_BRANCH_F_FOLD) ||
+	    f.generation != DAXFS_HEAD_GEN(fold)) {
+		report(rep, "live fold_head names slot %u, which is not that fold",
+		       *slot);
+		return -EUCLEAN;
+	}
+	*top = DAXFS_HEAD(f.parent, f.parent_gen);
+	return 0;
+}
+
+int daxfs_main_chain_walk(const void *region, const struct daxfs_geo *geo,
+			  u64 head, u64 fold, u32 *chain, u32 *len, u64 *top,
+			  struct daxfs_report *rep)
+{
+	u32 slot = DAXFS_HEAD_SLOT(head), fslot = 0, n = 0, i, t;
+	u64 gen = DAXFS_HEAD_GEN(head), ftop = 0;
+	struct daxfs_br b;
+	int err;
+
+	if (fold) {
+		err = daxfs_read_fold(region, geo, fold, &fslot, &ftop, rep);
+		if (err)
+			return err;
+	}
+	for (;;) {
+		if (fold && DAXFS_HEAD(slot, gen) == ftop) {
+			chain[n++] = fslot;
+			break;
+		}
+		if (slot == DAXFS_MAIN_SLOT)
+			break;
+		if (n >= DAXFS_BRANCH_COUNT - 1)
+			goto broken;
+		err = daxfs_read_branch(region, geo, slot, &b, rep);
+		if (err)
+			return err;
+		if ((b.state != DAXFS_BRANCH_COMMITTED &&
+		     b.state != DAXFS_BRANCH_ACTIVE) || b.generation != gen ||
+		    (b.flags & DAXFS_BRANCH_F_FOLD))
+			goto broken;
+		chain[n++] = slot;
+		gen = b.parent_gen;
+		slot = b.parent;
+	}
+	if (slot == DAXFS_MAIN_SLOT) {
+		if (gen)
+			goto broken;
+		ftop = 0;	/* a fold newer than @head: not on its chain */
+	}
+	for (i = 0; i < n / 2; i++) {
+		t = chain[i];
+		chain[i] = chain[n - 1 - i];
+		chain[n - 1 - i] = t;
+	}
+	*len = n;
+	if (top)
+		*top = ftop;
+	return 0;
+
+broken:
+	report(rep, "main chain broken at branch slot %u", slot);
+	return -EUCLEAN;
 }
 
 u32 daxfs_rec_csum(const void *rec, u32 len)
@@ -625,6 +715,9 @@ struct bvalidator {
 	struct daxfs_live_words live;
 	struct daxfs_br *br;		/* DAXFS_BRANCH_COUNT entries */
 	u8 *mark;			/* per delta page */
+	u32 *chain;			/* main's, DAXFS_BRANCH_COUNT entries */
+	u8 *folded;			/* per slot: COMMITTED, off main's chain */
+	u64 top;			/* the fold's top, 0: no fold */
 	struct daxfs_log_cursor *cur;
 };
 
@@ -633,7 +726,11 @@ static bool slot_in_use(u32 state)
 	return state != DAXFS_BRANCH_FREE && state != DAXFS_BRANCH_CLAIMED;
 }
 
-/* Parents form a tree rooted at slot 0; live branches hang off live slots. */
+/*
+ * Parents form a tree rooted at slot 0; live branches hang off live slots,
+ * or off the top of main's fold. Folded slots (COMMITTED, off main's chain)
+ * are being freed and may have lost their parents already.
+ */
 static int check_parents(struct bvalidator *v)
 {
 	u32 s, steps, p;
@@ -643,7 +740,8 @@ static int check_parents(struct bvalidator *v)
 
 		if (!slot_in_use(b->state))
 			continue;
-		if (b->state != DAXFS_BRANCH_DEAD) {
+		if (b->state != DAXFS_BRANCH_DEAD && !v->folded[s] &&
+		    !(v->top && DAXFS_HEAD(b->parent, b->parent_gen) == v->top)) {
 			const struct daxfs_br *pb = &v->br[b->parent];
 
 			if (!slot_in_use(pb->state) ||
@@ -664,31 +762,24 @@ static int check_parents(struct bvalidator *v)
 	return 0;
 }
 
-/* main_head's chain: committed slots (ACTIVE if a commit was cut short). */
+/*
+ * main_head's chain: committed slots (ACTIVE if a commit was cut short),
+ * from a fold or from main. Every other COMMITTED slot was folded.
+ */
 static int check_main_chain(struct bvalidator *v)
 {
-	u32 slot = DAXFS_HEAD_SLOT(v->live.main_head);
-	u64 gen = DAXFS_HEAD_GEN(v->live.main_head);
-	u32 steps;
+	u32 len, i, s;
+	int err;
 
-	for (steps = 0; slot != DAXFS_MAIN_SLOT; steps++) {
-		const struct daxfs_br *b = &v->br[slot];
-
-		if (steps >= DAXFS_BRANCH_COUNT ||
-		    (b->state != DAXFS_BRANCH_COMMITTED &&
-		     b->state != DAXFS_BRANCH_ACTIVE) || b->generation != gen) {
-			report(v->rep, "main chain: slot %u is not committed at generation %llu",
-			       slot, LLU(gen));
-			return -EUCLEAN;
-		}
-		gen = b->parent_gen;
-		slot = b->parent;
-	}
-	if (gen) {
-		report(v->rep, "main chain ends at main with generation %llu",
-		       LLU(gen));
-		return -EUCLEAN;
-	}
+	err = daxfs_main_chain_walk(v->region, v->geo, v->live.main_head,
+			       v->live.fold_head, v->chain, &len, &v->top,
+			       v->rep);
+	if (err)
+		return err;
+	for (s = 1; s < DAXFS_BRANCH_COUNT; s++)
+		v->folded[s] = v->br[s].state == DAXFS_BRANCH_COMMITTED;
+	for (i = 0; i < len; i++)
+		v->folded[v->chain[i]] = false;
 	return 0;
 }
 
@@ -830,9 +921,9 @@ static int validate_branches(struct bvalidator *v, u64 *leaked)
 		if (err)
 			return err;
 	}
-	err = check_parents(v);
+	err = check_main_chain(v);
 	if (!err)
-		err = check_main_chain(v);
+		err = check_parents(v);
 	for (s = 1; !err && s < DAXFS_BRANCH_COUNT; s++) {
 		if (v->br[s].state == DAXFS_BRANCH_ACTIVE ||
 		    v->br[s].state == DAXFS_BRANCH_COMMITTED)
@@ -855,13 +946,17 @@ int daxfs_validate_branches(const void *region, const struct daxfs_geo *geo,
 	v.br = kvcalloc(DAXFS_BRANCH_COUNT, sizeof(*v.br), GFP_KERNEL);
 	v.mark = kvcalloc(geo->delta_pages, 1, GFP_KERNEL);
 	v.cur = kvcalloc(1, sizeof(*v.cur), GFP_KERNEL);
-	if (!v.br || !v.mark || !v.cur) {
+	v.chain = kvcalloc(DAXFS_BRANCH_COUNT, sizeof(*v.chain), GFP_KERNEL);
+	v.folded = kvcalloc(DAXFS_BRANCH_COUNT, 1, GFP_KERNEL);
+	if (!v.br || !v.mark || !v.cur || !v.chain || !v.folded) {
 		report(rep, "no memory to validate %llu delta pages",
 		       LLU(geo->delta_pages));
 		goto out;
 	}
 	err = validate_branches(&v, leaked);
 out:
+	kvfree(v.folded);
+	kvfree(v.chain);
 	kvfree(v.cur);
 	kvfree(v.mark);
 	kvfree(v.br);

@@ -22,6 +22,7 @@ struct daxfs_br {
 	u32 state;		/* DAXFS_BRANCH_* */
 	u32 parent;
 	u32 mounts;
+	u32 flags;		/* DAXFS_BRANCH_F_* */
 	u64 generation;
 	u64 parent_gen;
 	u64 log_head;		/* delta page, 0: none */
@@ -39,6 +40,8 @@ struct daxfs_live_words {
 	u64 commit_seq;
 	u64 next_ino;
 	u64 free_pages;
+	u64 fold_head;		/* INCOMPAT_FOLD, else 0 */
+	u64 fold_need;
 };
 
 /*
@@ -63,6 +66,31 @@ int daxfs_read_live(const void *region, const struct daxfs_geo *geo,
  */
 int daxfs_read_branch(const void *region, const struct daxfs_geo *geo,
 		      u32 slot, struct daxfs_br *out, struct daxfs_report *rep);
+
+/*
+ * The fold slot live.fold_head @fold names, and its top (the head it stands
+ * for); -EUCLEAN (reported) if the slot is not that fold.
+ */
+int daxfs_read_fold(const void *region, const struct daxfs_geo *geo,
+		    u64 fold, u32 *slot, u64 *top, struct daxfs_report *rep);
+
+/*
+ * Main's chain at @head (live.main_head) and @fold (live.fold_head, loaded
+ * before @head), oldest first and without slot 0, into @chain (room for
+ * DAXFS_BRANCH_COUNT slots): committed slots (ACTIVE ones too, when a
+ * commit stopped before marking them) by parent links from the head, down
+ * to main or, with a fold, down to the fold's top, whose place the fold
+ * slot takes (docs/format.md, Folding). A walk that reaches main without
+ * meeting the top is the chain of a head older than the fold, whole. @top,
+ * when not NULL, receives the fold's top when the chain starts with the
+ * fold, else 0.
+ * Return: 0, or -EUCLEAN with the reason (also when the fold slot is not
+ * the one @fold names: a caller that may race with folds reloads @fold and
+ * tries again).
+ */
+int daxfs_main_chain_walk(const void *region, const struct daxfs_geo *geo,
+			  u64 head, u64 fold, u32 *chain, u32 *len, u64 *top,
+			  struct daxfs_report *rep);
 
 /* A valid branch name (1..DAXFS_BRANCH_NAME_MAX bytes of [A-Za-z0-9._-]). */
 bool daxfs_branch_name_ok(const char *name, u32 len);

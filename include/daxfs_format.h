@@ -63,7 +63,14 @@
 #define DAXFS_FEATURE_RO_COMPAT_SUPP	0x0u
 /* The image carries a branch table and a delta region (see below). */
 #define DAXFS_FEATURE_INCOMPAT_BRANCHES	0x1u
-#define DAXFS_FEATURE_INCOMPAT_SUPP	DAXFS_FEATURE_INCOMPAT_BRANCHES
+/*
+ * Main's history may be folded (see "Folding" below): main's chain may start
+ * with a fold slot, and every mount registers in live.readers. Only with
+ * INCOMPAT_BRANCHES. An image without it never folds.
+ */
+#define DAXFS_FEATURE_INCOMPAT_FOLD	0x2u
+#define DAXFS_FEATURE_INCOMPAT_SUPP	(DAXFS_FEATURE_INCOMPAT_BRANCHES | \
+					 DAXFS_FEATURE_INCOMPAT_FOLD)
 
 /* Bytes of the superblock covered by its checksum; the rest is live state. */
 #define DAXFS_SUPER_FIXED_SIZE	2048
@@ -173,6 +180,21 @@ static_assert(DAXFS_HUGE_SIZE % DAXFS_BLOCK_SIZE == 0, "huge pages are whole blo
 #define DAXFS_BRANCH_COUNT	256	/* entries in the branch table */
 #define DAXFS_BRANCH_NAME_MAX	47	/* bytes of a branch name */
 #define DAXFS_MAIN_SLOT		0
+#define DAXFS_READER_COUNT	64	/* entries of live.readers */
+
+/*
+ * An entry of live.readers (INCOMPAT_FOLD): one per mount, in any kernel.
+ * A mount takes a free entry (@beat 0) with a cmpxchg to a first heartbeat
+ * (DAXFS_BEAT_MARK set) and moves @beat on as a slot's heartbeat (the rules
+ * of struct daxfs_branch.heartbeat below). @seen is the oldest commit_seq
+ * value whose view the mount may still read pages of: a page that a fold
+ * left behind at commit_seq N is freed only when every live entry has
+ * @seen >= N.
+ */
+struct daxfs_reader {
+	__le64 beat;
+	__le64 seen;
+};
 
 /*
  * Live words: the struct at superblock offset DAXFS_SUPER_FIXED_SIZE (the
@@ -199,7 +221,19 @@ struct daxfs_live {
 	 * when neither word moved for DAXFS_LEASE_NS of its own clock.
 	 */
 	__le64 table_beat;
-	__u8 reserved[4096 - DAXFS_SUPER_FIXED_SIZE - 56];	/* zero at mkfs */
+	/*
+	 * INCOMPAT_FOLD: DAXFS_HEAD(slot, generation) of the newest fold of
+	 * main (0: none); a fold is published with one cmpxchg of this word.
+	 */
+	__le64 fold_head;
+	/*
+	 * INCOMPAT_FOLD: 0, or the commit_seq every reader must have seen
+	 * before the pages the newest fold left behind are freed.
+	 */
+	__le64 fold_need;
+	struct daxfs_reader readers[DAXFS_READER_COUNT];
+	__u8 reserved[4096 - DAXFS_SUPER_FIXED_SIZE - 72 -
+		      DAXFS_READER_COUNT * 16];	/* zero at mkfs */
 };
 
 #define DAXFS_HEAD(slot, gen)	(((__u64)(gen) << 8) | (slot))
@@ -238,10 +272,26 @@ struct daxfs_branch {
 	__le64 created;		/* creation time, ns since the epoch */
 	__le64 owner;		/* id of the mount that created it */
 	__le32 mounts;		/* mounts of this branch now (0 or 1) */
-	__le32 flags;		/* zero */
+	__le32 flags;		/* DAXFS_BRANCH_F_*, written while CLAIMED */
 	__le64 heartbeat;	/* while mounted: its mount's heartbeat, else 0 */
 	char name[DAXFS_BRANCH_NAME_MAX + 1];	/* NUL-padded */
 };
+
+/*
+ * Folding (INCOMPAT_FOLD). A fold slot has state COMMITTED and the flag
+ * DAXFS_BRANCH_F_FOLD: its log alone, replayed over the base image, gives
+ * main as it was at head DAXFS_HEAD(@parent, @parent_gen), its "top" (the
+ * records are those of common/daxfs_fold.h; its pages are its own or, until
+ * the folder hands them over, still owned by the folded slots, which are
+ * COMMITTED). When live.fold_head names it, main's chain is walked from
+ * main_head by parent links as before, but stops at the top: the fold slot
+ * takes the place of the top and of everything before it. Slots the walk
+ * no longer reaches are garbage: the folder gives the pages the fold names
+ * to the fold slot, frees the rest once every reader has seen
+ * live.fold_need, then frees the slots.
+ */
+#define DAXFS_BRANCH_F_FOLD	0x1u
+#define DAXFS_BRANCH_F_SUPP	DAXFS_BRANCH_F_FOLD
 
 /*
  * Liveness without a shared clock. The mount counted in a slot's @mounts

@@ -47,4 +47,25 @@ struct daxfs_ioc_info {
  */
 #define DAXFS_IOC_DMABUF	_IO(DAXFS_IOC_MAGIC, 4)
 
+/* What a fold did (DAXFS_IOC_FOLD). */
+struct daxfs_ioc_fold {
+	__u32 fold_slot;	/* slot of the new fold; 0: nothing to fold */
+	__u32 slots_freed;	/* slots of folded history given back */
+	__u64 records;		/* records of the new fold's log */
+	__u64 log_pages;	/* its log pages */
+	__u64 pages_freed;	/* delta pages given back */
+	__u32 pending;		/* 1: what it left behind waits for a reader */
+	__u32 reserved;
+	__u64 ns;		/* time the whole call took */
+};
+
+/*
+ * Fold main's history now (images made with folding, docs/format.md,
+ * Folding): on a mount whose view is main (main, or a committed branch),
+ * write main as one log, make it where main's chain starts, and free what
+ * earlier history no reader needs. EINVAL on a writable branch, EOPNOTSUPP
+ * on an image that does not fold. Needs CAP_SYS_ADMIN.
+ */
+#define DAXFS_IOC_FOLD		_IOR(DAXFS_IOC_MAGIC, 5, struct daxfs_ioc_fold)
+
 #endif /* _DAXFS_IOCTL_H */

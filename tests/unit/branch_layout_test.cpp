@@ -47,7 +47,8 @@ std::vector<std::byte> *BranchLayout::plain_, *BranchLayout::branched_;
 TEST_F(BranchLayout, SuperblockGeometry) {
     const auto sb = at<daxfs_super>(*branched_, 0);
     const auto plain = at<daxfs_super>(*plain_, 0);
-    EXPECT_EQ(le32toh(sb.feature_incompat), DAXFS_FEATURE_INCOMPAT_BRANCHES);
+    EXPECT_EQ(le32toh(sb.feature_incompat),
+              DAXFS_FEATURE_INCOMPAT_BRANCHES | DAXFS_FEATURE_INCOMPAT_FOLD);
     EXPECT_EQ(le64toh(sb.branch_off), 4096u);
     EXPECT_EQ(le64toh(sb.branch_count), DAXFS_BRANCH_COUNT);
     EXPECT_EQ(le64toh(sb.inode_off), 4096u + DAXFS_BRANCH_COUNT * sizeof(daxfs_branch));

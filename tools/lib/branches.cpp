@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include "daxfs/branches.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
 #include <memory>
@@ -54,6 +55,12 @@ BranchTable::BranchTable(const Image &image) {
         if (err)
             fail(err, rep, "corrupt branch table");
     }
+    std::vector<std::uint32_t> chain(DAXFS_BRANCH_COUNT);
+    std::uint32_t len = 0;
+    chain_err_ = daxfs_main_chain_walk(region, &image.geo(), live_.main_head, live_.fold_head,
+                                       chain.data(), &len, &top_, &chain_rep_);
+    chain.resize(chain_err_ ? 0 : len);
+    main_ = std::move(chain);
 }
 
 const daxfs_br &BranchTable::find(std::string_view name) const {
@@ -76,6 +83,10 @@ const daxfs_br &BranchTable::find(std::string_view name) const {
 std::vector<std::uint32_t> BranchTable::walk(std::uint32_t slot, std::uint64_t gen) const {
     std::vector<std::uint32_t> chain;
     while (slot != DAXFS_MAIN_SLOT) {
+        if (top_ && DAXFS_HEAD(slot, gen) == top_) { // the fold takes the top's place
+            chain.push_back(DAXFS_HEAD_SLOT(live_.fold_head));
+            break;
+        }
         const daxfs_br &b = slots_.at(slot);
         if (b.generation != gen || b.state == DAXFS_BRANCH_FREE)
             throw Error(EUCLEAN,
@@ -90,13 +101,15 @@ std::vector<std::uint32_t> BranchTable::walk(std::uint32_t slot, std::uint64_t g
 }
 
 std::vector<std::uint32_t> BranchTable::main_chain() const {
-    const std::uint64_t head = live_.main_head;
-    std::vector<std::uint32_t> chain = walk(DAXFS_HEAD_SLOT(head), DAXFS_HEAD_GEN(head));
-    for (std::uint32_t s : chain) // ACTIVE: a commit cut short between its two steps
-        if (slots_[s].state != DAXFS_BRANCH_COMMITTED && slots_[s].state != DAXFS_BRANCH_ACTIVE)
-            throw Error(EUCLEAN, fmt::format("slot {} on main's chain is {}, not committed", s,
-                                             branch_state_name(slots_[s].state)));
-    return chain;
+    if (chain_err_)
+        fail(chain_err_, chain_rep_, "corrupt main chain");
+    return main_;
+}
+
+bool BranchTable::folded(std::uint32_t slot) const {
+    const daxfs_br &b = slots_.at(slot);
+    return b.state == DAXFS_BRANCH_COMMITTED &&
+           std::find(main_.begin(), main_.end(), slot) == main_.end();
 }
 
 std::vector<std::uint32_t> BranchTable::chain(std::uint32_t slot) const {

@@ -37,15 +37,24 @@ class BranchTable {
 
     // Slots whose logs make up a view, oldest first, slot 0 left out: for main the chain
     // ending at live.main_head, for a branch the chain of its ancestors and itself.
+    // A chain reaching the top of main's fold starts with the fold slot instead.
     // daxfs::Error(EUCLEAN) if a parent link is broken (wrong generation, a loop).
     std::vector<std::uint32_t> main_chain() const;
     std::vector<std::uint32_t> chain(std::uint32_t slot) const;
+    // A COMMITTED slot main's chain no longer reaches: folded, its pages being freed.
+    bool folded(std::uint32_t slot) const;
+    // The head main's fold stands for (0: no fold).
+    std::uint64_t fold_top() const noexcept { return top_; }
 
   private:
     std::vector<std::uint32_t> walk(std::uint32_t slot, std::uint64_t gen) const;
 
     daxfs_live_words live_{};
     std::vector<daxfs_br> slots_;
+    std::vector<std::uint32_t> main_;
+    std::uint64_t top_ = 0;
+    int chain_err_ = 0; // main's chain, checked once: the error main_chain() throws
+    daxfs_report chain_rep_{};
 };
 
 // Calls @fn for each record of @br's log, up to its log_tail, in order. Throws
