@@ -566,10 +566,15 @@ static bool page_owned(const struct daxfs_replay *rp, u64 page)
 static int check_page(struct daxfs_replay *rp, const struct daxfs_vpage *vp)
 {
 	const char *target;
+	char why[48];
 
-	if (vp->page < rp->geo->meta_pages || vp->page >= rp->geo->delta_pages ||
-	    !page_owned(rp, vp->page))
-		return page_fault(rp, vp, "not owned by the slot");
+	if (vp->page < rp->geo->meta_pages || vp->page >= rp->geo->delta_pages)
+		return page_fault(rp, vp, "not owned by the slot (outside the region)");
+	if (!page_owned(rp, vp->page)) {
+		snprintf(why, sizeof(why), "not owned by the slot (owner %u)",
+			 owner_of(rp, vp->page));
+		return page_fault(rp, vp, why);
+	}
 	if (seen_test_set(rp->seen, vp->page))
 		return page_fault(rp, vp, "named twice (or a log page)");
 	if (!vp->link_len)

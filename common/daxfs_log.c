@@ -751,7 +751,10 @@ static int check_parents(struct bvalidator *v)
 				return -EUCLEAN;
 			}
 		}
-		for (p = s, steps = 0; p != DAXFS_MAIN_SLOT; steps++) {
+		/* Up to main, a fold (its top is history), or a folded slot. */
+		for (p = s, steps = 0; p != DAXFS_MAIN_SLOT &&
+		     !(v->br[p].flags & DAXFS_BRANCH_F_FOLD) && !v->folded[p];
+		     steps++) {
 			if (steps >= DAXFS_BRANCH_COUNT) {
 				report(v->rep, "branch slot %u: parent chain loops", s);
 				return -EUCLEAN;

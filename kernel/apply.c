@@ -235,6 +235,9 @@ static int daxfs_vop_applied(struct daxfs_replay *rp,
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(daxfs_rp_sb(rp));
 
+	if (sbi->changed && (rec->type == DAXFS_REC_UNLINK ||
+			     rec->type == DAXFS_REC_RENAME))
+		sbi->names_changed = true;
 	if (!sbi->changed || (rec->type != DAXFS_REC_WRITE &&
 			      rec->type != DAXFS_REC_TRUNCATE))
 		return 0;

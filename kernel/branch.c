@@ -74,6 +74,26 @@ static int daxfs_slot_read(struct super_block *sb, u32 slot, struct daxfs_br *br
 	return err;
 }
 
+/* live.fold_head (0 for images that do not fold). */
+u64 daxfs_fold_head(struct daxfs_sb_info *sbi)
+{
+	if (!(sbi->geo.feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD))
+		return 0;
+	return daxfs_le64_load(&daxfs_live(sbi)->fold_head);
+}
+
+/* The head main's fold stands for (its top), 0: no fold (or a damaged one). */
+u64 daxfs_fold_top(struct daxfs_sb_info *sbi)
+{
+	u64 fold = daxfs_fold_head(sbi), top;
+	u32 slot;
+
+	if (!fold || daxfs_read_fold(sbi->region, &sbi->geo, fold, &slot,
+				     &top, NULL))
+		return 0;
+	return top;
+}
+
 /* Load commit_seq, then main_head (a commit moves the head first). */
 void daxfs_branch_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head)
 {
@@ -127,7 +147,7 @@ static void daxfs_beat_while_waiting(struct daxfs_sb_info *sbi)
  * holder's kernel stopped (docs/protocol.md). A live holder, however slow,
  * keeps it.
  */
-static void daxfs_table_lock(struct daxfs_sb_info *sbi)
+void daxfs_table_lock(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_live *live = daxfs_live(sbi);
 	unsigned long next_beat = jiffies + msecs_to_jiffies(DAXFS_WATCH_MS);
@@ -163,7 +183,7 @@ static void daxfs_table_lock(struct daxfs_sb_info *sbi)
 	mod_timer(&sbi->lock_timer, jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
 }
 
-static void daxfs_table_unlock(struct daxfs_sb_info *sbi)
+void daxfs_table_unlock(struct daxfs_sb_info *sbi)
 {
 	WRITE_ONCE(sbi->lock_held, false);
 	del_timer_sync(&sbi->lock_timer);
@@ -173,40 +193,42 @@ static void daxfs_table_unlock(struct daxfs_sb_info *sbi)
 }
 
 /*
- * The committed chain ending at @head, oldest first, without slot 0. Slots
- * of it may still be ACTIVE when a commit stopped between moving the head
- * and marking them; the head is what counts.
+ * The committed chain ending at @head, oldest first, without slot 0, from
+ * main's fold when it is on it (common/daxfs_log.c). Slots of it may still
+ * be ACTIVE when a commit stopped between moving the head and marking them;
+ * the head is what counts. @top: the fold's top, 0 when the chain does not
+ * start with a fold (may be NULL).
  */
-static int daxfs_main_chain(struct super_block *sb, u64 head, u32 *chain,
-			    u32 *len)
+static int daxfs_main_chain_from(struct super_block *sb, u64 head, u64 fold,
+				 u32 *chain, u32 *len, u64 *top)
 {
-	u32 slot = DAXFS_HEAD_SLOT(head), n = 0, i;
-	u64 gen = DAXFS_HEAD_GEN(head);
-	struct daxfs_br br;
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_report rep = { };
 	int err;
 
-	while (slot != DAXFS_MAIN_SLOT) {
-		if (n >= DAXFS_BRANCH_COUNT - 1)
-			goto broken;
-		err = daxfs_slot_read(sb, slot, &br);
-		if (err)
-			return err;
-		if ((br.state != DAXFS_BRANCH_COMMITTED &&
-		     br.state != DAXFS_BRANCH_ACTIVE) || br.generation != gen)
-			goto broken;
-		chain[n++] = slot;
-		gen = br.parent_gen;
-		slot = br.parent;
-	}
-	if (gen)
-		goto broken;
-	for (i = 0; i < n / 2; i++)
-		swap(chain[i], chain[n - 1 - i]);
-	*len = n;
-	return 0;
+	err = daxfs_main_chain_walk(sbi->region, &sbi->geo, head, fold, chain,
+				    len, top, &rep);
+	if (err)
+		daxfs_report_corrupt(sb, err, &rep);
+	return err;
+}
 
-broken:
-	return daxfs_corrupt(sb, "main chain broken at branch slot %u", slot);
+static int daxfs_main_chain(struct super_block *sb, u64 head, u32 *chain,
+			    u32 *len, u64 *top)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_report rep = { };
+	u64 fold;
+	int err, tries = 0;
+
+	do {
+		fold = daxfs_fold_head(sbi);
+		err = daxfs_main_chain_walk(sbi->region, &sbi->geo, head, fold,
+					    chain, len, top, &rep);
+	} while (err && ++tries < 3 && fold != daxfs_fold_head(sbi));
+	if (err)
+		daxfs_report_corrupt(sb, err, &rep);
+	return err;
 }
 
 /*
@@ -242,7 +264,7 @@ static int daxfs_branch_chain(struct super_block *sb, u32 slot, u64 gen,
 	err = -ESTALE;		/* @slot is main_head: committed, not a branch */
 	if (!k)
 		goto out;
-	err = daxfs_main_chain(sb, head, chain, &m);
+	err = daxfs_main_chain(sb, head, chain, &m, NULL);
 	if (err)
 		goto out;
 	err = -EUCLEAN;
@@ -266,6 +288,7 @@ out:
 int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
 			    u32 *len)
 {
+	u64 top = daxfs_fold_top(DAXFS_SB(sb)), gen;
 	struct daxfs_br br;
 	u32 k = 0, i;
 	int err;
@@ -275,14 +298,20 @@ int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
 		return err;
 	if (br.state != DAXFS_BRANCH_ACTIVE)
 		return -ENOENT;
+	gen = br.generation;
 	while (slot != DAXFS_MAIN_SLOT) {
 		if (k >= DAXFS_BRANCH_COUNT - 1)
 			return -EUCLEAN;
+		if (top && DAXFS_HEAD(slot, gen) == top) {
+			chain[k++] = DAXFS_HEAD_SLOT(daxfs_fold_head(DAXFS_SB(sb)));
+			break;
+		}
 		err = daxfs_slot_read(sb, slot, &br);
 		if (err)
 			return err;
 		chain[k++] = slot;
 		slot = br.parent;
+		gen = br.parent_gen;
 	}
 	for (i = 0; i < k / 2; i++)
 		swap(chain[i], chain[k - 1 - i]);
@@ -510,15 +539,16 @@ static bool daxfs_has_child(struct super_block *sb, u32 slot, u64 gen,
 static bool daxfs_in_main(struct super_block *sb, u32 slot, u64 gen)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	u64 seq, head;
+	u64 seq, head, top;
 	struct daxfs_br br;
 	u32 n;
 
 	daxfs_branch_head(sbi, &seq, &head);
+	top = daxfs_fold_top(sbi);
 	for (n = 0; n < DAXFS_BRANCH_COUNT; n++) {
 		u32 s = DAXFS_HEAD_SLOT(head);
 
-		if (s == DAXFS_MAIN_SLOT)
+		if (s == DAXFS_MAIN_SLOT || head == top)
 			return false;
 		if (s == slot && DAXFS_HEAD_GEN(head) == gen)
 			return true;
@@ -662,7 +692,7 @@ static int daxfs_resolve_parent(struct super_block *sb, u64 head, u32 *pslot,
 }
 
 /* Claim a FREE slot: CLAIMED, with the next generation. */
-static int daxfs_claim(struct daxfs_sb_info *sbi, u32 *slot, u64 *gen)
+int daxfs_slot_claim(struct daxfs_sb_info *sbi, u32 *slot, u64 *gen)
 {
 	u32 s;
 
@@ -755,7 +785,7 @@ static int daxfs_branch_create(struct super_block *sb, u64 *seq, u64 *head)
 	err = daxfs_resolve_parent(sb, *head, &pslot, &pgen);
 	if (err)
 		goto out;
-	err = daxfs_claim(sbi, &sbi->slot, &sbi->gen);
+	err = daxfs_slot_claim(sbi, &sbi->slot, &sbi->gen);
 	if (err) {
 		pr_err("daxfs (phys=0x%llx): no free branch slot for %s\n",
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
@@ -862,7 +892,7 @@ static int daxfs_mount_main(struct super_block *sb)
 	daxfs_branch_head(sbi, &seq, &head);
 	sbi->seen_seq = seq;
 	sbi->seen_head = head;
-	return daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len);
+	return daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len, NULL);
 }
 
 int daxfs_branch_mount(struct super_block *sb)
@@ -1191,7 +1221,14 @@ int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first)
 			daxfs_set_dead_locked(sb, "main moved, or it or an ancestor was aborted");
 		goto out;
 	}
-	err = daxfs_main_chain(sb, head, chain, &len);
+	/*
+	 * Walked from the fold the mount's chain starts with, not a newer
+	 * one: the slots a newer fold replaced are kept until this mount
+	 * says it has seen it (readers.c), so the commits it missed can
+	 * still be replayed; daxfs_branch_adopt_fold() then moves on.
+	 */
+	err = daxfs_main_chain_from(sb, head, daxfs_chain_fold(sb), chain,
+				    &len, NULL);
 	if (err)
 		goto out;
 	if (len < *first || memcmp(chain, sbi->chain, *first * sizeof(*chain))) {
@@ -1203,6 +1240,88 @@ int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first)
 out:
 	kfree(chain);
 	return err;
+}
+
+/*
+ * Index in sbi->chain of @top (slot and generation); -EUCLEAN if it is not
+ * there.
+ */
+static int daxfs_chain_find(struct super_block *sb, u64 top, u32 *at)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+	u32 p;
+
+	for (p = 0; p < sbi->chain_len; p++) {
+		if (sbi->chain[p] != DAXFS_HEAD_SLOT(top) ||
+		    daxfs_slot_read(sb, sbi->chain[p], &br) ||
+		    br.generation != DAXFS_HEAD_GEN(top))
+			continue;
+		*at = p;
+		return 0;
+	}
+	return daxfs_corrupt(sb, "main's fold stands for a head the mount does not have");
+}
+
+/**
+ * daxfs_branch_adopt_fold - start the mount's chain at main's newest fold
+ * @sb: a main or committed mount whose view is main at @head (live_lock)
+ * @head: the head it replayed up to
+ *
+ * The fold is the view of the head it stands for (its top), which the
+ * mount already has: the slots up to the top are replaced by the fold slot
+ * and nothing is replayed.
+ *
+ * Return: 1 when the chain changed, 0, -EUCLEAN (reported) or -ENOMEM.
+ */
+int daxfs_branch_adopt_fold(struct super_block *sb, u64 head)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u32 *chain, len, at, keep;
+	u64 top;
+	int err;
+
+	if (sbi->writable || !daxfs_fold_head(sbi))
+		return 0;
+	chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
+	if (!chain)
+		return -ENOMEM;
+	err = daxfs_main_chain(sb, head, chain, &len, &top);
+	if (err || !top || (sbi->chain_len && chain[0] == sbi->chain[0]))
+		goto out;
+	err = daxfs_chain_find(sb, top, &at);
+	if (err)
+		goto out;
+	keep = sbi->chain_len - at - 1;
+	if (len != 1 + keep ||
+	    memcmp(chain + 1, sbi->chain + at + 1, keep * sizeof(*chain))) {
+		err = daxfs_corrupt(sb, "main's fold does not lead to the mount's head");
+		goto out;
+	}
+	memcpy(sbi->chain, chain, len * sizeof(*chain));
+	sbi->chain_len = len;
+	err = 1;
+out:
+	kfree(chain);
+	return err;
+}
+
+/**
+ * daxfs_chain_fold - the fold the mount's chain starts with
+ * @sb: the superblock
+ *
+ * Return: DAXFS_HEAD() of the fold slot sbi->chain starts with, or 0.
+ */
+u64 daxfs_chain_fold(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_br br;
+
+	if (!sbi->chain_len || daxfs_read_branch(sbi->region, &sbi->geo,
+						 sbi->chain[0], &br, NULL) ||
+	    !(br.flags & DAXFS_BRANCH_F_FOLD))
+		return 0;
+	return DAXFS_HEAD(br.slot, br.generation);
 }
 
 /**

@@ -125,8 +125,16 @@ struct daxfs_sb_info {
 	struct xarray *drop_to;
 	/* refresh: files whose data the replayed records changed */
 	struct xarray *changed;
+	bool names_changed;	/* refresh: names went (open files may be orphans) */
 	/* replay: nodes the slot's records gave pages (checked after it) */
 	struct xarray *touched;
+	/* --- folding (readers.c, fold.c) --- */
+	int reader;		/* entry of live.readers, -1: none */
+	u64 reader_beat;	/* the value this mount stored there last */
+	struct daxfs_watch reader_watch[DAXFS_READER_COUNT];
+	spinlock_t pin_lock;	/* @pins, and the pins of its inodes */
+	struct list_head pins;	/* daxfs_inode_info.pin: pinned open files */
+	u64 pin_floor;		/* the smallest pin_seq of @pins, 0: none */
 	/*
 	 * A commit this main mount followed could not be replayed: the view
 	 * is not whole, every operation fails with this error (-EUCLEAN)
@@ -140,6 +148,9 @@ struct daxfs_sb_info {
  *	(all zero for an inode created in a branch)
  * @opens: open files of this inode (an unlinked file keeps its pages
  *	until the last one is closed)
+ * @pin_seq: a main mount follows commits, and a commit took the last name of
+ *	this open file: the commit_seq of the view its pages belong to
+ *	(0: not pinned); @pin links it into sbi->pins
  * @map_written: a shared mapping was written: on persistent memory, fsync
  *	writes the file's pages back from the CPU cache
  * @vfs_inode: the VFS inode
@@ -147,6 +158,8 @@ struct daxfs_sb_info {
 struct daxfs_inode_info {
 	struct daxfs_ino di;
 	atomic_t opens;
+	u64 pin_seq;		/* readers.c: pinned at this commit_seq, 0: not */
+	struct list_head pin;
 	bool map_written;
 	struct inode vfs_inode;
 };
@@ -289,6 +302,9 @@ int daxfs_new_ino(struct daxfs_sb_info *sbi, u64 *ino);
 #define DAXFS_HINT_EVERY	64
 
 int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page);
+int daxfs_page_alloc_for(struct daxfs_sb_info *sbi, u32 slot,
+			 unsigned int flags, u64 *page);
+bool daxfs_page_give(struct daxfs_sb_info *sbi, u64 page, u32 from, u32 to);
 void daxfs_alloc_hints_init(struct daxfs_sb_info *sbi, u64 start);
 void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page);
 void *daxfs_page_addr(struct daxfs_sb_info *sbi, u64 page);
@@ -296,6 +312,11 @@ unsigned long daxfs_page_pfn(struct daxfs_sb_info *sbi, u64 page);
 /* The page frame of byte @off of the region: physical memory or a dma-buf. */
 unsigned long daxfs_region_pfn(struct daxfs_sb_info *sbi, u64 off);
 u64 daxfs_free_pages(struct daxfs_sb_info *sbi);
+/* Hand @page to slot @to if a slot of @from (a bitmap of slots) owns it. */
+void daxfs_page_give_from(struct daxfs_sb_info *sbi, u64 page,
+			  const unsigned long *from, u32 to);
+/* Give back every page owned by a slot of @slots (a bitmap); the count. */
+u64 daxfs_free_pages_of(struct daxfs_sb_info *sbi, const unsigned long *slots);
 /* Give back every page owned by @slot (a DEAD slot with no mounts). */
 void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
 
@@ -342,6 +363,33 @@ int daxfs_log_replay(struct super_block *sb, u32 slot, struct daxfs_replay *rp);
 int daxfs_log_attach(struct super_block *sb);
 
 /* ------------------------------------------------------------------------
+ * fold.c: folding main's history (docs/format.md, Folding)
+ */
+
+struct daxfs_ioc_fold;
+
+/* Fold now (the mount's view is main, brought up to date by the caller). */
+int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st);
+/* Free what folds left behind, waiting up to @wait_ms for readers. */
+int daxfs_fold_settle(struct super_block *sb, struct daxfs_ioc_fold *st,
+		      unsigned int wait_ms);
+/* The periodic look (and after a commit): fold when history grows. */
+void daxfs_fold_tick(struct super_block *sb);
+
+/* ------------------------------------------------------------------------
+ * readers.c: live.readers, for folds (INCOMPAT_FOLD)
+ */
+
+int daxfs_reader_register(struct daxfs_sb_info *sbi);
+void daxfs_reader_unregister(struct daxfs_sb_info *sbi);
+void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen);
+void daxfs_reader_beat(struct daxfs_sb_info *sbi);
+bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need);
+u32 daxfs_readers_count(struct daxfs_sb_info *sbi);
+void daxfs_pin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii, u64 seq);
+void daxfs_unpin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii);
+
+/* ------------------------------------------------------------------------
  * branch.c: slots, chains, commit, abort, heartbeats (docs/protocol.md)
  */
 
@@ -365,6 +413,12 @@ int daxfs_branch_abort(struct super_block *sb);
 void daxfs_branch_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head);
 /* What main moving to @head means for the mount (sbi->live_lock held). */
 int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first);
+/* 1 when the chain now starts at a newer fold (retag the index), 0, or an error. */
+int daxfs_branch_adopt_fold(struct super_block *sb, u64 head);
+u64 daxfs_chain_fold(struct super_block *sb);
+/* live.fold_head, 0 for an image that does not fold. */
+u64 daxfs_fold_head(struct daxfs_sb_info *sbi);
+u64 daxfs_fold_top(struct daxfs_sb_info *sbi);
 /* The slots of active branch @slot's view, oldest first; -ENOENT: not one. */
 int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
 			    u32 *len);
@@ -376,6 +430,11 @@ int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
  */
 #define DAXFS_WATCH_MS		500
 void daxfs_table_lock_init(struct daxfs_sb_info *sbi);
+/* live.table_lock: changes of slots, commits, folds (docs/protocol.md). */
+void daxfs_table_lock(struct daxfs_sb_info *sbi);
+void daxfs_table_unlock(struct daxfs_sb_info *sbi);
+/* Claim a FREE slot (table lock held): CLAIMED, with its next generation. */
+int daxfs_slot_claim(struct daxfs_sb_info *sbi, u32 *slot, u64 *gen);
 /* Beat, watch the other slots' heartbeats, free what dead kernels left. */
 void daxfs_branch_tick(struct super_block *sb);
 /* The branch is still this mount's (one load); false: it is dead now. */
@@ -515,6 +574,8 @@ int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 /* Directory @node has no entries. */
 bool daxfs_index_dir_empty(struct super_block *sb, struct daxfs_node *node);
 /* An owned page a record dropped: to sbi->drop_to, freed after publication. */
+void daxfs_index_retag(struct daxfs_sb_info *sbi, const u32 *keep, u32 n,
+		       u32 to);
 void daxfs_index_drop(struct daxfs_sb_info *sbi, u64 page);
 /* Move every owned page of @node (file data, symlink) to sbi->drop_to. */
 void daxfs_index_drop_pages(struct daxfs_sb_info *sbi, struct daxfs_node *node);

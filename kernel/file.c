@@ -401,7 +401,11 @@ static int daxfs_file_open(struct inode *inode, struct file *file)
 
 static int daxfs_file_release(struct inode *inode, struct file *file)
 {
-	if (atomic_dec_and_test(&DAXFS_I(inode)->opens) && !inode->i_nlink)
+	if (!atomic_dec_and_test(&DAXFS_I(inode)->opens))
+		return 0;
+	/* The last open file: no mapping is left either (each holds a file). */
+	daxfs_unpin(DAXFS_SB(inode->i_sb), DAXFS_I(inode));
+	if (!inode->i_nlink)
 		daxfs_release_unlinked(inode);
 	return 0;
 }

@@ -547,6 +547,43 @@ int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 	return daxfs_base_page(sb, di, di->size, index, out);
 }
 
+/**
+ * daxfs_index_retag - the pages of slots a fold replaced are the fold's now
+ * @sbi: a main or committed mount (index_lock held for write)
+ * @keep: the slots of the chain after the fold, whose tags stay
+ * @n: how many
+ * @to: the fold slot
+ *
+ * Pages are tagged with the slot whose record named them; a slot a fold
+ * replaced may be given to a new branch, whose checks must not find pages
+ * of the old one under its number.
+ */
+void daxfs_index_retag(struct daxfs_sb_info *sbi, const u32 *keep, u32 n,
+		       u32 to)
+{
+	DECLARE_BITMAP(kept, DAXFS_BRANCH_COUNT);
+	struct daxfs_node *node;
+	unsigned long ino, idx;
+	void *entry;
+	u32 i;
+
+	bitmap_zero(kept, DAXFS_BRANCH_COUNT);
+	__set_bit(to, kept);
+	for (i = 0; i < n; i++)
+		__set_bit(keep[i], kept);
+	xa_for_each(&sbi->nodes, ino, node) {
+		xa_for_each(&node->pages, idx, entry) {
+			if (!test_bit(daxfs_pref_slot(entry), kept))
+				xa_store(&node->pages, idx,
+					 daxfs_pref(daxfs_pref_page(entry), to),
+					 GFP_KERNEL);
+		}
+		if (node->link_src && !test_bit(node->link_slot, kept))
+			node->link_slot = to;
+		cond_resched();
+	}
+}
+
 void daxfs_index_drop(struct daxfs_sb_info *sbi, u64 page)
 {
 	if (sbi->drop_to && page)

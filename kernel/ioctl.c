@@ -44,6 +44,33 @@ static long daxfs_ioc_info(struct super_block *sb, void __user *arg)
 	return 0;
 }
 
+static long daxfs_ioc_fold(struct super_block *sb, void __user *arg)
+{
+	struct daxfs_ioc_fold st;
+	u64 start = ktime_get_ns();
+	int err;
+
+	err = daxfs_check_live(sb);
+	if (!err)
+		err = daxfs_fold(sb, &st);
+	if (err)
+		return err;
+	st.ns = ktime_get_ns() - start;
+	if (copy_to_user(arg, &st, sizeof(st)))
+		return -EFAULT;
+	return 0;
+}
+
+/* A commit, then a fold when history grew long (not its error: it is done). */
+static long daxfs_ioc_commit(struct super_block *sb)
+{
+	int err = daxfs_branch_commit(sb);
+
+	if (!err)
+		daxfs_fold_tick(sb);
+	return err;
+}
+
 long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct super_block *sb = file_inode(file)->i_sb;
@@ -54,11 +81,15 @@ long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case DAXFS_IOC_COMMIT:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
-		return daxfs_branch_commit(sb);
+		return daxfs_ioc_commit(sb);
 	case DAXFS_IOC_ABORT:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		return daxfs_branch_abort(sb);
+	case DAXFS_IOC_FOLD:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return daxfs_ioc_fold(sb, (void __user *)arg);
 	case DAXFS_IOC_DMABUF:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;

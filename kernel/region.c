@@ -157,14 +157,14 @@ static void daxfs_count_pages(struct daxfs_sb_info *sbi, u32 slot, s64 delta)
 	daxfs_le64_add(&b->pages, delta);
 }
 
-/* Try to take @page for the mounted branch. */
-static bool daxfs_page_take(struct daxfs_sb_info *sbi, u64 page)
+/* Try to take @page for @slot. */
+static bool daxfs_page_take(struct daxfs_sb_info *sbi, u32 slot, u64 page)
 {
 	__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, page);
 
 	if (daxfs_le32_load(o) != DAXFS_OWNER_FREE)
 		return false;
-	return daxfs_le32_cmpxchg(o, DAXFS_OWNER_FREE, DAXFS_OWNER(sbi->slot));
+	return daxfs_le32_cmpxchg(o, DAXFS_OWNER_FREE, DAXFS_OWNER(slot));
 }
 
 /* Say once in a while that the region is full. */
@@ -224,11 +224,28 @@ void daxfs_alloc_hints_init(struct daxfs_sb_info *sbi, u64 start)
  */
 int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page)
 {
+	if (sbi->slot == DAXFS_MAIN_SLOT)
+		return -EROFS;
+	return daxfs_page_alloc_for(sbi, sbi->slot, flags, page);
+}
+
+/**
+ * daxfs_page_alloc_for - take a free delta page for slot @slot
+ * @sbi: any mount of the region
+ * @slot: a slot this mount writes (its branch, or a fold it is making)
+ * @flags: as for daxfs_page_alloc()
+ * @page: the page taken
+ *
+ * Return: 0, -EROFS (no branches) or -ENOSPC.
+ */
+int daxfs_page_alloc_for(struct daxfs_sb_info *sbi, u32 slot,
+			 unsigned int flags, u64 *page)
+{
 	struct daxfs_live *live = daxfs_live(sbi);
 	bool for_log = flags & DAXFS_ALLOC_LOG;
 	u64 first = sbi->geo.meta_pages, span, n, p;
 
-	if (!live || sbi->slot == DAXFS_MAIN_SLOT)
+	if (!live || slot == DAXFS_MAIN_SLOT)
 		return -EROFS;
 	if (daxfs_le64_load(&live->free_pages) <= (for_log ? 0 : DAXFS_LOG_RESERVE))
 		return daxfs_nospc(sbi, for_log);
@@ -237,7 +254,7 @@ int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page)
 	for (n = 0; n < span; n++, p++) {
 		if (p >= sbi->geo.delta_pages)
 			p = first;
-		if (daxfs_page_take(sbi, p))
+		if (daxfs_page_take(sbi, slot, p))
 			goto found;
 		if ((n & 4095) == 4095)
 			cond_resched();
@@ -246,7 +263,7 @@ int daxfs_page_alloc(struct daxfs_sb_info *sbi, unsigned int flags, u64 *page)
 
 found:
 	daxfs_persist(daxfs_owner_ptr(sbi->region, &sbi->geo, p), sizeof(__le32));
-	daxfs_count_pages(sbi, sbi->slot, 1);
+	daxfs_count_pages(sbi, slot, 1);
 	raw_cpu_write(*sbi->alloc_hints, p + 1);
 	/* Where the next mount starts looking; a hint, kept loosely. */
 	if (!(p % DAXFS_HINT_EVERY))
@@ -277,6 +294,30 @@ void daxfs_page_free(struct daxfs_sb_info *sbi, u64 page)
 }
 
 /**
+ * daxfs_page_give - hand a page from one slot to another
+ * @sbi: any mount of the region
+ * @page: the page
+ * @from: the slot owning it
+ * @to: the slot to own it from now on
+ *
+ * Return: true if @from owned it (and @to does now).
+ */
+bool daxfs_page_give(struct daxfs_sb_info *sbi, u64 page, u32 from, u32 to)
+{
+	struct daxfs_branch *b = daxfs_branch_ptr(sbi->region, &sbi->geo, to);
+	__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, page);
+
+	if (!o || page < sbi->geo.meta_pages ||
+	    !daxfs_le32_cmpxchg(o, DAXFS_OWNER(from), DAXFS_OWNER(to)))
+		return false;
+	daxfs_persist(o, sizeof(*o));
+	daxfs_le64_add(&b->pages, 1);
+	b = daxfs_branch_ptr(sbi->region, &sbi->geo, from);
+	daxfs_le64_add(&b->pages, -1);
+	return true;
+}
+
+/**
  * daxfs_free_slot_pages - give back every page of a dead slot
  * @sbi: any mount of the region
  * @slot: a DEAD slot with no mounts (the caller holds the table lock, so the
@@ -299,4 +340,53 @@ void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot)
 	}
 	if (freed)
 		daxfs_count_pages(sbi, slot, -freed);
+}
+
+/**
+ * daxfs_page_give_from - hand a page over if one of some slots owns it
+ * @sbi: any mount of the region
+ * @page: the page
+ * @from: a bitmap of DAXFS_BRANCH_COUNT slots
+ * @to: the slot to own it
+ */
+void daxfs_page_give_from(struct daxfs_sb_info *sbi, u64 page,
+			  const unsigned long *from, u32 to)
+{
+	__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, page);
+	u32 owner;
+
+	if (!o || page < sbi->geo.meta_pages)
+		return;
+	owner = daxfs_le32_load(o);
+	if (owner == DAXFS_OWNER_FREE || owner > DAXFS_BRANCH_COUNT ||
+	    !test_bit(owner - 1, from))
+		return;
+	daxfs_page_give(sbi, page, owner - 1, to);
+}
+
+/**
+ * daxfs_free_pages_of - give back every page of a set of slots
+ * @sbi: any mount of the region (table lock held, the slots not in use)
+ * @slots: a bitmap of DAXFS_BRANCH_COUNT slots
+ *
+ * Return: the pages freed.
+ */
+u64 daxfs_free_pages_of(struct daxfs_sb_info *sbi, const unsigned long *slots)
+{
+	u64 p, freed = 0;
+
+	for (p = sbi->geo.meta_pages; p < sbi->geo.delta_pages; p++) {
+		__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, p);
+		u32 owner = daxfs_le32_load(o);
+
+		if (owner != DAXFS_OWNER_FREE && owner <= DAXFS_BRANCH_COUNT &&
+		    test_bit(owner - 1, slots) &&
+		    daxfs_le32_cmpxchg(o, owner, DAXFS_OWNER_FREE)) {
+			daxfs_count_pages(sbi, owner - 1, -1);
+			freed++;
+		}
+		if ((p & 4095) == 4095)
+			cond_resched();
+	}
+	return freed;
 }

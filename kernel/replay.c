@@ -56,6 +56,30 @@ static void daxfs_unmap_changed(struct super_block *sb, struct xarray *changed)
 	}
 }
 
+/*
+ * Open files whose last name the replayed commits took keep reading the
+ * pages they had: pin them at the view the mount had before (@seq), so no
+ * fold frees those pages while they are open (readers.c).
+ */
+static void daxfs_pin_orphans(struct super_block *sb, u64 seq)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct inode *inode;
+
+	spin_lock(&sb->s_inode_list_lock);
+	list_for_each_entry(inode, &sb->s_inodes, i_sb_list) {
+		struct daxfs_inode_info *ii = DAXFS_I(inode);
+		struct daxfs_node *node;
+
+		if (!S_ISREG(inode->i_mode) || !atomic_read(&ii->opens))
+			continue;
+		node = daxfs_node_find(sbi, inode->i_ino);
+		if (node && !READ_ONCE(node->v.nlink))
+			daxfs_pin(sbi, ii, seq);
+	}
+	spin_unlock(&sb->s_inode_list_lock);
+}
+
 /**
  * daxfs_index_build - replay the logs of the mounted chain
  * @sb: the superblock, sbi->chain filled in
@@ -101,9 +125,12 @@ int daxfs_index_refresh(struct super_block *sb, u32 first_new)
 	xa_init(&changed);
 	down_write(&sbi->index_lock);
 	sbi->changed = &changed;
+	sbi->names_changed = false;
 	err = daxfs_replay_slots(sb, first_new);
 	sbi->changed = NULL;
 	WRITE_ONCE(sbi->index_seq, sbi->index_seq + 1);
+	if (sbi->names_changed && sbi->reader >= 0)
+		daxfs_pin_orphans(sb, sbi->seen_seq);
 	up_write(&sbi->index_lock);
 	daxfs_unmap_changed(sb, &changed);
 	xa_destroy(&changed);
@@ -152,6 +179,9 @@ static int daxfs_check_live_slow(struct super_block *sb)
 	mutex_lock(&sbi->live_lock);
 	if (sbi->broken || sbi->dead) {
 		err = sbi->broken ? sbi->broken : -ESTALE;
+		/* It reads nothing any more: it holds no fold back. */
+		daxfs_branch_head(sbi, &seq, &head);
+		daxfs_reader_seen(sbi, seq);
 		goto out;
 	}
 	daxfs_branch_head(sbi, &seq, &head);
@@ -163,9 +193,19 @@ static int daxfs_check_live_slow(struct super_block *sb)
 		if (err)
 			daxfs_set_broken(sb, err);
 	}
+	if (!err)
+		err = daxfs_branch_adopt_fold(sb, head);
+	if (err > 0) {
+		down_write(&sbi->index_lock);
+		daxfs_index_retag(sbi, sbi->chain + 1, sbi->chain_len - 1,
+				  sbi->chain[0]);
+		up_write(&sbi->index_lock);
+		err = 0;
+	}
 	if (!err) {
 		WRITE_ONCE(sbi->seen_seq, seq);
 		sbi->seen_head = head;
+		daxfs_reader_seen(sbi, seq);
 	}
 out:
 	mutex_unlock(&sbi->live_lock);
@@ -211,7 +251,9 @@ void daxfs_watch_work(struct work_struct *work)
 						 watch_work);
 
 	daxfs_branch_tick(sbi->sb);
-	daxfs_check_live(sbi->sb);
+	daxfs_reader_beat(sbi);
+	if (!daxfs_check_live(sbi->sb))
+		daxfs_fold_tick(sbi->sb);
 	daxfs_watch_queue(sbi);
 }
 

@@ -292,6 +292,9 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	xa_init(&sbi->nodes);
 	sbi->sb = sb;
 	mutex_init(&sbi->watch_lock);
+	sbi->reader = -1;
+	spin_lock_init(&sbi->pin_lock);
+	INIT_LIST_HEAD(&sbi->pins);
 	INIT_DELAYED_WORK(&sbi->watch_work, daxfs_watch_work);
 	daxfs_table_lock_init(sbi);
 	sbi->alloc_hints = alloc_percpu(u64);
@@ -311,6 +314,13 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return err;
 	sbi->branching = !!(sbi->geo.feature_incompat &
 			    DAXFS_FEATURE_INCOMPAT_BRANCHES);
+	/* A reader before the first look at main_head (docs/format.md, Folding). */
+	err = daxfs_reader_register(sbi);
+	if (err) {
+		errorfc(fc, "image at phys=0x%llx: too many mounts (%u)",
+			(unsigned long long)sbi->phys, DAXFS_READER_COUNT);
+		return err;
+	}
 	if (sbi->validate && sbi->branching) {
 		err = daxfs_index_validate_views(sb);
 		if (err) {
@@ -444,8 +454,10 @@ static void daxfs_kill_sb(struct super_block *sb)
 	if (!sbi)
 		return;
 	daxfs_index_destroy(sb);
-	if (sbi->region)
+	if (sbi->region) {
 		daxfs_branch_unmount(sb);
+		daxfs_reader_unregister(sbi);
+	}
 	daxfs_dmabuf_release(sbi);
 	daxfs_backing_close(sbi);
 	free_percpu(sbi->alloc_hints);
@@ -472,6 +484,8 @@ static struct inode *daxfs_alloc_inode(struct super_block *sb)
 	if (!dii)
 		return NULL;
 	memset(&dii->di, 0, sizeof(dii->di));
+	dii->pin_seq = 0;
+	INIT_LIST_HEAD(&dii->pin);
 	return &dii->vfs_inode;
 }
 

@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: folding main's history (INCOMPAT_FOLD; docs/format.md, Folding).
+ *
+ * A mount whose view is main (a main mount, or a committed one) writes the
+ * fold of its index into a new slot with common/daxfs_fold.c: one log that,
+ * alone over the base image, is main at the head the mount replayed (the
+ * fold's top). The fold is published with one cmpxchg of live.fold_head,
+ * then commit_seq moves, so every mount looks again (and says so in its
+ * reader entry). Then the slots the fold replaced are garbage: once every
+ * reader has seen live.fold_need, the pages the fold names are handed to
+ * it, every other page of the garbage slots is freed, and the slots too.
+ * Every step is done under the table lock and can be done again after a
+ * crash: garbage is what main's chain no longer reaches.
+ */
+#include <linux/delay.h>
+#include <linux/libnvdimm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "daxfs.h"
+#include "daxfs_fold.h"
+#include "daxfs_ioctl.h"
+
+/* Fold when main's chain is this long, or slots or space run low. */
+#define DAXFS_FOLD_CHAIN	32
+#define DAXFS_FOLD_FREE_SLOTS	64
+
+/* ------------------------------------------------------------------------
+ * The index as the view a fold reads (common/daxfs_fold.h)
+ */
+
+static int daxfs_fv_each_node(void *view,
+			      int (*fn)(void *ctx, const struct daxfs_vnode *n),
+			      void *ctx)
+{
+	struct daxfs_sb_info *sbi = view;
+	struct daxfs_node *node;
+	unsigned long ino;
+	int err;
+
+	xa_for_each(&sbi->nodes, ino, node) {
+		err = fn(ctx, &node->v);
+		if (err)
+			return err;
+		cond_resched();
+	}
+	return 0;
+}
+
+static const struct daxfs_vnode *daxfs_fv_node(void *view, u64 ino)
+{
+	struct daxfs_node *node = daxfs_node_find(view, ino);
+
+	return node ? &node->v : NULL;
+}
+
+static int daxfs_fv_dir_changed(void *view, const struct daxfs_vnode *dir)
+{
+	return container_of(dir, struct daxfs_node, v)->materialized;
+}
+
+static int daxfs_fv_each_entry(void *view, const struct daxfs_vnode *dir,
+			       int (*fn)(void *ctx, const struct daxfs_ventry *e),
+			       void *ctx)
+{
+	struct daxfs_node *node = container_of(dir, struct daxfs_node, v);
+	struct rb_node *rb;
+	int err;
+
+	for (rb = rb_first(&node->names); rb; rb = rb_next(rb)) {
+		struct daxfs_entry *e = rb_entry(rb, struct daxfs_entry, rb);
+		struct daxfs_ventry ve = {
+			.name = e->name, .len = e->len, .type = e->type,
+			.ino = e->ino,
+		};
+
+		err = fn(ctx, &ve);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int daxfs_fv_lookup(void *view, const struct daxfs_vnode *dir,
+			   const char *name, u32 len, u64 *ino)
+{
+	struct daxfs_entry *e;
+
+	e = daxfs_entry_find(container_of(dir, struct daxfs_node, v), name, len);
+	if (!e)
+		return -ENOENT;
+	*ino = e->ino;
+	return 0;
+}
+
+static int daxfs_fv_each_page(void *view, const struct daxfs_vnode *file,
+			      int (*fn)(void *ctx, u64 index, u64 page),
+			      void *ctx)
+{
+	struct daxfs_node *node = container_of(file, struct daxfs_node, v);
+	unsigned long index;
+	void *entry;
+	int err;
+
+	xa_for_each(&node->pages, index, entry) {
+		err = fn(ctx, index, daxfs_pref_page(entry));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static u64 daxfs_fv_link_page(void *view, const struct daxfs_vnode *link)
+{
+	struct daxfs_node *node = container_of(link, struct daxfs_node, v);
+
+	return node->has_base ? 0 : node->link_src;
+}
+
+static const struct daxfs_fold_view_ops daxfs_fold_view = {
+	.each_node	= daxfs_fv_each_node,
+	.node		= daxfs_fv_node,
+	.dir_changed	= daxfs_fv_dir_changed,
+	.each_entry	= daxfs_fv_each_entry,
+	.lookup		= daxfs_fv_lookup,
+	.each_page	= daxfs_fv_each_page,
+	.link_page	= daxfs_fv_link_page,
+};
+
+/* ------------------------------------------------------------------------
+ * The fold's log: written while its slot is CLAIMED, published at the end
+ */
+
+struct daxfs_fold_log {
+	struct daxfs_sb_info *sbi;
+	u32 slot;
+	u64 head;		/* first log page */
+	u64 page;		/* current log page */
+	u32 off;		/* next record in it */
+	u64 seq;
+	u64 records;
+	u64 pages;		/* log pages taken */
+};
+
+static int daxfs_fold_log_page(struct daxfs_fold_log *fl)
+{
+	struct daxfs_log_page *hdr, *prev;
+	u64 page;
+	int err;
+
+	err = daxfs_page_alloc_for(fl->sbi, fl->slot, DAXFS_ALLOC_LOG, &page);
+	if (err)
+		return err;
+	hdr = daxfs_page_addr(fl->sbi, page);
+	hdr->owner = cpu_to_le32(DAXFS_OWNER(fl->slot));
+	daxfs_persist(hdr, sizeof(*hdr));
+	if (fl->page) {
+		prev = daxfs_page_addr(fl->sbi, fl->page);
+		prev->next = cpu_to_le64(page);
+		daxfs_persist(&prev->next, sizeof(prev->next));
+	} else {
+		fl->head = page;
+	}
+	fl->page = page;
+	fl->off = DAXFS_LOG_START;
+	fl->pages++;
+	return 0;
+}
+
+static int daxfs_fold_emit(void *ctx, struct daxfs_rec *rec, u32 len)
+{
+	struct daxfs_fold_log *fl = ctx;
+	struct daxfs_report rep = { };
+	struct daxfs_lrec lrec;
+	u8 *dst;
+	int err;
+
+	rec->len = cpu_to_le16(len);
+	rec->seq = cpu_to_le64(fl->seq + 1);
+	rec->crc = 0;
+	rec->crc = cpu_to_le32(daxfs_rec_csum(rec, len));
+	/* The rules replay applies, before a byte is written. */
+	err = daxfs_rec_decode(rec, len, &fl->sbi->geo, &lrec, &rep);
+	if (err) {
+		pr_err("daxfs (phys=0x%llx): fold wrote a bad record: %s\n",
+		       (unsigned long long)fl->sbi->phys, rep.msg);
+		return err;
+	}
+	if (!fl->page || fl->off + len > DAXFS_BLOCK_SIZE) {
+		err = daxfs_fold_log_page(fl);
+		if (err)
+			return err;
+	}
+	dst = (u8 *)daxfs_page_addr(fl->sbi, fl->page) + fl->off;
+	memcpy(dst, rec, len);
+	daxfs_persist(dst, len);
+	fl->off += len;
+	fl->seq++;
+	fl->records++;
+	return 0;
+}
+
+/* Fill the CLAIMED slot of a fold of main at @top. */
+static void daxfs_fold_slot_init(struct daxfs_sb_info *sbi, u32 slot, u64 gen,
+				 u64 top)
+{
+	struct daxfs_branch *b = daxfs_branch_ptr(sbi->region, &sbi->geo, slot);
+
+	b->parent = cpu_to_le32(DAXFS_HEAD_SLOT(top));
+	b->generation = cpu_to_le64(gen);
+	b->parent_gen = cpu_to_le64(DAXFS_HEAD_GEN(top));
+	b->log_head = 0;
+	b->log_tail = 0;
+	b->pages = 0;
+	b->created = cpu_to_le64(ktime_get_real_ns());
+	b->owner = cpu_to_le64(sbi->id);
+	b->mounts = 0;
+	b->flags = cpu_to_le32(DAXFS_BRANCH_F_FOLD);
+	b->heartbeat = 0;
+	memset(b->name, 0, sizeof(b->name));
+	strscpy(b->name, "fold", sizeof(b->name));
+}
+
+/* Publish the log of the fold's slot (still CLAIMED). */
+static void daxfs_fold_log_publish(struct daxfs_fold_log *fl)
+{
+	struct daxfs_branch *b;
+
+	b = daxfs_branch_ptr(fl->sbi->region, &fl->sbi->geo, fl->slot);
+	b->log_head = cpu_to_le64(fl->head);
+	b->log_tail = fl->page ? cpu_to_le64(DAXFS_TAIL(fl->page, fl->off)) : 0;
+	daxfs_persist(b, sizeof(*b));
+	pmem_wmb();
+}
+
+/* ------------------------------------------------------------------------
+ * Garbage: the slots main's chain no longer reaches
+ */
+
+struct daxfs_garbage {
+	DECLARE_BITMAP(slots, DAXFS_BRANCH_COUNT);
+	u32 count;
+	u32 fold;		/* the fold slot main's chain starts with, 0: none */
+};
+
+/* COMMITTED slots off main's chain (table lock held). */
+static int daxfs_garbage_find(struct super_block *sb, struct daxfs_garbage *g)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	u64 seq, head, top;
+	u32 *chain, len, s, i;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
+	if (!chain)
+		return -ENOMEM;
+	daxfs_branch_head(sbi, &seq, &head);
+	err = daxfs_main_chain_walk(sbi->region, &sbi->geo, head,
+				    daxfs_le64_load(&live->fold_head), chain,
+				    &len, &top, NULL);
+	if (err)
+		goto out;
+	for (s = 1; s < DAXFS_BRANCH_COUNT; s++) {
+		struct daxfs_branch *b = daxfs_branch_ptr(sbi->region,
+							  &sbi->geo, s);
+
+		if (daxfs_le32_load(&b->state) == DAXFS_BRANCH_COMMITTED)
+			__set_bit(s, g->slots);
+	}
+	for (i = 0; i < len; i++)
+		__clear_bit(chain[i], g->slots);
+	g->count = bitmap_weight(g->slots, DAXFS_BRANCH_COUNT);
+	g->fold = top ? chain[0] : 0;
+out:
+	kfree(chain);
+	return err;
+}
+
+/* Hand every page the fold names and a garbage slot owns to the fold. */
+static int daxfs_garbage_hand_over(struct daxfs_sb_info *sbi,
+				   const struct daxfs_garbage *g)
+{
+	struct daxfs_log_cursor *cur;
+	struct daxfs_br br;
+	struct daxfs_lrec r;
+	u64 index, page;
+	u32 i;
+	int err;
+
+	if (!g->fold)
+		return 0;
+	err = daxfs_read_branch(sbi->region, &sbi->geo, g->fold, &br, NULL);
+	if (err)
+		return err;
+	cur = kvzalloc(sizeof(*cur), GFP_KERNEL);
+	if (!cur)
+		return -ENOMEM;
+	err = daxfs_log_start(sbi->region, &sbi->geo, &br, br.log_tail, cur,
+			      NULL);
+	while (!err) {
+		err = daxfs_log_next(sbi->region, &sbi->geo, cur, &r, NULL);
+		if (err <= 0)
+			break;
+		err = 0;
+		for (i = 0; r.type == DAXFS_REC_WRITE && i < r.count; i++) {
+			daxfs_lrec_page(&r, i, &index, &page);
+			daxfs_page_give_from(sbi, page, g->slots, g->fold);
+		}
+		if (r.type == DAXFS_REC_SYMLINK)
+			daxfs_page_give_from(sbi, r.page, g->slots, g->fold);
+		cond_resched();
+	}
+	kvfree(cur);
+	return err;
+}
+
+/**
+ * daxfs_fold_reap - free what folds left behind, once no reader needs it
+ * @sb: any mount of the image (table lock held)
+ * @st: what was freed is added here (may be NULL)
+ *
+ * Return: 0 (nothing left, or all freed), -EBUSY (a reader has not seen
+ * the fold yet) or another error.
+ */
+static int daxfs_fold_reap(struct super_block *sb, struct daxfs_ioc_fold *st)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	struct daxfs_garbage *g;
+	u64 need, freed;
+	u32 s;
+	int err;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return -ENOMEM;
+	need = daxfs_le64_load(&live->fold_need);
+	err = daxfs_garbage_find(sb, g);
+	if (err || !g->count)
+		goto done;
+	/* Garbage without a need: a folder stopped before storing it. */
+	if (!need)
+		need = daxfs_le64_load(&live->commit_seq);
+	err = -EBUSY;
+	if (!daxfs_readers_seen(sbi, need))
+		goto out;
+	err = daxfs_garbage_hand_over(sbi, g);
+	if (err)
+		goto out;
+	freed = daxfs_free_pages_of(sbi, g->slots);
+	for_each_set_bit(s, g->slots, DAXFS_BRANCH_COUNT) {
+		struct daxfs_branch *b = daxfs_branch_ptr(sbi->region,
+							  &sbi->geo, s);
+
+		daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_COMMITTED,
+				   DAXFS_BRANCH_FREE);
+	}
+	if (st) {
+		st->slots_freed += g->count;
+		st->pages_freed += freed;
+	}
+	pr_info("daxfs (phys=0x%llx): folded history freed: %u slots, %llu pages\n",
+		(unsigned long long)sbi->phys, g->count,
+		(unsigned long long)freed);
+done:
+	if (!err && need)
+		daxfs_le64_cmpxchg(&live->fold_need, need, 0);
+out:
+	kfree(g);
+	return err;
+}
+
+/* ------------------------------------------------------------------------
+ * The fold
+ */
+
+/*
+ * Write the fold of the mount's index into a new slot and publish it
+ * (table lock, live_lock and index_lock held). @top: the head the index is.
+ */
+static int daxfs_fold_publish(struct super_block *sb, u64 top,
+			      struct daxfs_ioc_fold *st)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	struct daxfs_fold_log fl = { .sbi = sbi };
+	struct daxfs_fold_sink sink = { .emit = daxfs_fold_emit, .ctx = &fl };
+	struct daxfs_report rep = { };
+	struct daxfs_branch *b;
+	u64 gen, limbo, seq;
+	int err;
+
+	err = daxfs_slot_claim(sbi, &fl.slot, &gen);
+	if (err)
+		return err;
+	daxfs_fold_slot_init(sbi, fl.slot, gen, top);
+	err = daxfs_new_ino(sbi, &limbo);
+	if (!err)
+		err = daxfs_fold_write(sbi->region, &sbi->geo, &daxfs_fold_view,
+				       sbi, limbo, ktime_get_real_ns(), &sink,
+				       &rep);
+	if (err == -EUCLEAN)
+		daxfs_report_corrupt(sb, err, &rep);
+	b = daxfs_branch_ptr(sbi->region, &sbi->geo, fl.slot);
+	if (err) {
+		daxfs_free_slot_pages(sbi, fl.slot);
+		daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_CLAIMED,
+				   DAXFS_BRANCH_FREE);
+		return err;
+	}
+	daxfs_fold_log_publish(&fl);
+	daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_CLAIMED,
+			   DAXFS_BRANCH_COMMITTED);
+	daxfs_persist(&b->state, sizeof(b->state));
+	pmem_wmb();
+	/* Folds hold the table lock: nobody else moves fold_head. */
+	WRITE_ONCE(live->fold_head, cpu_to_le64(DAXFS_HEAD(fl.slot, gen)));
+	daxfs_persist(&live->fold_head, sizeof(live->fold_head));
+	seq = daxfs_le64_load(&live->commit_seq) + 1;
+	WRITE_ONCE(live->fold_need, cpu_to_le64(seq));
+	daxfs_persist(&live->fold_need, sizeof(live->fold_need));
+	pmem_wmb();
+	/* Every mount looks again, adopts the fold and says it has seen it. */
+	seq = daxfs_le64_add(&live->commit_seq, 1);
+	/*
+	 * This mount's view is the fold's: it starts its chain there. It has
+	 * seen the fold only if main is still at the top (commits hold the
+	 * table lock): else it follows the commits after the top first.
+	 */
+	sbi->chain[0] = fl.slot;
+	sbi->chain_len = 1;
+	daxfs_index_retag(sbi, NULL, 0, fl.slot);
+	if (daxfs_le64_load(&live->main_head) == top) {
+		WRITE_ONCE(sbi->seen_seq, seq);
+		daxfs_reader_seen(sbi, seq);
+	}
+	st->records = fl.records;
+	st->log_pages = fl.pages;
+	st->fold_slot = fl.slot;
+	pr_info("daxfs (phys=0x%llx): main folded into slot %u: %llu records, %llu log pages\n",
+		(unsigned long long)sbi->phys, fl.slot,
+		(unsigned long long)fl.records, (unsigned long long)fl.pages);
+	return 0;
+}
+
+/*
+ * What to fold (table lock held): 0 and the mount's head when main's chain
+ * at it has commits after the fold it starts with; -EALREADY when not;
+ * -EAGAIN when the mount is behind main's fold.
+ */
+static int daxfs_fold_check(struct super_block *sb, u64 *top)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u64 fold = daxfs_fold_head(sbi), ftop;
+	u32 *chain, len;
+	int err;
+
+	*top = sbi->seen_head;
+	if (DAXFS_HEAD_SLOT(*top) == DAXFS_MAIN_SLOT)
+		return -EALREADY;
+	chain = kmalloc_array(DAXFS_BRANCH_COUNT, sizeof(*chain), GFP_KERNEL);
+	if (!chain)
+		return -ENOMEM;
+	err = daxfs_main_chain_walk(sbi->region, &sbi->geo, *top, fold, chain,
+				    &len, &ftop, NULL);
+	if (!err && fold && !ftop)
+		err = -EAGAIN;
+	else if (!err && ftop && len == 1)
+		err = -EALREADY;
+	kfree(chain);
+	return err;
+}
+
+/**
+ * daxfs_fold - fold main's history now, and free what folds left behind
+ * @sb: a mount whose view is main (main, or a committed branch)
+ * @st: what was done
+ *
+ * Return: 0, -EOPNOTSUPP (the image does not fold), -EINVAL (the mount is
+ * a writable branch), -ESTALE, -ENOSPC, or the error of the view.
+ */
+int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	u64 top;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	if (sbi->reader < 0)
+		return -EOPNOTSUPP;
+	if (sbi->writable)
+		return -EINVAL;
+	if (READ_ONCE(sbi->dead))
+		return -ESTALE;
+	mutex_lock(&sbi->live_lock);
+	down_write(&sbi->index_lock);
+	daxfs_table_lock(sbi);
+	err = daxfs_fold_check(sb, &top);
+	if (!err)
+		err = daxfs_fold_publish(sb, top, st);
+	else if (err == -EALREADY)
+		err = 0;
+	daxfs_table_unlock(sbi);
+	up_write(&sbi->index_lock);
+	mutex_unlock(&sbi->live_lock);
+	if (!err)
+		err = daxfs_fold_settle(sb, st, 2000);
+	return err;
+}
+
+/**
+ * daxfs_fold_settle - free what folds left behind
+ * @sb: any mount of an image that folds
+ * @st: what was freed is added here
+ * @wait_ms: how long to wait for other readers to see the fold
+ *
+ * Return: 0; -EBUSY when readers still had not seen it (it is freed later,
+ * by whichever mount looks then).
+ */
+int daxfs_fold_settle(struct super_block *sb, struct daxfs_ioc_fold *st,
+		      unsigned int wait_ms)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	unsigned long until = jiffies + msecs_to_jiffies(wait_ms);
+	int err;
+
+	if (sbi->reader < 0)
+		return 0;
+	for (;;) {
+		daxfs_table_lock(sbi);
+		err = daxfs_fold_reap(sb, st);
+		daxfs_table_unlock(sbi);
+		if (err != -EBUSY || time_after(jiffies, until))
+			break;
+		msleep(50);
+	}
+	if (st)
+		st->pending = err == -EBUSY;
+	return err == -EBUSY ? 0 : err;
+}
+
+/* Slots in use (not FREE). */
+static u32 daxfs_slots_used(struct daxfs_sb_info *sbi)
+{
+	u32 s, n = 0;
+
+	for (s = 1; s < DAXFS_BRANCH_COUNT; s++)
+		n += daxfs_le32_load(&daxfs_branch_ptr(sbi->region, &sbi->geo,
+						       s)->state) !=
+		     DAXFS_BRANCH_FREE;
+	return n;
+}
+
+/**
+ * daxfs_fold_tick - fold on its own when history grows
+ * @sb: a mount (the periodic look, or after a commit)
+ *
+ * A mount whose view is main folds when main's chain has DAXFS_FOLD_CHAIN
+ * slots, or fewer than DAXFS_FOLD_FREE_SLOTS slots or a quarter of the
+ * delta region are free; any mount frees what an earlier fold left behind.
+ */
+void daxfs_fold_tick(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_live *live;
+	struct daxfs_ioc_fold st;
+	bool low;
+
+	if (sbi->reader < 0 || READ_ONCE(sbi->dead) || READ_ONCE(sbi->broken))
+		return;
+	live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	if (daxfs_le64_load(&live->fold_need))
+		daxfs_fold_settle(sb, NULL, 0);
+	if (sbi->writable || sbi->chain_len < 2)
+		return;
+	low = DAXFS_BRANCH_COUNT - 1 - daxfs_slots_used(sbi) <
+	      DAXFS_FOLD_FREE_SLOTS ||
+	      daxfs_free_pages(sbi) < sbi->geo.delta_pages / 4;
+	if (sbi->chain_len >= DAXFS_FOLD_CHAIN || low)
+		daxfs_fold(sb, &st);
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DAXFS: the readers table of an image that folds (INCOMPAT_FOLD).
+ *
+ * Every mount, in any kernel, holds one entry of live.readers while it is
+ * mounted: a heartbeat, moved on by its periodic look, and the oldest
+ * commit_seq whose view it may still read pages of. A fold frees the pages
+ * it left behind only when every live entry has seen the commit_seq the
+ * fold published (live.fold_need); an entry whose heartbeat stood still for
+ * a lease belongs to a kernel that stopped, and is taken out.
+ */
+#include <linux/random.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "daxfs.h"
+
+static struct daxfs_reader *daxfs_reader_ent(struct daxfs_sb_info *sbi, u32 i)
+{
+	return &daxfs_live_ptr(sbi->region, &sbi->geo)->readers[i];
+}
+
+static bool daxfs_folds(struct daxfs_sb_info *sbi)
+{
+	return sbi->branching &&
+	       (sbi->geo.feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD);
+}
+
+static u64 daxfs_reader_first_beat(void)
+{
+	return (get_random_u64() >> 2) | DAXFS_BEAT_MARK;
+}
+
+/**
+ * daxfs_reader_register - take an entry of live.readers
+ * @sbi: the mount, before it first reads main_head
+ *
+ * Return: 0 (also for images that do not fold), or -EUSERS when every
+ * entry is taken.
+ */
+int daxfs_reader_register(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_live *live;
+	u64 beat = daxfs_reader_first_beat();
+	u32 i;
+
+	sbi->reader = -1;
+	if (!daxfs_folds(sbi))
+		return 0;
+	live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	for (i = 0; i < DAXFS_READER_COUNT; i++) {
+		struct daxfs_reader *r = daxfs_reader_ent(sbi, i);
+
+		if (daxfs_le64_load(&r->beat) ||
+		    !daxfs_le64_cmpxchg(&r->beat, 0, beat))
+			continue;
+		/* Seen: commit_seq before this mount first reads the head. */
+		WRITE_ONCE(r->seen, cpu_to_le64(daxfs_le64_load(&live->commit_seq)));
+		smp_mb();	/* the entry, before the head is read */
+		sbi->reader = i;
+		sbi->reader_beat = beat;
+		return 0;
+	}
+	pr_err("daxfs (phys=0x%llx): all %u reader entries of the image are taken (too many mounts)\n",
+	       (unsigned long long)sbi->phys, DAXFS_READER_COUNT);
+	return -EUSERS;
+}
+
+/* Give the entry back (unmount). */
+void daxfs_reader_unregister(struct daxfs_sb_info *sbi)
+{
+	if (sbi->reader < 0)
+		return;
+	daxfs_le64_cmpxchg(&daxfs_reader_ent(sbi, sbi->reader)->beat,
+			   sbi->reader_beat, 0);
+	sbi->reader = -1;
+}
+
+/**
+ * daxfs_reader_seen - publish the oldest view the mount may still read
+ * @sbi: the mount
+ * @seen: a commit_seq value: the mount reads no page that main dropped at
+ *	or before it, except those its pins hold
+ */
+void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen)
+{
+	u64 pin = READ_ONCE(sbi->pin_floor);
+
+	if (sbi->reader < 0)
+		return;
+	if (pin && pin < seen)
+		seen = pin;
+	WRITE_ONCE(daxfs_reader_ent(sbi, sbi->reader)->seen, cpu_to_le64(seen));
+}
+
+/*
+ * The periodic look: move the heartbeat on. An entry taken out (the kernel
+ * was stopped for longer than a lease) is taken again: pages freed while
+ * the mount was stopped may be ones it still reads, which is said once.
+ */
+void daxfs_reader_beat(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_reader *r;
+	u64 next;
+
+	if (sbi->reader < 0)
+		return;
+	r = daxfs_reader_ent(sbi, sbi->reader);
+	next = sbi->reader_beat + 1;
+	if (!(next & ~DAXFS_BEAT_MARK))
+		next = DAXFS_BEAT_MARK | 1;
+	if (daxfs_le64_cmpxchg(&r->beat, sbi->reader_beat, next)) {
+		sbi->reader_beat = next;
+		return;
+	}
+	pr_warn("daxfs (phys=0x%llx): this mount's reader entry was taken out (its kernel stopped for more than %llu s); registering again\n",
+		(unsigned long long)sbi->phys, DAXFS_LEASE_NS / NSEC_PER_SEC);
+	if (!daxfs_reader_register(sbi))
+		daxfs_reader_seen(sbi, READ_ONCE(sbi->seen_seq));
+}
+
+/* An entry whose beat stood still for a lease of this kernel's clock. */
+static bool daxfs_reader_stopped(struct daxfs_sb_info *sbi, u32 i, u64 beat)
+{
+	struct daxfs_watch *w = &sbi->reader_watch[i];
+	u64 now = ktime_get_ns();
+
+	if (!w->since || w->beat != beat) {
+		w->beat = beat;
+		w->since = now;
+		return false;
+	}
+	return now - w->since >= DAXFS_LEASE_NS;
+}
+
+/**
+ * daxfs_readers_seen - has every live reader seen @need?
+ * @sbi: the mount asking (its own entry counts too)
+ * @need: a commit_seq value
+ *
+ * Entries of kernels that stopped beating for a lease are taken out on the
+ * way (cmpxchg to 0: a kernel that comes back registers again).
+ *
+ * Return: true when no live entry has seen less than @need.
+ */
+bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need)
+{
+	bool all = true;
+	u32 i;
+
+	mutex_lock(&sbi->watch_lock);
+	for (i = 0; i < DAXFS_READER_COUNT; i++) {
+		struct daxfs_reader *r = daxfs_reader_ent(sbi, i);
+		u64 beat = daxfs_le64_load(&r->beat);
+
+		if (!beat || daxfs_le64_load(&r->seen) >= need)
+			continue;
+		if ((int)i != sbi->reader && daxfs_reader_stopped(sbi, i, beat) &&
+		    daxfs_le64_cmpxchg(&r->beat, beat, 0)) {
+			pr_warn("daxfs (phys=0x%llx): reader entry %u stopped beating for a lease; taken out\n",
+				(unsigned long long)sbi->phys, i);
+			continue;
+		}
+		all = false;
+	}
+	mutex_unlock(&sbi->watch_lock);
+	return all;
+}
+
+static void daxfs_pins_floor(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_inode_info *ii;
+	u64 floor = 0;
+
+	list_for_each_entry(ii, &sbi->pins, pin)
+		if (!floor || ii->pin_seq < floor)
+			floor = ii->pin_seq;
+	WRITE_ONCE(sbi->pin_floor, floor);
+}
+
+/**
+ * daxfs_pin - keep the pages of an open file main no longer names
+ * @sbi: a main (or committed) mount
+ * @ii: a regular file open or mapped here, whose last name a commit took
+ * @seq: the commit_seq of the view the mount had before that commit
+ *
+ * Until daxfs_unpin(), the mount's reader entry says @seq at most, so no
+ * fold frees what the file still reads.
+ */
+void daxfs_pin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii, u64 seq)
+{
+	spin_lock(&sbi->pin_lock);
+	if (!ii->pin_seq) {
+		ii->pin_seq = seq ? seq : 1;
+		list_add(&ii->pin, &sbi->pins);
+		daxfs_pins_floor(sbi);
+	}
+	spin_unlock(&sbi->pin_lock);
+}
+
+/* The last open file (and so mapping) of a pinned inode went. */
+void daxfs_unpin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii)
+{
+	if (!READ_ONCE(ii->pin_seq))
+		return;
+	spin_lock(&sbi->pin_lock);
+	if (ii->pin_seq) {
+		list_del_init(&ii->pin);
+		ii->pin_seq = 0;
+		daxfs_pins_floor(sbi);
+	}
+	spin_unlock(&sbi->pin_lock);
+	daxfs_reader_seen(sbi, READ_ONCE(sbi->seen_seq));
+}
+
+/* Live entries of live.readers, for DAXFS_IOC_INFO. */
+u32 daxfs_readers_count(struct daxfs_sb_info *sbi)
+{
+	u32 i, n = 0;
+
+	if (!daxfs_folds(sbi))
+		return 0;
+	for (i = 0; i < DAXFS_READER_COUNT; i++)
+		n += !!daxfs_le64_load(&daxfs_reader_ent(sbi, i)->beat);
+	return n;
+}
