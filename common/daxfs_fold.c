@@ -447,11 +447,11 @@ static int write_page(void *ctx, u64 index, u64 page)
 	return 0;
 }
 
-/* The size the WRITEs of @n set: its size, or more to cover its pages. */
+/* The size the WRITEs of @n set: its size, or more to hold its last page. */
 static int last_page(void *ctx, u64 index, u64 page)
 {
 	struct fold *f = ctx;
-	u64 end = (index + 1) << DAXFS_BLOCK_SHIFT;
+	u64 end = (index << DAXFS_BLOCK_SHIFT) + 1;	/* the least size with it */
 
 	(void)page;
 	if (end > f->file_size)
@@ -504,9 +504,13 @@ static int data_node(void *ctx, const struct daxfs_vnode *n)
 		}
 	}
 	err = write_pages(f, n, &size);
-	if (!err && size != n->size)
-		err = emit_truncate(f, n->ino, n->size);
-	return err;
+	if (err || size == n->size)
+		return err;
+	/* A WRITE of no page: sets the size, keeps pages past it (a TRUNCATE would not). */
+	f->file = n;
+	f->file_size = n->size;
+	f->count = 0;
+	return write_flush(f);
 }
 
 static int attr_node(void *ctx, const struct daxfs_vnode *n)

@@ -94,8 +94,8 @@ class FoldView {
         return of(v).by_ino_.count(dir->ino) && (dir->ino > of(v).view_.image().geo().inode_count ||
                                                  of(v).dir_changed_.count(dir->ino));
     }
-    static int each_entry(void *v, const daxfs_vnode *dir,
-                          int (*fn)(void *, const daxfs_ventry *), void *ctx) {
+    static int each_entry(void *v, const daxfs_vnode *dir, int (*fn)(void *, const daxfs_ventry *),
+                          void *ctx) {
         for (const auto &[name, ino] : vnode(dir).entries) {
             const daxfs_ventry e{name.data(), static_cast<u32>(name.size()),
                                  DAXFS_MODE_TO_DT(of(v).view_.node(ino).mode), ino};
@@ -114,8 +114,7 @@ class FoldView {
     } catch (const std::bad_alloc &) {
         return -ENOMEM;
     }
-    static int each_page(void *, const daxfs_vnode *file, int (*fn)(void *, u64, u64),
-                         void *ctx) {
+    static int each_page(void *, const daxfs_vnode *file, int (*fn)(void *, u64, u64), void *ctx) {
         for (const auto &[index, ref] : vnode(file).pages)
             if (int err = fn(ctx, index, ref.page))
                 return err;
@@ -150,13 +149,6 @@ struct Records {
 };
 
 } // namespace
-
-std::uint64_t fold_limbo_ino(const Overlay &view) {
-    std::uint64_t top = view.image().geo().inode_count;
-    for (const auto &entry : view.nodes())
-        top = std::max(top, entry.first);
-    return top + 1;
-}
 
 std::vector<std::vector<std::byte>> fold_records(const Overlay &view, std::uint64_t limbo_ino,
                                                  std::int64_t now) {

@@ -11,12 +11,9 @@
 
 namespace daxfs {
 
-// A free inode number for the fold's limbo directory: above the base's and every node's.
-std::uint64_t fold_limbo_ino(const Overlay &view);
-
 // The records of the fold of @view, encoded (seq from 1, crc set), with @limbo_ino for the
-// limbo directory and @now as the time of the records that do not set an inode's times.
-// daxfs::Error: EEXIST (the root has the limbo's name), EUCLEAN, ENOMEM.
+// limbo directory (a number taken from live.next_ino) and @now as the time of the records that do
+// not set an inode's times. daxfs::Error: EEXIST (the root has the limbo's name), EUCLEAN, ENOMEM.
 std::vector<std::vector<std::byte>> fold_records(const Overlay &view, std::uint64_t limbo_ino,
                                                  std::int64_t now);
 
