@@ -20,6 +20,7 @@
 #include "daxfs_log.h"
 #include "helpers.hpp"
 #include "log_writer.hpp"
+#include "random_log.hpp"
 
 using namespace testing_daxfs;
 
@@ -410,6 +411,22 @@ TEST_F(Fold, FoldOfAFoldIsTheSameView) {
         EXPECT_EQ(daxfs::BranchTable(image).main_chain(), std::vector<std::uint32_t>{f.slot});
     }
     fold_and_compare(img_);
+}
+
+// Random valid programs (two commits each) folded: the fold alone gives main's view.
+TEST_F(Fold, RandomPrograms) {
+    const daxfs::Image image(img_);
+    const daxfs::Overlay base(image);
+    std::size_t records = 0;
+    for (std::uint32_t seed = 1; seed <= 200; seed++) {
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        std::vector<std::byte> img = img_;
+        write_random_program(img, base, seed, 200);
+        records += fold_and_compare(img).records.size();
+        if (HasFailure())
+            break;
+    }
+    EXPECT_GT(records, 200u * 10);
 }
 
 } // namespace
