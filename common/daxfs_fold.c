@@ -184,8 +184,7 @@ static int emit_setattr(struct fold *f, const struct daxfs_vnode *n)
 	u32 len = sizeof(s);
 
 	memset(&s, 0, sizeof(s));
-	s.h = rec_start(f, DAXFS_REC_SETATTR, n->ino, vtime_ns(n->ctime),
-			 &len);
+	s.h = rec_start(f, DAXFS_REC_SETATTR, n->ino, vtime_ns(n->ctime), &len);
 	s.valid = cpu_to_le32(DAXFS_ATTR_MODE | DAXFS_ATTR_UID |
 			      DAXFS_ATTR_GID | DAXFS_ATTR_MTIME |
 			      DAXFS_ATTR_ATIME);
@@ -420,7 +419,7 @@ static int write_flush(struct fold *f)
 	u32 len = sizeof(w) + f->count * sizeof(struct daxfs_rec_page);
 
 	memset(&w, 0, sizeof(w));
-	/* The map is in place after the header (no padding: 16-byte entries). */
+	/* The map is in place after the header (16-byte entries, no pad). */
 	w.h = rec_header(DAXFS_REC_WRITE, f->file->ino, f->now, &len);
 	w.size = cpu_to_le64(f->file_size);
 	w.count = cpu_to_le32(f->count);
@@ -451,7 +450,7 @@ static int write_page(void *ctx, u64 index, u64 page)
 static int last_page(void *ctx, u64 index, u64 page)
 {
 	struct fold *f = ctx;
-	u64 end = (index << DAXFS_BLOCK_SHIFT) + 1;	/* the least size with it */
+	u64 end = (index << DAXFS_BLOCK_SHIFT) + 1;	/* least size with it */
 
 	(void)page;
 	if (end > f->file_size)
@@ -506,7 +505,7 @@ static int data_node(void *ctx, const struct daxfs_vnode *n)
 	err = write_pages(f, n, &size);
 	if (err || size == n->size)
 		return err;
-	/* A WRITE of no page: sets the size, keeps pages past it (a TRUNCATE would not). */
+	/* A WRITE of no page: the size, keeping pages past it (as the view). */
 	f->file = n;
 	f->file_size = n->size;
 	f->count = 0;
