@@ -233,6 +233,21 @@ TEST_F(Fold, FileRenamedOverBaseFile) {
     fold_and_compare(img_);
 }
 
+// A file renamed, then given back every time it had in the base: the fold still renames
+// it, and sets its times again.
+TEST_F(Fold, RenamedFileWithItsBaseTimes) {
+    const daxfs::Image base(img_);
+    const daxfs_ino in = base.inode(ino("/f"));
+    LogWriter w(img_);
+    const auto s = w.branch("t");
+    w.rename(s, ino("/f"), DAXFS_ROOT_INO, "f", ino("/a"), "f");
+    w.now = in.ctime * 1000000000 + in.ctime_nsec;
+    const std::int64_t mtime = in.mtime * 1000000000 + in.mtime_nsec;
+    w.setattr(s, ino("/f"), DAXFS_ATTR_MTIME | DAXFS_ATTR_ATIME, 0, 0, 0, mtime, mtime);
+    w.commit(s);
+    fold_and_compare(img_);
+}
+
 TEST_F(Fold, HardLinksGainedAndLost) {
     LogWriter w(img_);
     const auto s = w.branch("t");

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <new>
+#include <set>
 #include <sys/stat.h>
 #include <unordered_set>
 
@@ -49,28 +50,30 @@ bool entries_as_base(const Image &image, const daxfs_ino &in, const VNode &n) {
     return true;
 }
 
-// What the fold reads of an Overlay: the nodes that differ from the base image.
+// What the fold reads of an Overlay: the nodes that differ from the base image, and those
+// whose names did (the fold's records touch them: a file renamed and then given its base
+// times back by a SETATTR is still one).
 class FoldView {
   public:
     explicit FoldView(const Overlay &view) : view_(view) {
-        const std::uint64_t base_count = view.image().geo().inode_count;
+        const Image &image = view.image();
         for (const auto &[ino, n] : view.nodes()) {
-            if (ino > base_count) {
-                changed_.push_back(&n);
+            if (ino > image.geo().inode_count) {
+                by_ino_.insert(ino);
                 continue;
             }
-            const daxfs_ino in = view.image().inode(ino);
-            const bool dir = S_ISDIR(n.mode) && n.nlink && S_ISDIR(in.mode);
-            const bool entries = dir && !entries_as_base(view.image(), in, n);
-            if (entries)
+            const daxfs_ino in = image.inode(ino);
+            if (!attrs_as_base(in, n))
+                by_ino_.insert(ino);
+            if (!S_ISDIR(n.mode) || (n.nlink && entries_as_base(image, in, n)))
+                continue;
+            if (n.nlink)
                 dir_changed_.insert(ino);
-            if (entries || !attrs_as_base(in, n))
-                changed_.push_back(&n);
+            by_ino_.insert(ino);
+            names_moved(in, n);
         }
-        std::sort(changed_.begin(), changed_.end(),
-                  [](const VNode *a, const VNode *b) { return a->ino < b->ino; });
-        for (const VNode *n : changed_)
-            by_ino_.insert(n->ino);
+        for (const std::uint64_t ino : by_ino_)
+            changed_.push_back(&view.node(ino));
     }
 
     static const daxfs_fold_view_ops ops;
@@ -122,9 +125,27 @@ class FoldView {
     }
     static u64 link_page(void *, const daxfs_vnode *link) { return vnode(link).target_page; }
 
+    // Mark the inodes named by the base entries of directory @n the view lost, and by the
+    // entries it has that the base does not.
+    void names_moved(const daxfs_ino &in, const VNode &n) {
+        const Image &image = view_.image();
+        const std::uint64_t count = image.entry_count(in);
+        for (std::uint64_t i = 0; i < count; i++) {
+            const Dirent de = image.entry(in, i);
+            const auto it = n.entries.find(std::string(de.name));
+            if (it == n.entries.end() || it->second != de.ino)
+                by_ino_.insert(de.ino);
+        }
+        for (const auto &[name, ino] : n.entries) {
+            const auto de = image.find(in, name);
+            if (!de || de->ino != ino)
+                by_ino_.insert(ino);
+        }
+    }
+
     const Overlay &view_;
-    std::vector<const VNode *> changed_;
-    std::unordered_set<std::uint64_t> by_ino_;
+    std::vector<const VNode *> changed_; // in ascending inode number
+    std::set<std::uint64_t> by_ino_;
     std::unordered_set<std::uint64_t> dir_changed_;
 };
 
