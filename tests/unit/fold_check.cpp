@@ -11,6 +11,7 @@
 #include "daxfs/error.hpp"
 #include "daxfs/fold.hpp"
 #include "daxfs/replay.hpp"
+#include "daxfs/validate.hpp"
 #include "daxfs_log.h"
 #include "log_writer.hpp"
 
@@ -141,6 +142,32 @@ std::uint32_t write_log(std::vector<std::byte> &img, const daxfs_geo &geo,
     return slot;
 }
 
+// What the cleanup after a fold leaves: main is @fold alone, every other slot is free and
+// so is every page no slot owns any more.
+void retire_others(std::vector<std::byte> &img, const daxfs_geo &geo, std::uint32_t fold) {
+    for (std::uint32_t s = 1; s < DAXFS_BRANCH_COUNT; s++) {
+        const std::uint64_t at = geo.branch_off + s * sizeof(daxfs_branch);
+        daxfs_branch br;
+        std::memcpy(&br, img.data() + at, sizeof(br));
+        if (s == fold || le32toh(br.state) == DAXFS_BRANCH_FREE)
+            continue;
+        br.state = htole32(DAXFS_BRANCH_FREE);
+        std::memcpy(img.data() + at, &br, sizeof(br));
+    }
+    daxfs_live live = live_words(img);
+    for (std::uint64_t page = geo.meta_pages; page < geo.delta_pages; page++) {
+        __le32 o;
+        std::memcpy(&o, img.data() + geo.delta_off + 4 * page, sizeof(o));
+        if (le32toh(o) == DAXFS_OWNER_FREE || le32toh(o) == DAXFS_OWNER(fold))
+            continue;
+        o = htole32(DAXFS_OWNER_FREE);
+        std::memcpy(img.data() + geo.delta_off + 4 * page, &o, sizeof(o));
+        live.free_pages = htole64(le64toh(live.free_pages) + 1);
+    }
+    std::memcpy(img.data() + DAXFS_SUPER_FIXED_SIZE, &live, sizeof(live));
+    LogWriter(img).commit(fold);
+}
+
 } // namespace
 
 std::uint64_t next_ino(const std::vector<std::byte> &img) {
@@ -154,10 +181,16 @@ Folded fold_main(std::vector<std::byte> &img, std::int64_t now) {
     f.records = daxfs::fold_records(view, take_ino(img), now);
     // The fold's log pages are FREE ones: the view's pages stay as they are.
     f.slot = write_log(img, image.geo(), f.records);
+    retire_others(img, image.geo(), f.slot);
     const daxfs::Image after(img);
-    daxfs::Overlay again(after);
-    again.replay(daxfs::BranchTable(after).slot(f.slot));
+    const daxfs::Overlay again = daxfs::replay_view(after, "main");
     f.diff = compare(view, again);
+    // Every page the fold's slot owns is one its log names or holds it: none leaked.
+    std::uint64_t leaked = 0;
+    const daxfs::Validation v = daxfs::validate_all(img, leaked);
+    if (!v.ok || leaked)
+        f.diff +=
+            "fsck after the fold: " + (v.ok ? std::to_string(leaked) + " pages leaked" : v.message);
     return f;
 }
 

@@ -18,7 +18,8 @@ struct Folded {
 };
 
 // Fold main's view of @img (records at time @now) into a new slot of @img, which takes the
-// pages the fold names over (as the cleanup after a fold does), and replay that slot alone.
+// pages the fold names over; then make that slot main alone, every other slot and page
+// free (as the cleanup after a fold does), and replay main: the fold alone over the base.
 // daxfs::Error from the replay of main or of the fold (a fold the rules refuse).
 Folded fold_main(std::vector<std::byte> &img, std::int64_t now);
 

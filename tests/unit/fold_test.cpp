@@ -310,7 +310,6 @@ TEST_F(Fold, FoldOfAFoldIsTheSameView) {
     w.link(s, ino("/f"), ino("/e"), "f");
     w.commit(s);
     const Folded f = fold_and_compare(img_);
-    LogWriter(img_).commit(f.slot); // F's parent is main: main is F alone
     {
         const daxfs::Image image(img_);
         EXPECT_EQ(daxfs::BranchTable(image).main_chain(), std::vector<std::uint32_t>{f.slot});
