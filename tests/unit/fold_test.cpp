@@ -92,6 +92,23 @@ TEST_F(Fold, DirMovedUnderNewDirUnderMovedBaseDir) {
     fold_and_compare(img_);
 }
 
+// New directories nested three deep, base directories moved in and out of them, and a new
+// directory swapped with a base one.
+TEST_F(Fold, NewAndBaseDirectoriesInterleaved) {
+    LogWriter w(img_);
+    const auto s = w.branch("t");
+    const auto n1 = w.create(s, DAXFS_REC_MKDIR, ino("/a/x"), "n1", S_IFDIR | 0755);
+    const auto n2 = w.create(s, DAXFS_REC_MKDIR, n1, "n2", S_IFDIR | 0755);
+    const auto n3 = w.create(s, DAXFS_REC_MKDIR, n2, "n3", S_IFDIR | 0755);
+    w.rename(s, ino("/c"), DAXFS_ROOT_INO, "c", n3, "c");
+    w.rename(s, n2, n1, "n2", ino("/e"), "n2");
+    w.rename(s, ino("/a"), DAXFS_ROOT_INO, "a", ino("/c/sub"), "a");
+    w.rename(s, n1, ino("/a/x"), "n1", ino("/b"), "y", DAXFS_RENAME_EXCHANGE);
+    w.create(s, DAXFS_REC_CREATE, n3, "f", S_IFREG | 0600);
+    w.commit(s);
+    fold_and_compare(img_);
+}
+
 TEST_F(Fold, BaseDirsSwapped) {
     LogWriter w(img_);
     const auto s = w.branch("t");
@@ -331,6 +348,62 @@ TEST_F(Fold, RandomPrograms) {
             break;
     }
     EXPECT_GT(records, 200u * 10);
+}
+
+// The C entry point over a view with no node at all (the base as it is), and a sink that
+// counts the records and fails from the @fail-th on.
+struct CountingSink {
+    int records = 0;
+    int fail = 0;
+    std::vector<std::uint16_t> types;
+
+    static int emit(void *ctx, daxfs_rec *rec, u32) {
+        auto &self = *static_cast<CountingSink *>(ctx);
+        if (self.fail && self.records + 1 >= self.fail)
+            return -ENOSPC;
+        self.records++;
+        self.types.push_back(le16toh(rec->type));
+        return 0;
+    }
+};
+
+struct EmptyView {
+    static int each_node(void *, int (*)(void *, const daxfs_vnode *), void *) { return 0; }
+    static const daxfs_vnode *node(void *, u64) { return nullptr; }
+    static int dir_changed(void *, const daxfs_vnode *) { return 0; }
+    static int each_entry(void *, const daxfs_vnode *, int (*)(void *, const daxfs_ventry *),
+                          void *) {
+        return 0;
+    }
+    static int lookup(void *, const daxfs_vnode *, const char *, u32, u64 *) { return -ENOENT; }
+    static int each_page(void *, const daxfs_vnode *, int (*)(void *, u64, u64), void *) {
+        return 0;
+    }
+    static u64 link_page(void *, const daxfs_vnode *) { return 0; }
+    static constexpr daxfs_fold_view_ops ops{each_node, node,      dir_changed, each_entry,
+                                             lookup,    each_page, link_page};
+};
+
+int fold_empty_view(const std::vector<std::byte> &img, CountingSink &counter) {
+    const daxfs::Image image(img);
+    const daxfs_fold_sink sink{CountingSink::emit, &counter};
+    daxfs_report rep{};
+    return daxfs_fold_write(image.region().data(), &image.geo(), &EmptyView::ops, nullptr,
+                            next_ino(img), kFoldTime, &sink, &rep);
+}
+
+TEST_F(Fold, ViewWithoutNodesIsTheBase) {
+    CountingSink counter;
+    EXPECT_EQ(fold_empty_view(img_, counter), 0);
+    EXPECT_EQ(counter.types,
+              (std::vector<std::uint16_t>{DAXFS_REC_MKDIR, DAXFS_REC_UNLINK, DAXFS_REC_SETATTR}));
+}
+
+TEST_F(Fold, SinkErrorStopsTheFold) {
+    CountingSink counter;
+    counter.fail = 2;
+    EXPECT_EQ(fold_empty_view(img_, counter), -ENOSPC);
+    EXPECT_EQ(counter.records, 1);
 }
 
 } // namespace
