@@ -98,7 +98,7 @@ class FoldView {
                                                  of(v).dir_changed_.count(dir->ino));
     }
     static int each_entry(void *v, const daxfs_vnode *dir, int (*fn)(void *, const daxfs_ventry *),
-                          void *ctx) {
+                          void *ctx) try {
         for (const auto &[name, ino] : vnode(dir).entries) {
             const daxfs_ventry e{name.data(), static_cast<u32>(name.size()),
                                  DAXFS_MODE_TO_DT(of(v).view_.node(ino).mode), ino};
@@ -106,6 +106,8 @@ class FoldView {
                 return err;
         }
         return 0;
+    } catch (const Error &e) { // nothing may throw through the C code
+        return -e.code();
     }
     static int lookup(void *, const daxfs_vnode *dir, const char *name, u32 len, u64 *ino) try {
         const auto &e = vnode(dir).entries;
