@@ -24,7 +24,9 @@
  *  5. every name left in limbo is removed (UNLINK), then limbo itself;
  *  6. file contents: TRUNCATE to the size below which base bytes still
  *     show, then WRITE records mapping the view's pages and setting its
- *     size;
+ *     size (a WRITE drops no page: pages a smaller WRITE left past the size
+ *     are mapped with a size that holds them, then a WRITE of no page sets
+ *     the view's);
  *  7. SETATTR of every inode the view changed (and the root): mode, owner,
  *     mtime, atime, and as the record's time the ctime.
  * Step 4 never moves a directory below itself: every edge it adds is one of
@@ -55,7 +57,10 @@ struct daxfs_fold_view_ops {
 	/*
 	 * Call @fn for every inode of the view that records changed or made
 	 * (the caller's nodes), those with nlink 0 included, in ascending
-	 * inode number. Inodes not passed are as in the base image.
+	 * inode number. Inodes not passed are as in the base image. An inode
+	 * whose names changed is passed even if a SETATTR gave it back its
+	 * base attributes: the fold's records touch it, and its SETATTR puts
+	 * its times back.
 	 */
 	int (*each_node)(void *view,
 			 int (*fn)(void *ctx, const struct daxfs_vnode *node),

@@ -57,6 +57,8 @@ class Overlay {
         return it != nodes_.end() && it->second.nlink;
     }
     const VNode &node(std::uint64_t ino) const;
+    // Every inode of the view (base ones included, and those with nlink 0), in no order.
+    const std::unordered_map<std::uint64_t, VNode> &nodes() const noexcept { return nodes_; }
     // Resolve a path from the root without following symlinks; ENOENT / ENOTDIR.
     std::uint64_t lookup(std::string_view path) const;
 
