@@ -43,6 +43,7 @@ struct Args {
     std::string delta; // -b SIZE, empty: automatic
     bool quiet = false, json = false;
     bool no_huge_align = false;
+    bool no_fold = false;
 };
 
 int usage_error(const std::string &msg) { return daxfs::usage_error("mkdaxfs", msg); }
@@ -95,6 +96,11 @@ int parse(int argc, char **argv, Args &a) {
                  "Pack every file's data one after another (4 KiB aligned) instead of "
                  "starting files of 2 MiB or more on a 2 MiB boundary: a smaller image, "
                  "but the kernel maps those files 4 KiB at a time");
+    auto *nf = app.add_flag("--no-fold", a.no_fold,
+                            "With branches: leave out folding (feature INCOMPAT_FOLD), for kernels "
+                            "older than it. Main's history then never folds: at most 255 commits, "
+                            "and their pages stay until the image is rebuilt (mkdaxfs --from)");
+    nf->needs(b);
     app.add_flag("-q,--quiet", a.quiet, "Print nothing but errors");
     app.add_flag("--json", a.json, "Print a JSON summary on stdout");
     d->excludes(f);
@@ -255,6 +261,7 @@ int run(const Args &a) {
                                                               : daxfs::Placement::huge_aligned);
     if (a.branching)
         size_delta_region(a, layout);
+    layout.fold = !a.no_fold;
 
     std::unique_ptr<daxfs::ProgressBar> bar;
     if (!a.quiet && layout.base_size >= kProgressMin && ::isatty(STDERR_FILENO))

@@ -190,8 +190,8 @@ struct daxfs_super build_super(const Layout &l, const ContentHash &hash) {
     sb.data_off = cpu_to_le64(l.data_off);
     sb.data_size = cpu_to_le64(l.base_size - l.data_off);
     if (l.branching()) {
-        sb.feature_incompat =
-            cpu_to_le32(DAXFS_FEATURE_INCOMPAT_BRANCHES | DAXFS_FEATURE_INCOMPAT_FOLD);
+        sb.feature_incompat = cpu_to_le32(DAXFS_FEATURE_INCOMPAT_BRANCHES |
+                                          (l.fold ? DAXFS_FEATURE_INCOMPAT_FOLD : 0));
         sb.branch_off = cpu_to_le64(l.branch_off);
         sb.branch_count = cpu_to_le64(DAXFS_BRANCH_COUNT);
         sb.delta_off = cpu_to_le64(l.delta_off);

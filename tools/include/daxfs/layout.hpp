@@ -40,6 +40,7 @@ struct Layout {
     Counts counts;
     std::uint64_t huge_files = 0; // stored contents of DAXFS_HUGE_SIZE bytes or more
     std::uint64_t huge_pad = 0;   // bytes before huge files that no small file fills
+    bool fold = true; // with branches: DAXFS_FEATURE_INCOMPAT_FOLD (main's history folds)
 
     bool branching() const { return branch_off != 0; }
 };
