@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <thread>
 
 #include "daxfs/branch_list.hpp"
@@ -18,6 +19,8 @@
 #include "daxfs/dmabuf.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/fd.hpp"
+#include "daxfs/fold_report.hpp"
+#include "daxfs/main_history.hpp"
 #include "daxfs/mounts.hpp"
 #include "daxfs/reader.hpp"
 #include "daxfs/size.hpp"
@@ -77,6 +80,22 @@ int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
         throw daxfs::Error(err,
                            fmt::format("'{}' is not a daxfs mount ({})", mnt, std::strerror(err)));
     return err;
+}
+
+// DAXFS_IOC_FOLD on the mount at @mnt: 0 or the errno. EINVAL and ENOTTY mean something
+// for this ioctl, so whether @mnt is daxfs at all is told by its filesystem type first.
+int fold_ioctl(const std::string &mnt, daxfs_ioc_fold &out) {
+    daxfs::UniqueFd fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd && errno == ESTALE)
+        return ESTALE;
+    if (!fd)
+        daxfs::throw_sys(errno, "cannot open", mnt);
+    struct statfs sfs;
+    if (::fstatfs(fd.get(), &sfs))
+        daxfs::throw_sys(errno, "cannot statfs", mnt);
+    if (static_cast<std::uint64_t>(sfs.f_type) != DAXFS_SUPER_MAGIC)
+        throw daxfs::Error(ENOTTY, fmt::format("'{}' is not a daxfs mount", mnt));
+    return ::ioctl(fd.get(), DAXFS_IOC_FOLD, &out) ? errno : 0;
 }
 
 // "M /path  (content,mode; 100 -> 4096 bytes)": sizes for files and symlinks only.
@@ -217,6 +236,17 @@ int cmd_info(const std::string &mnt, bool json) {
     return 0;
 }
 
+int cmd_gc(const std::string &mnt, bool json) {
+    daxfs_ioc_fold f{};
+    if (const int err = fold_ioctl(mnt, f))
+        throw daxfs::Error(err, daxfs::fold_error(err, mnt));
+    if (json)
+        fmt::print("{}\n", daxfs::fold_json(f).dump());
+    else
+        fmt::print("{}", daxfs::fold_text(f));
+    return 0;
+}
+
 int cmd_list(const Where &w, bool json, bool watch) {
     const daxfs::Image image = w.open();
     const daxfs::BranchTable table(image);
@@ -229,10 +259,15 @@ int cmd_list(const Where &w, bool json, bool watch) {
     } else {
         rows = daxfs::list_branches(table);
     }
-    if (json)
-        fmt::print("{}\n", daxfs::branches_json(rows).dump());
-    else
-        fmt::print("{}", daxfs::branches_table(rows));
+    // Main's history goes with main's row (the first), so the array stays one of rows.
+    const daxfs::MainHistory history = daxfs::main_history(table);
+    if (json) {
+        nlohmann::json j = daxfs::branches_json(rows);
+        j[0]["history"] = daxfs::history_json(history);
+        fmt::print("{}\n", j.dump());
+    } else {
+        fmt::print("{}history: {}\n", daxfs::branches_table(rows), daxfs::history_text(history));
+    }
     return 0;
 }
 
