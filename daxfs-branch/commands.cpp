@@ -65,14 +65,21 @@ std::string mount_error(int err, const CreateArgs &a) {
     }
 }
 
-// ioctl on a mount point, with the errors every command shares. An invalidated branch
-// refuses even the open of its root with ESTALE: that is returned like the ioctl's own.
-int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
+// The mount point @mnt opened for an ioctl, or no descriptor when it is an invalidated
+// branch, which refuses even the open of its root with ESTALE; other errors are thrown.
+daxfs::UniqueFd open_mount(const std::string &mnt) {
     daxfs::UniqueFd fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd && errno == ESTALE)
-        return ESTALE;
-    if (!fd)
+    if (!fd && errno != ESTALE)
         daxfs::throw_sys(errno, "cannot open", mnt);
+    return fd;
+}
+
+// ioctl on a mount point, with the errors every command shares. ESTALE from the open is
+// returned like the ioctl's own.
+int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
+    const daxfs::UniqueFd fd = open_mount(mnt);
+    if (!fd)
+        return ESTALE;
     if (::ioctl(fd.get(), req, arg) == 0)
         return 0;
     const int err = errno;
@@ -85,11 +92,9 @@ int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
 // DAXFS_IOC_FOLD on the mount at @mnt: 0 or the errno. EINVAL and ENOTTY mean something
 // for this ioctl, so whether @mnt is daxfs at all is told by its filesystem type first.
 int fold_ioctl(const std::string &mnt, daxfs_ioc_fold &out) {
-    daxfs::UniqueFd fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd && errno == ESTALE)
-        return ESTALE;
+    const daxfs::UniqueFd fd = open_mount(mnt);
     if (!fd)
-        daxfs::throw_sys(errno, "cannot open", mnt);
+        return ESTALE;
     struct statfs sfs;
     if (::fstatfs(fd.get(), &sfs))
         daxfs::throw_sys(errno, "cannot statfs", mnt);
@@ -263,7 +268,8 @@ int cmd_list(const Where &w, bool json, bool watch) {
     const daxfs::MainHistory history = daxfs::main_history(table);
     if (json) {
         nlohmann::json j = daxfs::branches_json(rows);
-        j[0]["history"] = daxfs::history_json(history);
+        if (!rows.empty() && rows[0].slot == DAXFS_MAIN_SLOT)
+            j[0]["history"] = daxfs::history_json(history);
         fmt::print("{}\n", j.dump());
     } else {
         fmt::print("{}history: {}\n", daxfs::branches_table(rows), daxfs::history_text(history));

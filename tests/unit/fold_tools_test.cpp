@@ -224,6 +224,22 @@ TEST_F(FoldTools, HistoryOfAnImageWithoutFolding) {
     EXPECT_EQ(list[0]["history"]["readers"], 0);
 }
 
+TEST_F(FoldTools, ListOfABrokenFoldHead) {
+    fold_history();
+    daxfs_live live;
+    std::memcpy(&live, bytes_.data() + DAXFS_SUPER_FIXED_SIZE, sizeof(live));
+    live.fold_head = cpu_to_le64(DAXFS_HEAD(c4_, 1)); // a slot that is not a fold
+    std::memcpy(bytes_.data() + DAXFS_SUPER_FIXED_SIZE, &live, sizeof(live));
+    spill(img_, bytes_);
+    const RunResult t = br("list " + quote(img_));
+    ASSERT_EQ(t.status, 0) << t.err; // lists what is there; check tells what is wrong
+    EXPECT_EQ(line_of(t.out, "history: "), "main's chain: broken (daxfs-inspect check tells "
+                                           "why); folded: none; readers: 2 live, 1 not yet "
+                                           "past the fold");
+    EXPECT_EQ(t.out.find("folded "), std::string::npos) << t.out;
+    EXPECT_EQ(in("check " + quote(img_)).status, 1);
+}
+
 TEST(FoldReport, Text) {
     daxfs_ioc_fold f{};
     f.fold_slot = 7;
