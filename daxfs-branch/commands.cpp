@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <thread>
 
 #include "daxfs/branch_list.hpp"
@@ -18,6 +19,8 @@
 #include "daxfs/dmabuf.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/fd.hpp"
+#include "daxfs/fold_report.hpp"
+#include "daxfs/main_history.hpp"
 #include "daxfs/mounts.hpp"
 #include "daxfs/reader.hpp"
 #include "daxfs/size.hpp"
@@ -62,14 +65,21 @@ std::string mount_error(int err, const CreateArgs &a) {
     }
 }
 
-// ioctl on a mount point, with the errors every command shares. An invalidated branch
-// refuses even the open of its root with ESTALE: that is returned like the ioctl's own.
-int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
+// The mount point @mnt opened for an ioctl, or no descriptor when it is an invalidated
+// branch, which refuses even the open of its root with ESTALE; other errors are thrown.
+daxfs::UniqueFd open_mount(const std::string &mnt) {
     daxfs::UniqueFd fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd && errno == ESTALE)
-        return ESTALE;
-    if (!fd)
+    if (!fd && errno != ESTALE)
         daxfs::throw_sys(errno, "cannot open", mnt);
+    return fd;
+}
+
+// ioctl on a mount point, with the errors every command shares. ESTALE from the open is
+// returned like the ioctl's own.
+int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
+    const daxfs::UniqueFd fd = open_mount(mnt);
+    if (!fd)
+        return ESTALE;
     if (::ioctl(fd.get(), req, arg) == 0)
         return 0;
     const int err = errno;
@@ -77,6 +87,20 @@ int mount_ioctl(const std::string &mnt, unsigned long req, void *arg) {
         throw daxfs::Error(err,
                            fmt::format("'{}' is not a daxfs mount ({})", mnt, std::strerror(err)));
     return err;
+}
+
+// DAXFS_IOC_FOLD on the mount at @mnt: 0 or the errno. EINVAL and ENOTTY mean something
+// for this ioctl, so whether @mnt is daxfs at all is told by its filesystem type first.
+int fold_ioctl(const std::string &mnt, daxfs_ioc_fold &out) {
+    const daxfs::UniqueFd fd = open_mount(mnt);
+    if (!fd)
+        return ESTALE;
+    struct statfs sfs;
+    if (::fstatfs(fd.get(), &sfs))
+        daxfs::throw_sys(errno, "cannot statfs", mnt);
+    if (static_cast<std::uint64_t>(sfs.f_type) != DAXFS_SUPER_MAGIC)
+        throw daxfs::Error(ENOTTY, fmt::format("'{}' is not a daxfs mount", mnt));
+    return ::ioctl(fd.get(), DAXFS_IOC_FOLD, &out) ? errno : 0;
 }
 
 // "M /path  (content,mode; 100 -> 4096 bytes)": sizes for files and symlinks only.
@@ -217,6 +241,17 @@ int cmd_info(const std::string &mnt, bool json) {
     return 0;
 }
 
+int cmd_gc(const std::string &mnt, bool json) {
+    daxfs_ioc_fold f{};
+    if (const int err = fold_ioctl(mnt, f))
+        throw daxfs::Error(err, daxfs::fold_error(err, mnt));
+    if (json)
+        fmt::print("{}\n", daxfs::fold_json(f).dump());
+    else
+        fmt::print("{}", daxfs::fold_text(f));
+    return 0;
+}
+
 int cmd_list(const Where &w, bool json, bool watch) {
     const daxfs::Image image = w.open();
     const daxfs::BranchTable table(image);
@@ -229,10 +264,16 @@ int cmd_list(const Where &w, bool json, bool watch) {
     } else {
         rows = daxfs::list_branches(table);
     }
-    if (json)
-        fmt::print("{}\n", daxfs::branches_json(rows).dump());
-    else
-        fmt::print("{}", daxfs::branches_table(rows));
+    // Main's history goes with main's row (the first), so the array stays one of rows.
+    const daxfs::MainHistory history = daxfs::main_history(table);
+    if (json) {
+        nlohmann::json j = daxfs::branches_json(rows);
+        if (!rows.empty() && rows[0].slot == DAXFS_MAIN_SLOT)
+            j[0]["history"] = daxfs::history_json(history);
+        fmt::print("{}\n", j.dump());
+    } else {
+        fmt::print("{}history: {}\n", daxfs::branches_table(rows), daxfs::history_text(history));
+    }
     return 0;
 }
 

@@ -29,6 +29,8 @@ int cmd_create(const CreateArgs &a);
 int cmd_commit(const std::string &mnt);
 int cmd_abort(const std::string &mnt);
 int cmd_info(const std::string &mnt, bool json);
+// Fold main's history now through the mount at @mnt (DAXFS_IOC_FOLD) and say what it did.
+int cmd_gc(const std::string &mnt, bool json);
 // @watch: look at the table twice, DAXFS_LEASE_NS apart, to tell which mounts beat.
 int cmd_list(const Where &w, bool json, bool watch);
 // @name empty: the branch mounted at w.mount.

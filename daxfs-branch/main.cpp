@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-// daxfs-branch: create, commit, abort, list and diff DAXFS branches.
+// daxfs-branch: create, commit, abort, list and diff DAXFS branches; fold main's history.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <functional>
@@ -94,7 +94,8 @@ void add_mount_command(CLI::App &app, Options &o, std::function<int()> &run, boo
 } // namespace
 
 int main(int argc, char **argv) {
-    CLI::App app("Create, attach, commit, abort, list and diff the branches of a DAXFS region.",
+    CLI::App app("Create, attach, commit, abort, list and diff the branches of a DAXFS region; "
+                 "fold main's history (gc).",
                  kProg);
     app.require_subcommand(1);
     app.allow_extras();
@@ -127,10 +128,22 @@ int main(int argc, char **argv) {
     info->add_flag("--json", o.json, "JSON output");
     info->callback([&] { run = [&] { return branch::cmd_info(o.mnt, o.json); }; });
 
+    auto *gc = app.add_subcommand(
+        "gc", "Fold main's history now (DAXFS_IOC_FOLD through the mount of main, or of a "
+              "committed branch, at MNT): main's chain becomes one log, and the slots and pages "
+              "of the history it replaces are freed once every mount has seen the fold");
+    gc->add_option("-m,--mount", o.mnt, "Mount point of main (or of a committed branch)")
+        ->type_name("MNT")
+        ->required();
+    gc->add_flag("--json", o.json, "JSON output");
+    gc->callback([&] { run = [&] { return branch::cmd_gc(o.mnt, o.json); }; });
+
     auto *list = app.add_subcommand(
         "list", "List the branches: name, parent, state (main, active, stale: invalidated by "
-                "another commit or an abort, committed, dead), bytes used, mounts. Reads IMAGE, "
-                "--phys/--size, the region of -m MNT, or the one region mounted");
+                "another commit or an abort, committed, fold: where main's chain starts, "
+                "folded: history a fold replaced, being freed, dead), bytes used, mounts; then "
+                "main's history. Reads IMAGE, --phys/--size, the region of -m MNT, or the one "
+                "region mounted");
     add_where(list, o, "[IMAGE]: an image file");
     list->add_flag("--watch", o.watch,
                    "Look twice, a lease (5 s) apart: a mount whose heartbeat did not move is "
@@ -167,6 +180,7 @@ int main(int argc, char **argv) {
                "  daxfs-branch create work -p main -m /mnt/work\n"
                "  daxfs-branch diff work -m /mnt/work\n"
                "  daxfs-branch commit -m /mnt/work\n"
+               "  daxfs-branch gc -m /mnt\n"
                "  daxfs-branch list --json image.daxfs\n"
                "Exit status: 0 success, 1 error (a lost commit too), 2 bad command line.");
     if (auto stop = daxfs::parse_command_line(app, argc, argv, kProg))

@@ -81,6 +81,25 @@ void LogWriter::mount(std::uint32_t slot, std::uint64_t beat) {
     store(at, br);
 }
 
+void LogWriter::fold(std::uint32_t slot, std::uint64_t need) {
+    const std::uint64_t at = branch_off_ + slot * sizeof(daxfs_branch);
+    auto br = load<daxfs_branch>(at);
+    br.state = htole32(DAXFS_BRANCH_COMMITTED);
+    br.flags = htole32(DAXFS_BRANCH_F_FOLD);
+    store(at, br);
+    auto live = load<daxfs_live>(DAXFS_SUPER_FIXED_SIZE);
+    live.fold_head = htole64(DAXFS_HEAD(slot, le64toh(br.generation)));
+    live.fold_need = htole64(need);
+    store(DAXFS_SUPER_FIXED_SIZE, live);
+}
+
+void LogWriter::reader(std::uint32_t i, std::uint64_t beat, std::uint64_t seen) {
+    auto live = load<daxfs_live>(DAXFS_SUPER_FIXED_SIZE);
+    live.readers[i].beat = htole64(beat);
+    live.readers[i].seen = htole64(seen);
+    store(DAXFS_SUPER_FIXED_SIZE, live);
+}
+
 void LogWriter::commit(std::uint32_t slot) {
     auto br = load<daxfs_branch>(branch_off_ + slot * sizeof(daxfs_branch));
     auto live = load<daxfs_live>(DAXFS_SUPER_FIXED_SIZE);

@@ -25,6 +25,12 @@ class LogWriter {
     void commit(std::uint32_t slot);
     // Count a mount in @slot whose heartbeat is @beat, as a kernel's mount does.
     void mount(std::uint32_t slot, std::uint64_t beat);
+    // Publish @slot (made by branch("fold", main's head slot) and given the records of the
+    // view) as main's fold, as a folder does: COMMITTED with DAXFS_BRANCH_F_FOLD, named by
+    // live.fold_head, with live.fold_need = @need. Its top is its parent.
+    void fold(std::uint32_t slot, std::uint64_t need);
+    // Entry @i of live.readers: a mount with heartbeat @beat that has seen commit_seq @seen.
+    void reader(std::uint32_t i, std::uint64_t beat, std::uint64_t seen);
 
     // Records. Each returns what a caller needs next (a new inode number).
     void write(std::uint32_t slot, std::uint64_t ino, std::uint64_t size,

@@ -12,6 +12,7 @@
 #include "daxfs/discover.hpp"
 #include "daxfs/error.hpp"
 #include "daxfs/extract.hpp"
+#include "daxfs/main_history.hpp"
 #include "daxfs/record_text.hpp"
 #include "daxfs/summary.hpp"
 #include "daxfs/validate.hpp"
@@ -34,6 +35,9 @@ nlohmann::json branches_info(const daxfs::Image &image) {
              {{"slot", DAXFS_HEAD_SLOT(l.main_head)}, {"generation", DAXFS_HEAD_GEN(l.main_head)}}},
             {"commit_seq", l.commit_seq},
             {"next_ino", l.next_ino},
+            {"fold_head",
+             {{"slot", DAXFS_HEAD_SLOT(l.fold_head)}, {"generation", DAXFS_HEAD_GEN(l.fold_head)}}},
+            {"history", daxfs::history_json(daxfs::main_history(t))},
             {"list", daxfs::branches_json(daxfs::list_branches(t))}};
 }
 
@@ -127,6 +131,7 @@ int cmd_info(const SourceSpec &src, bool json) {
                    g.delta_pages, g.delta_off, t.live().free_pages,
                    DAXFS_HEAD_SLOT(t.live().main_head), DAXFS_HEAD_GEN(t.live().main_head),
                    t.live().commit_seq, t.live().next_ino);
+        fmt::print("history:      {}\n", daxfs::history_text(daxfs::main_history(t)));
         fmt::print("branches:\n{}", daxfs::branches_table(daxfs::list_branches(t)));
     }
     return 0;

@@ -34,15 +34,17 @@ std::string holder_of(const daxfs_br &b, const BranchTable *later) {
     if (!later)
         return "unwatched";
     const daxfs_br &l = later->slot(b.slot);
-    const bool same = l.state != DAXFS_BRANCH_FREE && l.generation == b.generation &&
-                      l.mounts && l.beat == b.beat;
+    const bool same = l.state != DAXFS_BRANCH_FREE && l.generation == b.generation && l.mounts &&
+                      l.beat == b.beat;
     return same ? "stopped" : "beating";
 }
 
 std::vector<BranchRow> list_branches(const BranchTable &table, const BranchTable *later) {
     std::vector<std::uint32_t> chain;
+    bool chain_ok = false;
     try {
         chain = table.main_chain();
+        chain_ok = true;
     } catch (const Error &) {
         // a broken chain is the checker's to report; list what is there
     }
@@ -55,12 +57,18 @@ std::vector<BranchRow> list_branches(const BranchTable &table, const BranchTable
         std::string state = branch_state_name(b.state);
         if (b.state == DAXFS_BRANCH_ACTIVE && !descends_from(table, b.slot, chain))
             state = "stale";
+        if (chain_ok && b.state == DAXFS_BRANCH_COMMITTED && b.slot != DAXFS_MAIN_SLOT) {
+            if (on_main && (b.flags & DAXFS_BRANCH_F_FOLD))
+                state = "fold"; // main's chain starts with it
+            else if (table.folded(b.slot))
+                state = "folded"; // history a fold replaced: its pages are being freed
+        }
         const daxfs_br &p = table.slot(b.parent < DAXFS_BRANCH_COUNT ? b.parent : 0);
         const bool parent_main = p.slot == DAXFS_MAIN_SLOT || p.state == DAXFS_BRANCH_COMMITTED;
         const std::string holder = holder_of(b, later);
         rows.push_back({b.slot, b.name, parent_main ? "main" : p.name, p.slot, state, b.generation,
-                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, b.beat, holder,
-                        holder == "stopped", on_main});
+                        b.pages * DAXFS_BLOCK_SIZE, b.mounts, b.beat, holder, holder == "stopped",
+                        on_main});
     }
     return rows;
 }

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <fmt/format.h>
 #include <memory>
 
@@ -20,6 +22,10 @@ namespace {
 
 bool has_branches(const Image &image) {
     return image.geo().feature_incompat & DAXFS_FEATURE_INCOMPAT_BRANCHES;
+}
+
+bool has_folding(const Image &image) {
+    return has_branches(image) && (image.geo().feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD);
 }
 
 std::string branch_state_name(std::uint32_t state) {
@@ -49,6 +55,15 @@ BranchTable::BranchTable(const Image &image) {
     int err = daxfs_read_live(region, &image.geo(), &live_, &rep);
     if (err)
         fail(err, rep, "corrupt live words");
+    if (has_folding(image)) { // a private copy of the table: other kernels write it
+        daxfs_reader raw[DAXFS_READER_COUNT];
+        std::memcpy(raw,
+                    static_cast<const std::byte *>(region) + DAXFS_SUPER_FIXED_SIZE +
+                        offsetof(daxfs_live, readers),
+                    sizeof(raw));
+        for (const daxfs_reader &r : raw)
+            readers_.push_back({le64_to_cpu(r.beat), le64_to_cpu(r.seen)});
+    }
     slots_.resize(DAXFS_BRANCH_COUNT);
     for (std::uint32_t s = 0; s < DAXFS_BRANCH_COUNT; s++) {
         err = daxfs_read_branch(region, &image.geo(), s, &slots_[s], &rep);

@@ -19,7 +19,9 @@ struct BranchRow {
                                // else the parent branch's name
     std::uint32_t parent_slot; // the parent's slot
     std::string state;         // branch_state_name(), or "stale" for an active branch that
-                               // no longer descends from main (its mounts get ESTALE)
+                               // no longer descends from main (its mounts get ESTALE),
+                               // "fold" for the fold main's chain starts with, "folded"
+                               // for a committed slot a fold replaced (being freed)
     std::uint64_t generation;
     std::uint64_t bytes; // delta pages owned (data and log) * 4096
     std::uint32_t mounts;

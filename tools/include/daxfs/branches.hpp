@@ -17,9 +17,18 @@ namespace daxfs {
 
 // The image was made with branches (mkdaxfs -b).
 bool has_branches(const Image &image);
+// The image was made with folding (INCOMPAT_FOLD): main's history may be folded.
+bool has_folding(const Image &image);
 
 // "free", "main", "active", "committed", "dead", "claimed".
 std::string branch_state_name(std::uint32_t state);
+
+// An entry of live.readers, decoded: one per mount of an image made with folding; @beat 0
+// is a free entry, @seen the oldest commit_seq whose pages the mount may still read.
+struct ReaderEntry {
+    std::uint64_t beat;
+    std::uint64_t seen;
+};
 
 class BranchTable {
   public:
@@ -30,6 +39,8 @@ class BranchTable {
     const daxfs_live_words &live() const noexcept { return live_; }
     const std::vector<daxfs_br> &slots() const noexcept { return slots_; }
     const daxfs_br &slot(std::uint32_t s) const { return slots_.at(s); }
+    // live.readers, read once with the live words; empty on an image made without folding.
+    const std::vector<ReaderEntry> &readers() const noexcept { return readers_; }
 
     // The slot a name means: "main" is slot 0; otherwise an ACTIVE (or CLAIMED) slot of
     // that name, else the newest COMMITTED one. daxfs::Error(ENOENT) if none.
@@ -51,6 +62,7 @@ class BranchTable {
 
     daxfs_live_words live_{};
     std::vector<daxfs_br> slots_;
+    std::vector<ReaderEntry> readers_;
     std::vector<std::uint32_t> main_;
     std::uint64_t top_ = 0;
     int chain_err_ = 0; // main's chain, checked once: the error main_chain() throws
