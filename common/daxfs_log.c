@@ -99,8 +99,10 @@ int daxfs_read_live(const void *region, const struct daxfs_geo *geo,
 		report(rep, "live main_head 0x%llx is corrupt", LLU(out->main_head));
 		return -EUCLEAN;
 	}
-	if (!(geo->feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD))
-		out->fold_head = out->fold_need = 0;
+	if (!(geo->feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD)) {
+		out->fold_head = 0;
+		out->fold_need = 0;
+	}
 	slot = DAXFS_HEAD_SLOT(out->fold_head);
 	if (out->fold_head && (slot == DAXFS_MAIN_SLOT ||
 			       slot >= DAXFS_BRANCH_COUNT)) {
@@ -241,7 +243,7 @@ int daxfs_read_branch(const void *region, const struct daxfs_geo *geo,
 }
 
 int daxfs_read_fold(const void *region, const struct daxfs_geo *geo,
-		     u64 fold, u32 *slot, u64 *top, struct daxfs_report *rep)
+		    u64 fold, u32 *slot, u64 *top, struct daxfs_report *rep)
 {
 	struct daxfs_br f;
 	int err;
@@ -775,8 +777,8 @@ static int check_main_chain(struct bvalidator *v)
 	int err;
 
 	err = daxfs_main_chain_walk(v->region, v->geo, v->live.main_head,
-			       v->live.fold_head, v->chain, &len, &v->top,
-			       v->rep);
+				    v->live.fold_head, v->chain, &len, &v->top,
+				    v->rep);
 	if (err)
 		return err;
 	for (s = 1; s < DAXFS_BRANCH_COUNT; s++)

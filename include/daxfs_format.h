@@ -186,14 +186,18 @@ static_assert(DAXFS_HUGE_SIZE % DAXFS_BLOCK_SIZE == 0, "huge pages are whole blo
  * An entry of live.readers (INCOMPAT_FOLD): one per mount, in any kernel.
  * A mount takes a free entry (@beat 0) with a cmpxchg to a first heartbeat
  * (DAXFS_BEAT_MARK set) and moves @beat on as a slot's heartbeat (the rules
- * of struct daxfs_branch.heartbeat below). @seen is the oldest commit_seq
- * value whose view the mount may still read pages of: a page that a fold
- * left behind at commit_seq N is freed only when every live entry has
- * @seen >= N.
+ * of struct daxfs_branch.heartbeat below). @seen is the commit_seq of the
+ * mount's view: the slots a fold published at commit_seq N replaced are
+ * freed only when every live entry has @seen >= N. @pin is 0, or the
+ * commit_seq of the oldest view whose pages the mount still reads (an open
+ * file a later commit deleted): while a live entry has a @pin below N, the
+ * pages those slots held are kept (handed to the fold slot) instead of
+ * freed.
  */
 struct daxfs_reader {
 	__le64 beat;
 	__le64 seen;
+	__le64 pin;
 };
 
 /*
@@ -233,7 +237,7 @@ struct daxfs_live {
 	__le64 fold_need;
 	struct daxfs_reader readers[DAXFS_READER_COUNT];
 	__u8 reserved[4096 - DAXFS_SUPER_FIXED_SIZE - 72 -
-		      DAXFS_READER_COUNT * 16];	/* zero at mkfs */
+		      DAXFS_READER_COUNT * 24];	/* zero at mkfs */
 };
 
 #define DAXFS_HEAD(slot, gen)	(((__u64)(gen) << 8) | (slot))
@@ -283,12 +287,14 @@ struct daxfs_branch {
  * main as it was at head DAXFS_HEAD(@parent, @parent_gen), its "top" (the
  * records are those of common/daxfs_fold.h; its pages are its own or, until
  * the folder hands them over, still owned by the folded slots, which are
- * COMMITTED). When live.fold_head names it, main's chain is walked from
+ * COMMITTED; it may also own pages it does not name, kept for a reader's
+ * pin). When live.fold_head names it, main's chain is walked from
  * main_head by parent links as before, but stops at the top: the fold slot
  * takes the place of the top and of everything before it. Slots the walk
- * no longer reaches are garbage: the folder gives the pages the fold names
- * to the fold slot, frees the rest once every reader has seen
- * live.fold_need, then frees the slots.
+ * no longer reaches are garbage. Once every reader has seen live.fold_need,
+ * the pages the fold names are handed to the fold slot, the other pages of
+ * the garbage slots are freed (or, while a reader's pin is below
+ * fold_need, handed to the fold slot too), then the slots are freed.
  */
 #define DAXFS_BRANCH_F_FOLD	0x1u
 #define DAXFS_BRANCH_F_SUPP	DAXFS_BRANCH_F_FOLD

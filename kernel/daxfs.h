@@ -179,9 +179,11 @@ static inline struct daxfs_inode_info *DAXFS_I(const struct inode *inode)
  *
  *   VFS operations   super.c inode.c dir.c namei.c file.c write.c ioctl.c
  *   the view         replay.c (build, refresh, following commits)
+ *                    fold.c (folding main's history, freeing what it replaced)
  *                    apply.c (records: common/daxfs_apply.c over the index)
  *                    index.c (nodes, directories, file pages)
  *   branches         branch.c (slots, chains, commit, abort, heartbeats)
+ *                    readers.c (live.readers: what each mount has seen)
  *   logs             log.c (append, replay of one slot's log)
  *   the region       region.c (corruption reports, write-back, inode
  *                    numbers, delta pages, page frames) and the atomics
@@ -317,6 +319,10 @@ void daxfs_page_give_from(struct daxfs_sb_info *sbi, u64 page,
 			  const unsigned long *from, u32 to);
 /* Give back every page owned by a slot of @slots (a bitmap); the count. */
 u64 daxfs_free_pages_of(struct daxfs_sb_info *sbi, const unsigned long *slots);
+bool daxfs_page_free_of(struct daxfs_sb_info *sbi, u64 page, u32 slot);
+/* Hand every page of a slot of @slots (a bitmap) to @to; the count. */
+u64 daxfs_keep_pages_of(struct daxfs_sb_info *sbi, const unsigned long *slots,
+			u32 to);
 /* Give back every page owned by @slot (a DEAD slot with no mounts). */
 void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
 
@@ -384,8 +390,8 @@ int daxfs_reader_register(struct daxfs_sb_info *sbi);
 void daxfs_reader_unregister(struct daxfs_sb_info *sbi);
 void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen);
 void daxfs_reader_beat(struct daxfs_sb_info *sbi);
-bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need);
-u32 daxfs_readers_count(struct daxfs_sb_info *sbi);
+bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need, bool *pinned);
+bool daxfs_readers_pinned(struct daxfs_sb_info *sbi);
 void daxfs_pin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii, u64 seq);
 void daxfs_unpin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii);
 

@@ -272,6 +272,12 @@ static int daxfs_garbage_find(struct super_block *sb, struct daxfs_garbage *g)
 	}
 	for (i = 0; i < len; i++)
 		__clear_bit(chain[i], g->slots);
+	/*
+	 * The slot main_head names stays until the head moves on, even when a
+	 * fold stands for it: a new branch hangs from it, and must not be
+	 * given its number.
+	 */
+	__clear_bit(DAXFS_HEAD_SLOT(head), g->slots);
 	g->count = bitmap_weight(g->slots, DAXFS_BRANCH_COUNT);
 	g->fold = top ? chain[0] : 0;
 out:
@@ -279,9 +285,11 @@ out:
 	return err;
 }
 
-/* Hand every page the fold names and a garbage slot owns to the fold. */
-static int daxfs_garbage_hand_over(struct daxfs_sb_info *sbi,
-				   const struct daxfs_garbage *g)
+/* Call @fn for every page the log of fold slot @fold names. */
+static int daxfs_fold_pages(struct daxfs_sb_info *sbi, u32 fold,
+			    void (*fn)(struct daxfs_sb_info *sbi, u64 page,
+				       void *ctx),
+			    void *ctx)
 {
 	struct daxfs_log_cursor *cur;
 	struct daxfs_br br;
@@ -290,9 +298,7 @@ static int daxfs_garbage_hand_over(struct daxfs_sb_info *sbi,
 	u32 i;
 	int err;
 
-	if (!g->fold)
-		return 0;
-	err = daxfs_read_branch(sbi->region, &sbi->geo, g->fold, &br, NULL);
+	err = daxfs_read_branch(sbi->region, &sbi->geo, fold, &br, NULL);
 	if (err)
 		return err;
 	cur = kvzalloc(sizeof(*cur), GFP_KERNEL);
@@ -307,13 +313,85 @@ static int daxfs_garbage_hand_over(struct daxfs_sb_info *sbi,
 		err = 0;
 		for (i = 0; r.type == DAXFS_REC_WRITE && i < r.count; i++) {
 			daxfs_lrec_page(&r, i, &index, &page);
-			daxfs_page_give_from(sbi, page, g->slots, g->fold);
+			fn(sbi, page, ctx);
 		}
 		if (r.type == DAXFS_REC_SYMLINK)
-			daxfs_page_give_from(sbi, r.page, g->slots, g->fold);
+			fn(sbi, r.page, ctx);
 		cond_resched();
 	}
 	kvfree(cur);
+	return err;
+}
+
+static void daxfs_hand_over_page(struct daxfs_sb_info *sbi, u64 page,
+				 void *ctx)
+{
+	const struct daxfs_garbage *g = ctx;
+
+	daxfs_page_give_from(sbi, page, g->slots, g->fold);
+}
+
+/* Mark the log pages of fold slot @fold in @named. */
+static int daxfs_fold_log_pages(struct daxfs_sb_info *sbi, u32 fold,
+				unsigned long *named)
+{
+	struct daxfs_br br;
+	u64 page, last, n;
+	int err;
+
+	err = daxfs_read_branch(sbi->region, &sbi->geo, fold, &br, NULL);
+	if (err)
+		return err;
+	last = DAXFS_TAIL_PAGE(br.log_tail);
+	if (br.log_tail && !DAXFS_TAIL_OFF(br.log_tail))
+		last--;
+	page = br.log_head;
+	for (n = 0; page && n < sbi->geo.delta_pages; n++) {
+		struct daxfs_log_page *hdr = daxfs_page_addr(sbi, page);
+
+		if (page >= sbi->geo.delta_pages || !hdr)
+			return -EUCLEAN;
+		__set_bit(page, named);
+		if (page == last)
+			return 0;
+		page = le64_to_cpu(READ_ONCE(hdr->next));
+	}
+	return 0;
+}
+
+static void daxfs_mark_page(struct daxfs_sb_info *sbi, u64 page, void *ctx)
+{
+	if (page < sbi->geo.delta_pages)
+		__set_bit(page, ctx);
+}
+
+/*
+ * Free the pages the fold @fold owns but does not name: pages kept for a
+ * reader's pin, once no reader pins anything.
+ */
+static int daxfs_fold_trim(struct daxfs_sb_info *sbi, u32 fold, u64 *freed)
+{
+	unsigned long *named;
+	u64 p;
+	int err;
+
+	named = kvcalloc(BITS_TO_LONGS(sbi->geo.delta_pages), sizeof(long),
+			 GFP_KERNEL);
+	if (!named)
+		return -ENOMEM;
+	err = daxfs_fold_pages(sbi, fold, daxfs_mark_page, named);
+	if (!err)
+		err = daxfs_fold_log_pages(sbi, fold, named);
+	for (p = sbi->geo.meta_pages; !err && p < sbi->geo.delta_pages; p++) {
+		__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, p);
+
+		if (daxfs_le32_load(o) == DAXFS_OWNER(fold) &&
+		    !test_bit(p, named) && daxfs_page_free_of(sbi, p, fold))
+			(*freed)++;
+		if ((p & 4095) == 4095)
+			cond_resched();
+	}
+	kvfree(named);
 	return err;
 }
 
@@ -330,8 +408,9 @@ static int daxfs_fold_reap(struct super_block *sb, struct daxfs_ioc_fold *st)
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
 	struct daxfs_garbage *g;
-	u64 need, freed;
-	u32 s;
+	u64 need, freed = 0, kept = 0;
+	u32 s, slots = 0;
+	bool pinned;
 	int err;
 
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
@@ -339,18 +418,29 @@ static int daxfs_fold_reap(struct super_block *sb, struct daxfs_ioc_fold *st)
 		return -ENOMEM;
 	need = daxfs_le64_load(&live->fold_need);
 	err = daxfs_garbage_find(sb, g);
-	if (err || !g->count)
-		goto done;
+	if (err)
+		goto out;
+	if (!g->count)
+		goto trim;
 	/* Garbage without a need: a folder stopped before storing it. */
 	if (!need)
 		need = daxfs_le64_load(&live->commit_seq);
 	err = -EBUSY;
-	if (!daxfs_readers_seen(sbi, need))
+	if (!daxfs_readers_seen(sbi, need, &pinned))
 		goto out;
-	err = daxfs_garbage_hand_over(sbi, g);
+	err = g->fold ? daxfs_fold_pages(sbi, g->fold, daxfs_hand_over_page, g)
+		      : 0;
 	if (err)
 		goto out;
-	freed = daxfs_free_pages_of(sbi, g->slots);
+	/*
+	 * A reader still reads pages of an older view (an open file a commit
+	 * deleted): keep every page of the garbage with the fold, which frees
+	 * them once no reader pins anything (or when it is folded in turn).
+	 */
+	if (pinned && g->fold)
+		kept = daxfs_keep_pages_of(sbi, g->slots, g->fold);
+	else
+		freed = daxfs_free_pages_of(sbi, g->slots);
 	for_each_set_bit(s, g->slots, DAXFS_BRANCH_COUNT) {
 		struct daxfs_branch *b = daxfs_branch_ptr(sbi->region,
 							  &sbi->geo, s);
@@ -358,17 +448,28 @@ static int daxfs_fold_reap(struct super_block *sb, struct daxfs_ioc_fold *st)
 		daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_COMMITTED,
 				   DAXFS_BRANCH_FREE);
 	}
+	slots = g->count;
+	pr_info("daxfs (phys=0x%llx): folded history freed: %u slots, %llu pages (%llu kept for open files)\n",
+		(unsigned long long)sbi->phys, g->count,
+		(unsigned long long)freed, (unsigned long long)kept);
+trim:
+	/* Pages kept for pins: need stays set until they are freed. */
+	if (need && g->fold && !kept) {
+		err = -EBUSY;
+		if (daxfs_readers_pinned(sbi))
+			goto out;
+		err = daxfs_fold_trim(sbi, g->fold, &freed);
+		if (err)
+			goto out;
+	}
+	if (need && !kept)
+		daxfs_le64_cmpxchg(&live->fold_need, need, 0);
+	err = kept ? -EBUSY : 0;
+out:
 	if (st) {
-		st->slots_freed += g->count;
+		st->slots_freed += slots;
 		st->pages_freed += freed;
 	}
-	pr_info("daxfs (phys=0x%llx): folded history freed: %u slots, %llu pages\n",
-		(unsigned long long)sbi->phys, g->count,
-		(unsigned long long)freed);
-done:
-	if (!err && need)
-		daxfs_le64_cmpxchg(&live->fold_need, need, 0);
-out:
 	kfree(g);
 	return err;
 }

@@ -55,6 +55,7 @@ int daxfs_reader_register(struct daxfs_sb_info *sbi)
 		    !daxfs_le64_cmpxchg(&r->beat, 0, beat))
 			continue;
 		/* Seen: commit_seq before this mount first reads the head. */
+		WRITE_ONCE(r->pin, 0);
 		WRITE_ONCE(r->seen, cpu_to_le64(daxfs_le64_load(&live->commit_seq)));
 		smp_mb();	/* the entry, before the head is read */
 		sbi->reader = i;
@@ -77,20 +78,23 @@ void daxfs_reader_unregister(struct daxfs_sb_info *sbi)
 }
 
 /**
- * daxfs_reader_seen - publish the oldest view the mount may still read
+ * daxfs_reader_seen - publish the view of the mount, and its pins
  * @sbi: the mount
- * @seen: a commit_seq value: the mount reads no page that main dropped at
- *	or before it, except those its pins hold
+ * @seen: the commit_seq of its view: it replays no slot a fold published
+ *	at or before it replaced, and reads no page main dropped at or before
+ *	it, except those its pins hold (published with it)
  */
 void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen)
 {
-	u64 pin = READ_ONCE(sbi->pin_floor);
+	struct daxfs_reader *r;
 
 	if (sbi->reader < 0)
 		return;
-	if (pin && pin < seen)
-		seen = pin;
-	WRITE_ONCE(daxfs_reader_ent(sbi, sbi->reader)->seen, cpu_to_le64(seen));
+	r = daxfs_reader_ent(sbi, sbi->reader);
+	WRITE_ONCE(r->pin, cpu_to_le64(READ_ONCE(sbi->pin_floor)));
+	/* The pin before the view: pairs with smp_rmb() in daxfs_readers_seen(). */
+	smp_wmb();
+	WRITE_ONCE(r->seen, cpu_to_le64(seen));
 }
 
 /*
@@ -137,24 +141,33 @@ static bool daxfs_reader_stopped(struct daxfs_sb_info *sbi, u32 i, u64 beat)
  * daxfs_readers_seen - has every live reader seen @need?
  * @sbi: the mount asking (its own entry counts too)
  * @need: a commit_seq value
+ * @pinned: set when a live reader that has seen it still pins a view
+ *	older than @need
  *
  * Entries of kernels that stopped beating for a lease are taken out on the
  * way (cmpxchg to 0: a kernel that comes back registers again).
  *
  * Return: true when no live entry has seen less than @need.
  */
-bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need)
+bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need, bool *pinned)
 {
 	bool all = true;
 	u32 i;
 
+	*pinned = false;
 	mutex_lock(&sbi->watch_lock);
 	for (i = 0; i < DAXFS_READER_COUNT; i++) {
 		struct daxfs_reader *r = daxfs_reader_ent(sbi, i);
-		u64 beat = daxfs_le64_load(&r->beat);
+		u64 beat = daxfs_le64_load(&r->beat), pin;
 
-		if (!beat || daxfs_le64_load(&r->seen) >= need)
+		if (!beat)
 			continue;
+		if (daxfs_le64_load(&r->seen) >= need) {
+			smp_rmb();	/* the pin stored before the view */
+			pin = daxfs_le64_load(&r->pin);
+			*pinned |= pin && pin < need;
+			continue;
+		}
 		if ((int)i != sbi->reader && daxfs_reader_stopped(sbi, i, beat) &&
 		    daxfs_le64_cmpxchg(&r->beat, beat, 0)) {
 			pr_warn("daxfs (phys=0x%llx): reader entry %u stopped beating for a lease; taken out\n",
@@ -213,14 +226,16 @@ void daxfs_unpin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii)
 	daxfs_reader_seen(sbi, READ_ONCE(sbi->seen_seq));
 }
 
-/* Live entries of live.readers, for DAXFS_IOC_INFO. */
-u32 daxfs_readers_count(struct daxfs_sb_info *sbi)
+/* A live reader pins a view (an open file a commit deleted). */
+bool daxfs_readers_pinned(struct daxfs_sb_info *sbi)
 {
-	u32 i, n = 0;
+	u32 i;
 
-	if (!daxfs_folds(sbi))
-		return 0;
-	for (i = 0; i < DAXFS_READER_COUNT; i++)
-		n += !!daxfs_le64_load(&daxfs_reader_ent(sbi, i)->beat);
-	return n;
+	for (i = 0; i < DAXFS_READER_COUNT; i++) {
+		struct daxfs_reader *r = daxfs_reader_ent(sbi, i);
+
+		if (daxfs_le64_load(&r->beat) && daxfs_le64_load(&r->pin))
+			return true;
+	}
+	return false;
 }

@@ -390,3 +390,49 @@ u64 daxfs_free_pages_of(struct daxfs_sb_info *sbi, const unsigned long *slots)
 	}
 	return freed;
 }
+
+/**
+ * daxfs_keep_pages_of - hand every page of a set of slots to one slot
+ * @sbi: any mount of the region (table lock held, the slots not in use)
+ * @slots: a bitmap of DAXFS_BRANCH_COUNT slots
+ * @to: the slot to own them
+ *
+ * Return: the pages handed over.
+ */
+u64 daxfs_keep_pages_of(struct daxfs_sb_info *sbi, const unsigned long *slots,
+			u32 to)
+{
+	u64 p, kept = 0;
+
+	for (p = sbi->geo.meta_pages; p < sbi->geo.delta_pages; p++) {
+		__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, p);
+		u32 owner = daxfs_le32_load(o);
+
+		if (owner != DAXFS_OWNER_FREE && owner <= DAXFS_BRANCH_COUNT &&
+		    test_bit(owner - 1, slots) &&
+		    daxfs_page_give(sbi, p, owner - 1, to))
+			kept++;
+		if ((p & 4095) == 4095)
+			cond_resched();
+	}
+	return kept;
+}
+
+/**
+ * daxfs_page_free_of - give back a page of slot @slot
+ * @sbi: any mount of the region
+ * @page: the page
+ * @slot: the slot that owns it
+ *
+ * Return: true if @slot owned it (and it is free now).
+ */
+bool daxfs_page_free_of(struct daxfs_sb_info *sbi, u64 page, u32 slot)
+{
+	__le32 *o = daxfs_owner_ptr(sbi->region, &sbi->geo, page);
+
+	if (!o || page < sbi->geo.meta_pages ||
+	    !daxfs_le32_cmpxchg(o, DAXFS_OWNER(slot), DAXFS_OWNER_FREE))
+		return false;
+	daxfs_count_pages(sbi, slot, -1);
+	return true;
+}

@@ -2,8 +2,8 @@
 //              [--max-pages K] [--nested-every X] [--verify-every V] [--report-every R]
 //              [--gc]: commits without end, checked. Each cycle creates a branch of main
 // (mount(2) of daxfs with branch=,parent=main at DIR/b), changes the files under w/ of it
-// with seeded operations (rewrites whole and in part, appends, truncations, renames,
-// deletions, new files, hard links, directories made and removed), commits it
+// (or --tree DIR) with seeded operations (rewrites whole and in part, appends, truncations,
+// renames, deletions, new files, hard links, directories made and removed), commits it
 // (DAXFS_IOC_COMMIT) and unmounts it. Every X cycles the changes go into a branch of that
 // branch, and the child's commit makes both main. The changes are kept in a model in memory;
 // every V cycles, and at the end, the tree under w/ of main, mounted at MNT all along (it
@@ -45,7 +45,7 @@ constexpr std::size_t kPage = 4096;
 using Bytes = std::vector<unsigned char>;
 
 struct Options {
-    std::string phys, size, main, work;
+    std::string phys, size, main, work, tree = "w";
     std::uint64_t cycles = 0, seed = 1, files = 16, max_pages = 16;
     std::uint64_t nested_every = 10, verify_every = 100, report_every = 200;
     bool gc = false;
@@ -63,7 +63,7 @@ struct Mismatch : std::runtime_error {
 struct Model {
     std::map<std::string, std::uint64_t> names; // path -> inode id
     std::map<std::uint64_t, Bytes> inodes;
-    std::set<std::string> dirs{"w"};
+    std::set<std::string> dirs;
     std::uint64_t next_id = 1;
 };
 
@@ -113,7 +113,7 @@ Bytes pattern(Rng &rng, std::size_t len) {
 
 class Cycles {
   public:
-    explicit Cycles(const Options &o) : o_(o), rng_(o.seed) {}
+    explicit Cycles(const Options &o) : o_(o), rng_(o.seed) { m_.dirs.insert(o.tree); }
 
     int run();
 
@@ -220,7 +220,7 @@ void Cycles::one(const std::string &root) {
             sys_fail("link " + p + " " + q);
         m_.names[q] = m_.names[p];
     } else if (op < 97 && m_.dirs.size() < 6) { // a directory
-        const std::string d = fmt::format("w/d{}", rng_.below(1000000));
+        const std::string d = fmt::format("{}/d{}", o_.tree, rng_.below(1000000));
         if (m_.dirs.count(d))
             return;
         if (::mkdir((root + "/" + d).c_str(), 0755))
@@ -229,7 +229,7 @@ void Cycles::one(const std::string &root) {
     } else { // remove an empty directory
         for (const std::string &d : m_.dirs) {
             const bool empty =
-                d != "w" && std::none_of(m_.names.begin(), m_.names.end(), [&](const auto &n) {
+                d != o_.tree && std::none_of(m_.names.begin(), m_.names.end(), [&](const auto &n) {
                     return n.first.rfind(d + "/", 0) == 0;
                 });
             if (empty) {
@@ -280,7 +280,7 @@ void Cycles::walk(const std::string &rel, std::set<std::string> &dirs,
 void Cycles::verify(std::uint64_t cycle) {
     std::set<std::string> dirs;
     std::map<std::string, Bytes> files;
-    walk("w", dirs, files);
+    walk(o_.tree, dirs, files);
     if (dirs != m_.dirs)
         throw Mismatch(fmt::format("cycle {}: main has {} directories under w/, the model {}",
                                    cycle, dirs.size(), m_.dirs.size()));
@@ -316,8 +316,8 @@ int Cycles::run() {
         const std::string name = fmt::format("c{}", cycle_);
         mount_branch(name, "main", b);
         const bool nested = o_.nested_every && cycle_ % o_.nested_every == 0;
-        if (cycle_ == 1 && ::mkdir((b + "/w").c_str(), 0755) && errno != EEXIST)
-            sys_fail("mkdir w");
+        if (cycle_ == 1 && ::mkdir((b + "/" + o_.tree).c_str(), 0755) && errno != EEXIST)
+            sys_fail("mkdir " + o_.tree);
         change(b);
         std::string top = b;
         if (nested) {
@@ -371,6 +371,7 @@ int main(int argc, char **argv) {
     app.add_option("--work", o.work, "A directory for the branch mount points")->required();
     app.add_option("--cycles", o.cycles, "Cycles")->required();
     app.add_option("--seed", o.seed, "Seed");
+    app.add_option("--tree", o.tree, "The directory of main the cycles change (new, or empty)");
     app.add_option("--files", o.files, "Files kept at least");
     app.add_option("--max-pages", o.max_pages, "Largest file, in pages");
     app.add_option("--nested-every", o.nested_every, "Every X cycles a branch of the branch");
