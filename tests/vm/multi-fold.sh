@@ -38,8 +38,6 @@
 #     host's fsck.daxfs passes with no page leaked (tests/multi/check-region).
 # Prints the folds and reaps of each kernel, the mapping's version changes, and the
 # delta pages used against the live data.
-# Fails today in act 2 (the first branch created after a fold whose top slot was the first
-# free one: "branch slot N is corrupt: bad parent"; tests/vm/branch-fold-slot-reuse.sh).
 # Arguments: [ROUNDS [SLACK]] (default 40 20; the long mode, tests/vm/run --long, 150).
 # vm-multi-args: --hook tests/multi/fold-hook --after tests/multi/check-region --timeout 1800
 # host-prep: tests/multi/make-region "$DAXFS_SHARE/region.pmem" 4M
