@@ -718,6 +718,35 @@ int daxfs_slot_claim(struct daxfs_sb_info *sbi, u32 *slot, u64 *gen)
 	return -ENOSPC;
 }
 
+/**
+ * daxfs_slot_init - fill the fields of a CLAIMED slot
+ * @sbi: the mount that claimed it
+ * @slot: the slot
+ * @gen: its new generation
+ * @parent: DAXFS_HEAD() of its parent (a fold: of its top)
+ * @flags: DAXFS_BRANCH_F_*
+ * @name: its name
+ */
+void daxfs_slot_init(struct daxfs_sb_info *sbi, u32 slot, u64 gen, u64 parent,
+		     u32 flags, const char *name)
+{
+	struct daxfs_branch *b = daxfs_slot(sbi, slot);
+
+	b->parent = cpu_to_le32(DAXFS_HEAD_SLOT(parent));
+	b->generation = cpu_to_le64(gen);
+	b->parent_gen = cpu_to_le64(DAXFS_HEAD_GEN(parent));
+	b->log_head = 0;
+	b->log_tail = 0;
+	b->pages = 0;
+	b->created = cpu_to_le64(ktime_get_real_ns());
+	b->owner = cpu_to_le64(sbi->id);
+	b->mounts = 0;
+	b->flags = cpu_to_le32(flags);
+	b->heartbeat = 0;
+	memset(b->name, 0, sizeof(b->name));
+	strscpy(b->name, name, sizeof(b->name));
+}
+
 /* Fill a CLAIMED slot and give it its first log page. */
 static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 {
@@ -726,19 +755,8 @@ static int daxfs_fill_slot(struct daxfs_sb_info *sbi, u32 pslot, u64 pgen)
 	u64 page;
 	int err;
 
-	b->parent = cpu_to_le32(pslot);
-	b->generation = cpu_to_le64(sbi->gen);
-	b->parent_gen = cpu_to_le64(pgen);
-	b->log_head = 0;
-	b->log_tail = 0;
-	b->pages = 0;
-	b->created = cpu_to_le64(ktime_get_real_ns());
-	b->owner = cpu_to_le64(sbi->id);
-	b->mounts = 0;
-	b->flags = 0;
-	b->heartbeat = 0;
-	memset(b->name, 0, sizeof(b->name));
-	strscpy(b->name, sbi->opt_branch, sizeof(b->name));
+	daxfs_slot_init(sbi, sbi->slot, sbi->gen, DAXFS_HEAD(pslot, pgen), 0,
+			sbi->opt_branch);
 	err = daxfs_page_alloc(sbi, DAXFS_ALLOC_LOG, &page);
 	if (err)
 		return err;

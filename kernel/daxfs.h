@@ -441,6 +441,8 @@ void daxfs_table_lock(struct daxfs_sb_info *sbi);
 void daxfs_table_unlock(struct daxfs_sb_info *sbi);
 /* Claim a FREE slot (table lock held): CLAIMED, with its next generation. */
 int daxfs_slot_claim(struct daxfs_sb_info *sbi, u32 *slot, u64 *gen);
+void daxfs_slot_init(struct daxfs_sb_info *sbi, u32 slot, u64 gen, u64 parent,
+		     u32 flags, const char *name);
 /* Beat, watch the other slots' heartbeats, free what dead kernels left. */
 void daxfs_branch_tick(struct super_block *sb);
 /* The branch is still this mount's (one load); false: it is dead now. */

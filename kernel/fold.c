@@ -201,27 +201,6 @@ static int daxfs_fold_emit(void *ctx, struct daxfs_rec *rec, u32 len)
 	return 0;
 }
 
-/* Fill the CLAIMED slot of a fold of main at @top. */
-static void daxfs_fold_slot_init(struct daxfs_sb_info *sbi, u32 slot, u64 gen,
-				 u64 top)
-{
-	struct daxfs_branch *b = daxfs_branch_ptr(sbi->region, &sbi->geo, slot);
-
-	b->parent = cpu_to_le32(DAXFS_HEAD_SLOT(top));
-	b->generation = cpu_to_le64(gen);
-	b->parent_gen = cpu_to_le64(DAXFS_HEAD_GEN(top));
-	b->log_head = 0;
-	b->log_tail = 0;
-	b->pages = 0;
-	b->created = cpu_to_le64(ktime_get_real_ns());
-	b->owner = cpu_to_le64(sbi->id);
-	b->mounts = 0;
-	b->flags = cpu_to_le32(DAXFS_BRANCH_F_FOLD);
-	b->heartbeat = 0;
-	memset(b->name, 0, sizeof(b->name));
-	strscpy(b->name, "fold", sizeof(b->name));
-}
-
 /* Publish the log of the fold's slot (still CLAIMED). */
 static void daxfs_fold_log_publish(struct daxfs_fold_log *fl)
 {
@@ -497,7 +476,7 @@ static int daxfs_fold_publish(struct super_block *sb, u64 top,
 	err = daxfs_slot_claim(sbi, &fl.slot, &gen);
 	if (err)
 		return err;
-	daxfs_fold_slot_init(sbi, fl.slot, gen, top);
+	daxfs_slot_init(sbi, fl.slot, gen, top, DAXFS_BRANCH_F_FOLD, "fold");
 	err = daxfs_new_ino(sbi, &limbo);
 	if (!err)
 		err = daxfs_fold_write(sbi->region, &sbi->geo, &daxfs_fold_view,

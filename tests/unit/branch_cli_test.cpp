@@ -20,19 +20,6 @@ const std::string mkdaxfs = DAXFS_MKDAXFS;
 const std::string inspect = DAXFS_INSPECT;
 const std::string branch = DAXFS_BRANCH;
 
-std::vector<std::byte> slurp(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> b(c.size());
-    std::memcpy(b.data(), c.data(), c.size());
-    return b;
-}
-
-void spill(const std::string &path, const std::vector<std::byte> &b) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char *>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
 class BranchTools : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -43,7 +30,7 @@ class BranchTools : public ::testing::Test {
         const RunResult r =
             run(quote(mkdaxfs) + " -q -b 1M -d " + quote(dir_ / "src") + " -o " + quote(img_));
         ASSERT_EQ(r.status, 0) << r.err;
-        bytes_ = slurp(img_);
+        bytes_ = read_bytes(img_);
         w_ = std::make_unique<LogWriter>(bytes_);
         LogWriter &w = *w_;
         slot_ = w.branch("feat");
@@ -52,7 +39,7 @@ class BranchTools : public ::testing::Test {
         std::vector<std::byte> page(4096, std::byte{'x'});
         w.write(slot_, f, 3, {{0, page}});
         w.unlink(slot_, 2, DAXFS_ROOT_INO, "a"); // inode 2 is /a (breadth first, by name)
-        spill(img_, bytes_);
+        write_bytes(img_, bytes_);
     }
     RunResult br(const std::string &args) { return run(quote(branch) + " " + args); }
     RunResult in(const std::string &args) { return run(quote(inspect) + " " + args); }
@@ -127,7 +114,7 @@ TEST_F(BranchTools, InspectReadsBranches) {
 
 TEST_F(BranchTools, CheckFindsACorruptLog) {
     bytes_[w_->last_record_off(slot_) + 40] ^= std::byte{1};
-    spill(img_, bytes_);
+    write_bytes(img_, bytes_);
     const RunResult c = in("check --json " + quote(img_));
     EXPECT_EQ(c.status, 1) << c.out;
     EXPECT_EQ(nlohmann::json::parse(c.out)["error"], "EUCLEAN");
@@ -137,7 +124,7 @@ TEST_F(BranchTools, CheckFindsACorruptLog) {
 
 TEST_F(BranchTools, FromFlattensMain) {
     w_->commit(slot_);
-    spill(img_, bytes_);
+    write_bytes(img_, bytes_);
     const std::string flat = dir_ / "flat";
     const RunResult m = run(quote(mkdaxfs) + " -q --from " + quote(img_) + " -o " + quote(flat));
     ASSERT_EQ(m.status, 0) << m.err;

@@ -27,19 +27,6 @@ const std::string mkdaxfs = DAXFS_MKDAXFS;
 const std::string inspect = DAXFS_INSPECT;
 const std::string branch = DAXFS_BRANCH;
 
-std::vector<std::byte> slurp(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::vector<std::byte> b(c.size());
-    std::memcpy(b.data(), c.data(), c.size());
-    return b;
-}
-
-void spill(const std::string &path, const std::vector<std::byte> &b) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char *>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
 // The line of @out that starts with @label, without it.
 std::string line_of(const std::string &out, const std::string &label) {
     const std::size_t at = out.find("\n" + label);
@@ -58,8 +45,8 @@ class FoldTools : public ::testing::Test {
         const RunResult r =
             run(quote(mkdaxfs) + " -q -b 1M -d " + quote(dir_ / "src") + " -o " + quote(img_));
         ASSERT_EQ(r.status, 0) << r.err;
-        bytes_ = slurp(img_);
-        spill(plain_ = dir_ / "plain", bytes_); // no commits: main's chain is empty
+        bytes_ = read_bytes(img_);
+        write_bytes(plain_ = dir_ / "plain", bytes_); // no commits: main's chain is empty
     }
 
     // Three commits, a fold of them by hand, one commit over the fold, two mounts
@@ -94,7 +81,7 @@ class FoldTools : public ::testing::Test {
         w.branch("work", c4_);
         w.reader(0, DAXFS_BEAT_MARK | 7, 4);
         w.reader(5, DAXFS_BEAT_MARK | 9, 3); // has not seen the fold yet
-        spill(img_, bytes_);
+        write_bytes(img_, bytes_);
     }
 
     RunResult br(const std::string &args) { return run(quote(branch) + " " + args); }
@@ -197,7 +184,7 @@ TEST_F(FoldTools, HistoryWithoutAFold) {
     LogWriter w(bytes_);
     w.commit(w.branch("one"));
     w.reader(2, DAXFS_BEAT_MARK | 1, 1);
-    spill(img_, bytes_);
+    write_bytes(img_, bytes_);
     EXPECT_EQ(line_of(in("info " + quote(img_)).out, "history:      "),
               "main's chain: 1 slot (1 commit, no fold); folded: none; readers: 1 live");
     const auto list = nlohmann::json::parse(br("list --json " + quote(img_)).out);
@@ -214,7 +201,7 @@ TEST_F(FoldTools, HistoryOfAnImageWithoutFolding) {
     sb.feature_incompat = cpu_to_le32(DAXFS_FEATURE_INCOMPAT_BRANCHES);
     sb.checksum = cpu_to_le32(daxfs_super_csum(&sb));
     std::memcpy(bytes_.data(), &sb, sizeof(sb));
-    spill(img_, bytes_);
+    write_bytes(img_, bytes_);
     const RunResult t = br("list " + quote(img_));
     ASSERT_EQ(t.status, 0) << t.err;
     EXPECT_EQ(line_of(t.out, "history: "),
@@ -230,7 +217,7 @@ TEST_F(FoldTools, ListOfABrokenFoldHead) {
     std::memcpy(&live, bytes_.data() + DAXFS_SUPER_FIXED_SIZE, sizeof(live));
     live.fold_head = cpu_to_le64(DAXFS_HEAD(c4_, 1)); // a slot that is not a fold
     std::memcpy(bytes_.data() + DAXFS_SUPER_FIXED_SIZE, &live, sizeof(live));
-    spill(img_, bytes_);
+    write_bytes(img_, bytes_);
     const RunResult t = br("list " + quote(img_));
     ASSERT_EQ(t.status, 0) << t.err; // lists what is there; check tells what is wrong
     EXPECT_EQ(line_of(t.out, "history: "), "main's chain: broken (daxfs-inspect check tells "

@@ -2,10 +2,12 @@
 #include "helpers.hpp"
 
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -129,5 +131,19 @@ RunResult run(const std::string &cmdline) {
 }
 
 bool is_root() { return ::geteuid() == 0; }
+
+std::vector<std::byte> read_bytes(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::byte> b(c.size());
+    std::memcpy(b.data(), c.data(), c.size());
+    return b;
+}
+
+void write_bytes(const std::string &path, const std::vector<std::byte> &bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char *>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+}
 
 } // namespace testing_daxfs

@@ -30,6 +30,9 @@ class TempDir {
 std::vector<std::byte> pattern(std::uint64_t size, std::uint32_t seed);
 void write_file(const std::string &path, const std::vector<std::byte> &bytes, mode_t mode = 0644);
 void make_dir(const std::string &path, mode_t mode = 0755);
+// The bytes of the file at PATH; and PATH made of BYTES (an image to change and put back).
+std::vector<std::byte> read_bytes(const std::string &path);
+void write_bytes(const std::string &path, const std::vector<std::byte> &bytes);
 void set_mtime(const std::string &path, std::int64_t sec, long nsec);
 
 // Scan @dir and build its image in memory, as mkdaxfs does.
