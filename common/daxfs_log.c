@@ -752,14 +752,26 @@ static int check_parents(struct bvalidator *v)
 				return -EUCLEAN;
 			}
 		}
-		/* Up to main, a fold (its top is history), or a folded slot. */
+		/*
+		 * Up to main, a fold (its top is history), a folded slot, or
+		 * a link to the fold's top or to a slot gone (allowed above
+		 * only there): a freed slot's parent field is stale, and the
+		 * slots after a fold's top may be the very slots it freed.
+		 */
 		for (p = s, steps = 0; p != DAXFS_MAIN_SLOT &&
 		     !(v->br[p].flags & DAXFS_BRANCH_F_FOLD) && !v->folded[p];
 		     steps++) {
+			const struct daxfs_br *pb = &v->br[v->br[p].parent];
+
 			if (steps >= DAXFS_BRANCH_COUNT) {
 				report(v->rep, "branch slot %u: parent chain loops", s);
 				return -EUCLEAN;
 			}
+			if ((v->top && DAXFS_HEAD(v->br[p].parent,
+						  v->br[p].parent_gen) == v->top) ||
+			    !slot_in_use(pb->state) ||
+			    pb->generation != v->br[p].parent_gen)
+				break;
 			p = v->br[p].parent;
 		}
 	}

@@ -489,3 +489,53 @@ TEST_F(Fold, PublishedFoldNamesOnlyPagesInUse) {
               std::string::npos)
         << v.message;
 }
+
+// After a fold's reap the folded slots are free, their parent fields stale; new branches
+// take those slots again, the first on the fold's top. Their links may then form a loop
+// through stale fields (slot 1 on the top, slot 2 whose parent is 1, slot 1's stale parent
+// 2): the image is whole, the walk stops at the top.
+TEST_F(Fold, SlotsTakenAgainAfterTheReap) {
+    LogWriter w(img_);
+    const auto s1 = w.branch("one");
+    const auto n = w.create(s1, DAXFS_REC_CREATE, ino("/a"), "n", S_IFREG | 0644);
+    w.write(s1, n, DAXFS_BLOCK_SIZE, {{0, page_of(1)}});
+    w.commit(s1);
+    const auto s2 = w.branch("two", s1);
+    w.write(s2, n, DAXFS_BLOCK_SIZE, {{0, page_of(2)}});
+    w.commit(s2);
+    ASSERT_EQ(s1, 1u);
+    ASSERT_EQ(s2, 2u);
+    const Folded f = publish_fold(img_, kFoldTime);
+    ASSERT_EQ(f.diff, "");
+    // The reap: the fold's pages handed over, the folded slots' others and the slots freed.
+    const daxfs_geo geo = daxfs::Image(img_).geo();
+    for (const std::uint64_t page : fold_pages(img_, f))
+        set_owner(img_, page, DAXFS_OWNER(f.slot));
+    for (std::uint64_t page = geo.meta_pages; page < geo.delta_pages; page++) {
+        __le32 o;
+        std::memcpy(&o, img_.data() + geo.delta_off + 4 * page, sizeof(o));
+        if (le32toh(o) == DAXFS_OWNER(s1) || le32toh(o) == DAXFS_OWNER(s2))
+            set_owner(img_, page, DAXFS_OWNER_FREE);
+    }
+    auto set_state = [&](std::uint32_t s, std::uint32_t state) {
+        const std::uint64_t at = geo.branch_off + s * sizeof(daxfs_branch);
+        daxfs_branch br;
+        std::memcpy(&br, img_.data() + at, sizeof(br));
+        br.state = htole32(state);
+        std::memcpy(img_.data() + at, &br, sizeof(br));
+    };
+    set_state(s1, DAXFS_BRANCH_FREE);
+    set_state(s2, DAXFS_BRANCH_FREE);
+    std::uint64_t leaked = 0;
+    daxfs::Validation v = daxfs::validate_all(img_, leaked);
+    ASSERT_TRUE(v.ok) << v.message;
+    // w3 takes slot 1 on the top (slot 2, free, its generation kept); w4 slot 2 on w3.
+    LogWriter again(img_); // log sequence numbers start again in reused slots
+    const auto w3 = again.branch("three", s2);
+    const auto w4 = again.branch("four", w3);
+    ASSERT_EQ(w3, 1u);
+    ASSERT_EQ(w4, 2u);
+    again.write(w4, n, DAXFS_BLOCK_SIZE, {{0, page_of(3)}});
+    v = daxfs::validate_all(img_, leaked);
+    EXPECT_TRUE(v.ok) << v.message;
+}
