@@ -1,6 +1,6 @@
 # Scenario: crash safety of folding main's history (issue 12). branch-crash-images.sh in its
 # "fold" mode: a workload of many small commits into a 12M delta region, folding main now
-# (DAXFS_IOC_FOLD) every 5th commit besides the kernel's own folds, frozen and copied by the
+# (DAXFS_IOC_FOLD) every 3rd commit besides the kernel's own folds, frozen and copied by the
 # host at random moments and killed at last (branch-crash-images.prep fold; host fsck of
 # every copy); here every copy validates, its main is the base after exactly a prefix of the
 # commits, and a mount of it frees what a fold cut short left behind (folded slots) with

@@ -14,7 +14,8 @@
 # With "fold" first (branch-crash-fold.sh), the same with folds of main's history: small
 # iterations into a 12M delta region, and every FOLD_EVERY-th commit also folds main now
 # (DAXFS_IOC_FOLD, daxfs-bprobe fold), besides the kernel's own folds (chain of 32 slots, or
-# space low); copies are then frozen inside folds and reaps. Verify also mounts every copy
+# space low); a mount of main is a reader the reap waits for: copies are then frozen inside
+# folds and between folds and their reaps. Verify also mounts every copy
 # and waits until the mount's periodic look has reaped what a fold cut short left (folded
 # slots): fsck still clean, main unchanged, no folded slot left.
 # Arguments: [fold] [verify] | [fold] workload MAXK
@@ -28,7 +29,7 @@ FOLD=
 MODE=${1:-verify}
 MAXK=${2:-100}
 # file sizes of an iteration below SPAN bytes; the delta region
-SPAN=150000 DELTA=96M FOLD_EVERY=5
+SPAN=150000 DELTA=96M FOLD_EVERY=3
 [ -z "$FOLD" ] || { SPAN=12000; DELTA=12M; }
 
 # The deterministic bytes every iteration copies from: 160,000 bytes of LCG hex.
@@ -74,6 +75,12 @@ workload() {
 	popts="phys=$DAXFS_PMEM_PHYS,size=$DAXFS_PMEM_SIZE"
 	mkdir -p /mnt/w /share/crash
 	echo "$DAXFS_KERNEL" >/share/crash/ready
+	if [ -n "$FOLD" ]; then
+		# a reader of main: a fold waits for its periodic look (500 ms) before the reap,
+		# and that look may fold too
+		mkdir -p /mnt/m
+		mount -t daxfs -o "$popts" none /mnt/m || fail "mount main"
+	fi
 	step "iterations 1..$MAXK, each committed"
 	k=1
 	while [ $k -le "$MAXK" ]; do
