@@ -59,20 +59,25 @@ const char *err_name(int err) {
     return name ? name : "E?";
 }
 
-int info(const std::string &mnt) {
+// ioctl REQ of the mount at MNT: true, or false after printing why (NAME: the request's).
+bool mount_ioctl(const std::string &mnt, unsigned long req, const char *name, void *arg) {
     int fd = ::open(mnt.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         std::printf("open %s: %s\n", mnt.c_str(), err_name(errno));
-        return 1;
+        return false;
     }
-    daxfs_ioc_info in{};
-    int r = ::ioctl(fd, DAXFS_IOC_INFO, &in);
+    int r = ::ioctl(fd, req, arg);
     int err = errno;
     ::close(fd);
-    if (r != 0) {
-        std::printf("DAXFS_IOC_INFO %s: %s\n", mnt.c_str(), err_name(err));
+    if (r != 0)
+        std::printf("%s %s: %s\n", name, mnt.c_str(), err_name(err));
+    return r == 0;
+}
+
+int info(const std::string &mnt) {
+    daxfs_ioc_info in{};
+    if (!mount_ioctl(mnt, DAXFS_IOC_INFO, "DAXFS_IOC_INFO", &in))
         return 1;
-    }
     in.name[sizeof(in.name) - 1] = '\0';
     std::printf("slot=%u state=%u generation=%llu parent=%u dead=%u commit_seq=%llu "
                 "delta_pages=%llu free_pages=%llu name=%s\n",
@@ -85,19 +90,9 @@ int info(const std::string &mnt) {
 
 // DAXFS_IOC_FOLD on MNT (a mount whose view is main): fold main's history now.
 int fold(const std::string &mnt) {
-    int fd = ::open(mnt.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        std::printf("open %s: %s\n", mnt.c_str(), err_name(errno));
-        return 1;
-    }
     daxfs_ioc_fold st{};
-    int r = ::ioctl(fd, DAXFS_IOC_FOLD, &st);
-    int err = errno;
-    ::close(fd);
-    if (r != 0) {
-        std::printf("DAXFS_IOC_FOLD %s: %s\n", mnt.c_str(), err_name(err));
+    if (!mount_ioctl(mnt, DAXFS_IOC_FOLD, "DAXFS_IOC_FOLD", &st))
         return 1;
-    }
     std::printf("fold_slot=%u records=%llu log_pages=%llu slots_freed=%u pages_freed=%llu "
                 "pending=%u ns=%llu\n",
                 st.fold_slot, static_cast<unsigned long long>(st.records),
