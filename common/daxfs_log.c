@@ -720,6 +720,7 @@ struct bvalidator {
 	u32 *chain;			/* main's, DAXFS_BRANCH_COUNT entries */
 	u8 *folded;			/* per slot: COMMITTED, off main's chain */
 	u64 top;			/* the fold's top, 0: no fold */
+	u32 fold;			/* the fold slot main starts with, 0: none */
 	struct daxfs_log_cursor *cur;
 };
 
@@ -753,14 +754,26 @@ static int check_parents(struct bvalidator *v)
 				return -EUCLEAN;
 			}
 		}
-		/* Up to main, a fold (its top is history), or a folded slot. */
+		/*
+		 * Up to main, a fold (its top is history), a folded slot, or
+		 * a link to the fold's top or to a slot gone (allowed above
+		 * only there): a freed slot's parent field is stale, and the
+		 * slots after a fold's top may be the very slots it freed.
+		 */
 		for (p = s, steps = 0; p != DAXFS_MAIN_SLOT &&
 		     !(v->br[p].flags & DAXFS_BRANCH_F_FOLD) && !v->folded[p];
 		     steps++) {
+			const struct daxfs_br *pb = &v->br[v->br[p].parent];
+
 			if (steps >= DAXFS_BRANCH_COUNT) {
 				report(v->rep, "branch slot %u: parent chain loops", s);
 				return -EUCLEAN;
 			}
+			if ((v->top && DAXFS_HEAD(v->br[p].parent,
+						  v->br[p].parent_gen) == v->top) ||
+			    !slot_in_use(pb->state) ||
+			    pb->generation != v->br[p].parent_gen)
+				break;
 			p = v->br[p].parent;
 		}
 	}
@@ -781,6 +794,8 @@ static int check_main_chain(struct bvalidator *v)
 				    v->rep);
 	if (err)
 		return err;
+	if (v->top)
+		v->fold = DAXFS_HEAD_SLOT(v->live.fold_head);
 	for (s = 1; s < DAXFS_BRANCH_COUNT; s++)
 		v->folded[s] = v->br[s].state == DAXFS_BRANCH_COMMITTED;
 	for (i = 0; i < len; i++)
@@ -805,6 +820,25 @@ static int mark_page(struct bvalidator *v, u64 page, u8 what, u32 slot)
 	return 0;
 }
 
+/*
+ * A page main's fold names is in use for as long as the fold is: it is the
+ * fold's, or still a folded slot's until the folder hands it over. Its log
+ * never drops a page, so one FREE, or another slot's, is in use and free
+ * (or in two views) at once.
+ */
+static int check_fold_page(struct bvalidator *v, u32 slot, u64 page)
+{
+	u32 o = read_owner(v->region, v->geo, page);
+
+	if (slot != v->fold || o == DAXFS_OWNER(slot) ||
+	    (o != DAXFS_OWNER_FREE && o <= DAXFS_OWNER(DAXFS_BRANCH_COUNT - 1) &&
+	     v->folded[o - 1]))
+		return 0;
+	report(v->rep, "fold slot %u names page %llu, which is %s", slot,
+	       LLU(page), o == DAXFS_OWNER_FREE ? "free" : "another slot's");
+	return -EUCLEAN;
+}
+
 static int check_record(struct bvalidator *v, u32 slot,
 			const struct daxfs_lrec *r)
 {
@@ -819,11 +853,15 @@ static int check_record(struct bvalidator *v, u32 slot,
 	if (r->type == DAXFS_REC_WRITE) {
 		for (i = 0; i < r->count; i++) {
 			daxfs_lrec_page(r, i, &index, &page);
+			if (check_fold_page(v, slot, page))
+				return -EUCLEAN;
 			if (read_owner(v->region, v->geo, page) == owner &&
 			    mark_page(v, page, MARK_DATA, slot))
 				return -EUCLEAN;
 		}
 	}
+	if (r->type == DAXFS_REC_SYMLINK && check_fold_page(v, slot, r->page))
+		return -EUCLEAN;
 	if (r->type == DAXFS_REC_SYMLINK &&
 	    read_owner(v->region, v->geo, r->page) == owner &&
 	    mark_page(v, r->page, MARK_DATA, slot))

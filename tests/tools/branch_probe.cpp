@@ -2,6 +2,8 @@
 // subcommand prints what it saw and exits 0 when the rule holds, 1 when it does not:
 //
 //   info MNT               print DAXFS_IOC_INFO of the mount as key=value pairs
+//   fold MNT               DAXFS_IOC_FOLD on the mount (its view must be main): fold main's
+//                          history now; prints what the fold did as key=value pairs
 //   hold FILE GO --expect stale|alive
 //                          open FILE, map it MAP_SHARED (writable if FILE can be opened
 //                          read-write) and touch every page, print "ready", wait until the
@@ -57,20 +59,25 @@ const char *err_name(int err) {
     return name ? name : "E?";
 }
 
-int info(const std::string &mnt) {
+// ioctl REQ of the mount at MNT: true, or false after printing why (NAME: the request's).
+bool mount_ioctl(const std::string &mnt, unsigned long req, const char *name, void *arg) {
     int fd = ::open(mnt.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         std::printf("open %s: %s\n", mnt.c_str(), err_name(errno));
-        return 1;
+        return false;
     }
-    daxfs_ioc_info in{};
-    int r = ::ioctl(fd, DAXFS_IOC_INFO, &in);
+    int r = ::ioctl(fd, req, arg);
     int err = errno;
     ::close(fd);
-    if (r != 0) {
-        std::printf("DAXFS_IOC_INFO %s: %s\n", mnt.c_str(), err_name(err));
+    if (r != 0)
+        std::printf("%s %s: %s\n", name, mnt.c_str(), err_name(err));
+    return r == 0;
+}
+
+int info(const std::string &mnt) {
+    daxfs_ioc_info in{};
+    if (!mount_ioctl(mnt, DAXFS_IOC_INFO, "DAXFS_IOC_INFO", &in))
         return 1;
-    }
     in.name[sizeof(in.name) - 1] = '\0';
     std::printf("slot=%u state=%u generation=%llu parent=%u dead=%u commit_seq=%llu "
                 "delta_pages=%llu free_pages=%llu name=%s\n",
@@ -78,6 +85,20 @@ int info(const std::string &mnt) {
                 in.dead, static_cast<unsigned long long>(in.commit_seq),
                 static_cast<unsigned long long>(in.delta_pages),
                 static_cast<unsigned long long>(in.free_pages), in.name);
+    return 0;
+}
+
+// DAXFS_IOC_FOLD on MNT (a mount whose view is main): fold main's history now.
+int fold(const std::string &mnt) {
+    daxfs_ioc_fold st{};
+    if (!mount_ioctl(mnt, DAXFS_IOC_FOLD, "DAXFS_IOC_FOLD", &st))
+        return 1;
+    std::printf("fold_slot=%u records=%llu log_pages=%llu slots_freed=%u pages_freed=%llu "
+                "pending=%u ns=%llu\n",
+                st.fold_slot, static_cast<unsigned long long>(st.records),
+                static_cast<unsigned long long>(st.log_pages), st.slots_freed,
+                static_cast<unsigned long long>(st.pages_freed), st.pending,
+                static_cast<unsigned long long>(st.ns));
     return 0;
 }
 
@@ -349,6 +370,8 @@ int main(int argc, char **argv) {
     std::string a, b, expect;
     auto *info_cmd = app.add_subcommand("info", "Print DAXFS_IOC_INFO of a mount");
     info_cmd->add_option("MNT", a)->required();
+    auto *fold_cmd = app.add_subcommand("fold", "Fold main's history now (DAXFS_IOC_FOLD on MNT)");
+    fold_cmd->add_option("MNT", a)->required();
     auto *hold_cmd = app.add_subcommand("hold", "Map FILE, wait for GO, check the mapping");
     hold_cmd->add_option("FILE", a)->required();
     hold_cmd->add_option("GO", b)->required();
@@ -376,6 +399,8 @@ int main(int argc, char **argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     if (*info_cmd)
         return info(a);
+    if (*fold_cmd)
+        return fold(a);
     if (*hold_cmd)
         return hold(a, b, expect == "stale");
     if (*estale_cmd)

@@ -116,12 +116,15 @@ std::uint64_t take_ino(std::vector<std::byte> &img) {
     return ino;
 }
 
-// Append @records as the log of a new slot that owns every page they name.
+// Append @records as the log of a new slot that owns every page they name (with @take, else
+// they stay where they are, as before a folder hands them over).
 std::uint32_t write_log(std::vector<std::byte> &img, const daxfs_geo &geo,
-                        const std::vector<std::vector<std::byte>> &records) {
+                        const std::vector<std::vector<std::byte>> &records, bool take = true) {
     LogWriter w(img);
     const std::uint32_t slot = w.branch("fold");
     auto own = [&](std::uint64_t page) {
+        if (!take)
+            return;
         const __le32 o = htole32(DAXFS_OWNER(slot));
         std::memcpy(img.data() + geo.delta_off + 4 * page, &o, sizeof(o));
     };
@@ -191,6 +194,30 @@ Folded fold_main(std::vector<std::byte> &img, std::int64_t now) {
     if (!v.ok || leaked)
         f.diff +=
             "fsck after the fold: " + (v.ok ? std::to_string(leaked) + " pages leaked" : v.message);
+    return f;
+}
+
+Folded publish_fold(std::vector<std::byte> &img, std::int64_t now) {
+    const daxfs::Image image(img);
+    const daxfs::Overlay view = daxfs::replay_view(image, "main");
+    Folded f;
+    f.records = daxfs::fold_records(view, take_ino(img), now);
+    f.slot = write_log(img, image.geo(), f.records, false);
+    daxfs_live live = live_words(img);
+    const std::uint64_t at = image.geo().branch_off + f.slot * sizeof(daxfs_branch);
+    daxfs_branch br;
+    std::memcpy(&br, img.data() + at, sizeof(br));
+    br.state = htole32(DAXFS_BRANCH_COMMITTED);
+    br.flags = htole32(DAXFS_BRANCH_F_FOLD);
+    br.parent = htole32(DAXFS_HEAD_SLOT(le64toh(live.main_head)));
+    br.parent_gen = htole64(DAXFS_HEAD_GEN(le64toh(live.main_head)));
+    std::memcpy(img.data() + at, &br, sizeof(br));
+    live.fold_head = htole64(DAXFS_HEAD(f.slot, le64toh(br.generation)));
+    live.fold_need = htole64(le64toh(live.commit_seq) + 1);
+    live.commit_seq = live.fold_need;
+    std::memcpy(img.data() + DAXFS_SUPER_FIXED_SIZE, &live, sizeof(live));
+    const daxfs::Image after(img);
+    f.diff = compare(view, daxfs::replay_view(after, "main"));
     return f;
 }
 

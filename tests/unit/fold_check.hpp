@@ -23,6 +23,12 @@ struct Folded {
 // daxfs::Error from the replay of main or of the fold (a fold the rules refuse).
 Folded fold_main(std::vector<std::byte> &img, std::int64_t now);
 
+// Fold main's view of @img into a new slot, as the kernel's folder publishes it: the slot
+// COMMITTED with DAXFS_BRANCH_F_FOLD on main's head, live.fold_head naming it, fold_need set;
+// the pages the fold names still the folded slots' (not handed over), nothing freed. diff:
+// how main's view (now starting at the fold) differs from before.
+Folded publish_fold(std::vector<std::byte> &img, std::int64_t now);
+
 // The next inode number of @img's live words.
 std::uint64_t next_ino(const std::vector<std::byte> &img);
 

@@ -16,6 +16,7 @@
 #include "daxfs/error.hpp"
 #include "daxfs/fold.hpp"
 #include "daxfs/replay.hpp"
+#include "daxfs/validate.hpp"
 #include "daxfs_fold.h"
 #include "daxfs_log.h"
 #include "fold_check.hpp"
@@ -407,3 +408,134 @@ TEST_F(Fold, SinkErrorStopsTheFold) {
 }
 
 } // namespace
+
+// The owner table entry of delta page @page.
+void set_owner(std::vector<std::byte> &img, std::uint64_t page, std::uint32_t owner) {
+    const daxfs::Image image(img);
+    const __le32 o = htole32(owner);
+    std::memcpy(img.data() + image.geo().delta_off + 4 * page, &o, sizeof(o));
+}
+
+// Pages main's fold names, from its WRITE and SYMLINK records.
+std::vector<std::uint64_t> fold_pages(const std::vector<std::byte> &img, const Folded &f) {
+    const daxfs::Image image(img);
+    std::vector<std::uint64_t> pages;
+    for (const auto &rec : f.records) {
+        daxfs_lrec r{};
+        daxfs_report rep{};
+        EXPECT_EQ(daxfs_rec_decode(rec.data(), static_cast<std::uint32_t>(rec.size()), &image.geo(),
+                                   &r, &rep),
+                  0);
+        for (std::uint32_t i = 0; r.type == DAXFS_REC_WRITE && i < r.count; i++) {
+            std::uint64_t index, page;
+            daxfs_lrec_page(&r, i, &index, &page);
+            pages.push_back(page);
+        }
+        if (r.type == DAXFS_REC_SYMLINK)
+            pages.push_back(r.page);
+    }
+    return pages;
+}
+
+// A published fold whose folded slots are not freed yet (a crash between the fold and its
+// reap): every page it names is the fold's or a folded slot's. One FREE, or owned by a slot
+// still in use, is in use and free (or in two places) at once: fsck must say so.
+TEST_F(Fold, PublishedFoldNamesOnlyPagesInUse) {
+    LogWriter w(img_);
+    const auto s1 = w.branch("one");
+    const auto n = w.create(s1, DAXFS_REC_CREATE, ino("/a"), "n", S_IFREG | 0644);
+    w.write(s1, n, 3 * DAXFS_BLOCK_SIZE, {{0, page_of(1)}, {1, page_of(2)}, {2, page_of(3)}});
+    w.symlink(s1, DAXFS_ROOT_INO, "sl", "a/n");
+    w.commit(s1);
+    const auto s2 = w.branch("two", s1);
+    w.write(s2, n, 3 * DAXFS_BLOCK_SIZE, {{1, page_of(4)}});
+    w.commit(s2);
+    const auto open = w.branch("open", s2);
+
+    const Folded f = publish_fold(img_, kFoldTime);
+    EXPECT_EQ(f.diff, "");
+    const std::vector<std::uint64_t> pages = fold_pages(img_, f);
+    ASSERT_EQ(pages.size(), 4u); // the symlink's (its record comes first), n's three pages
+    std::uint64_t leaked = 0;
+    daxfs::Validation v = daxfs::validate_all(img_, leaked);
+    EXPECT_TRUE(v.ok) << v.message;
+    {
+        const daxfs::BranchTable t{daxfs::Image(img_)};
+        EXPECT_TRUE(t.folded(s1));
+        EXPECT_TRUE(t.folded(s2));
+        EXPECT_FALSE(t.folded(f.slot));
+    }
+
+    // Handed over one by one, as the reap does: always clean.
+    set_owner(img_, pages[3], DAXFS_OWNER(f.slot));
+    v = daxfs::validate_all(img_, leaked);
+    EXPECT_TRUE(v.ok) << v.message;
+
+    for (const std::uint32_t bad : {DAXFS_OWNER_FREE, DAXFS_OWNER(open)}) {
+        std::vector<std::byte> img = img_;
+        set_owner(img, pages[1], bad);
+        v = daxfs::validate_all(img, leaked);
+        EXPECT_FALSE(v.ok);
+        EXPECT_NE(v.message.find("fold slot " + std::to_string(f.slot) + " names page " +
+                                 std::to_string(pages[1])),
+                  std::string::npos)
+            << v.message;
+    }
+    std::vector<std::byte> img = img_;
+    set_owner(img, pages[0], DAXFS_OWNER_FREE); // the symlink's target page
+    v = daxfs::validate_all(img, leaked);
+    EXPECT_FALSE(v.ok);
+    EXPECT_NE(v.message.find("names page " + std::to_string(pages[0]) + ", which is free"),
+              std::string::npos)
+        << v.message;
+}
+
+// After a fold's reap the folded slots are free, their parent fields stale; new branches
+// take those slots again, the first on the fold's top. Their links may then form a loop
+// through stale fields (slot 1 on the top, slot 2 whose parent is 1, slot 1's stale parent
+// 2): the image is whole, the walk stops at the top.
+TEST_F(Fold, SlotsTakenAgainAfterTheReap) {
+    LogWriter w(img_);
+    const auto s1 = w.branch("one");
+    const auto n = w.create(s1, DAXFS_REC_CREATE, ino("/a"), "n", S_IFREG | 0644);
+    w.write(s1, n, DAXFS_BLOCK_SIZE, {{0, page_of(1)}});
+    w.commit(s1);
+    const auto s2 = w.branch("two", s1);
+    w.write(s2, n, DAXFS_BLOCK_SIZE, {{0, page_of(2)}});
+    w.commit(s2);
+    ASSERT_EQ(s1, 1u);
+    ASSERT_EQ(s2, 2u);
+    const Folded f = publish_fold(img_, kFoldTime);
+    ASSERT_EQ(f.diff, "");
+    // The reap: the fold's pages handed over, the folded slots' others and the slots freed.
+    const daxfs_geo geo = daxfs::Image(img_).geo();
+    for (const std::uint64_t page : fold_pages(img_, f))
+        set_owner(img_, page, DAXFS_OWNER(f.slot));
+    for (std::uint64_t page = geo.meta_pages; page < geo.delta_pages; page++) {
+        __le32 o;
+        std::memcpy(&o, img_.data() + geo.delta_off + 4 * page, sizeof(o));
+        if (le32toh(o) == DAXFS_OWNER(s1) || le32toh(o) == DAXFS_OWNER(s2))
+            set_owner(img_, page, DAXFS_OWNER_FREE);
+    }
+    auto set_state = [&](std::uint32_t s, std::uint32_t state) {
+        const std::uint64_t at = geo.branch_off + s * sizeof(daxfs_branch);
+        daxfs_branch br;
+        std::memcpy(&br, img_.data() + at, sizeof(br));
+        br.state = htole32(state);
+        std::memcpy(img_.data() + at, &br, sizeof(br));
+    };
+    set_state(s1, DAXFS_BRANCH_FREE);
+    set_state(s2, DAXFS_BRANCH_FREE);
+    std::uint64_t leaked = 0;
+    daxfs::Validation v = daxfs::validate_all(img_, leaked);
+    ASSERT_TRUE(v.ok) << v.message;
+    // w3 takes slot 1 on the top (slot 2, free, its generation kept); w4 slot 2 on w3.
+    LogWriter again(img_); // log sequence numbers start again in reused slots
+    const auto w3 = again.branch("three", s2);
+    const auto w4 = again.branch("four", w3);
+    ASSERT_EQ(w3, 1u);
+    ASSERT_EQ(w4, 2u);
+    again.write(w4, n, DAXFS_BLOCK_SIZE, {{0, page_of(3)}});
+    v = daxfs::validate_all(img_, leaked);
+    EXPECT_TRUE(v.ok) << v.message;
+}

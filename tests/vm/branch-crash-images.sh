@@ -11,14 +11,26 @@
 # iterations (m = the last line of its journal), rebuilt in tmpfs: a prefix of the commits,
 # nothing half-applied. The uncommitted branch of each image, read offline (daxfs-inspect
 # extract --branch), holds whole iterations 1..j (its journal) and their files as written.
-# Arguments: [verify] | workload MAXK
+# With "fold" first (branch-crash-fold.sh), the same with folds of main's history: small
+# iterations into a 12M delta region, and every FOLD_EVERY-th commit also folds main now
+# (DAXFS_IOC_FOLD, daxfs-bprobe fold), besides the kernel's own folds (chain of 32 slots, or
+# space low); a mount of main is a reader the reap waits for: copies are then frozen inside
+# folds and between folds and their reaps. Verify also mounts every copy
+# and waits until the mount's periodic look has reaped what a fold cut short left (folded
+# slots): fsck still clean, main unchanged, no folded slot left.
+# Arguments: [fold] [verify] | [fold] workload MAXK
 # vm-run-args: --memmap 128M
 # host-prep: tests/vm/branch-crash-images.prep
 # quick-args:
 . "$(dirname "$0")/lib.sh"
 
+FOLD=
+[ "$1" != fold ] || { FOLD=1; shift; }
 MODE=${1:-verify}
 MAXK=${2:-100}
+# file sizes of an iteration below SPAN bytes; the delta region
+SPAN=150000 DELTA=96M FOLD_EVERY=3
+[ -z "$FOLD" ] || { SPAN=12000; DELTA=12M; }
 
 # The deterministic bytes every iteration copies from: 160,000 bytes of LCG hex.
 make_pattern() {
@@ -35,7 +47,7 @@ make_base() {
 iter() {
 	_j=0
 	while [ $_j -lt 4 ]; do
-		head -c $((($2 * 7919 + _j * 104729) % 150000)) /tmp/pattern >"$1/c/$2-$_j" || return 1
+		head -c $((($2 * 7919 + _j * 104729) % SPAN)) /tmp/pattern >"$1/c/$2-$_j" || return 1
 		_j=$((_j + 1))
 	done
 	if [ "$2" -gt 1 ]; then
@@ -57,18 +69,27 @@ workload() {
 	step "mkdaxfs -b, written to the NVDIMM ($DAXFS_PMEM at $DAXFS_PMEM_PHYS, $DAXFS_PMEM_SIZE bytes)"
 	make_base /tmp/base
 	# /dev/mem cannot map a range nd_pmem owns: the image goes through the block device.
-	expect_ok mkdaxfs -q -b 96M -d /tmp/base -o /tmp/crash.img
+	expect_ok mkdaxfs -q -b "$DELTA" -d /tmp/base -o /tmp/crash.img
 	expect_ok dd if=/tmp/crash.img of="$DAXFS_PMEM" bs=1048576 conv=fsync 2>/dev/null
 	rm -f /tmp/crash.img
 	popts="phys=$DAXFS_PMEM_PHYS,size=$DAXFS_PMEM_SIZE"
 	mkdir -p /mnt/w /share/crash
 	echo "$DAXFS_KERNEL" >/share/crash/ready
+	if [ -n "$FOLD" ]; then
+		# a reader of main: a fold waits for its periodic look (500 ms) before the reap,
+		# and that look may fold too
+		mkdir -p /mnt/m
+		mount -t daxfs -o "$popts" none /mnt/m || fail "mount main"
+	fi
 	step "iterations 1..$MAXK, each committed"
 	k=1
 	while [ $k -le "$MAXK" ]; do
 		mount -t daxfs -o "$popts,branch=w$k,parent=main" none /mnt/w || fail "mount w$k"
 		iter /mnt/w $k || fail "iteration $k"
 		daxfs-branch commit -m /mnt/w >/dev/null || fail "commit w$k"
+		if [ -n "$FOLD" ] && [ $((k % FOLD_EVERY)) = 0 ]; then
+			daxfs-bprobe fold /mnt/w >/tmp/fold.out || fail "fold after w$k: $(cat /tmp/fold.out)"
+		fi
 		umount /mnt/w || fail "umount w$k"
 		echo "$k" >/share/crash/progress
 		k=$((k + 1))
@@ -88,12 +109,17 @@ verify_one() {
 	clear_region
 	load_image "$1"
 	expect_ok daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/dev/null
+	[ -z "$FOLD" ] || fold_state before
 	mount_daxfs /mnt/main
 	m=0
 	[ -f /mnt/main/journal ] && m=$(tail -n 1 /mnt/main/journal)
-	rm -rf /tmp/want
-	make_base /tmp/want
-	k=1
+	# the copies come in workload order: go on from the last tree unless it is past m
+	if [ "$WANT_AT" -lt 0 ] || [ "$WANT_AT" -gt "$m" ]; then
+		rm -rf /tmp/want
+		make_base /tmp/want
+		WANT_AT=0
+	fi
+	k=$((WANT_AT + 1))
 	while [ $k -le "$m" ]; do
 		iter /tmp/want $k || fail "rebuilding iteration $k in tmpfs"
 		k=$((k + 1))
@@ -105,11 +131,44 @@ verify_one() {
 	awk '{ $7 = "-"; print }' /tmp/got.full >/tmp/got.m
 	echo "commits in main: $m"
 	same_manifest /tmp/want.m /tmp/got.m
+	[ -z "$FOLD" ] || settle_folds
 	umount_daxfs /mnt/main
 	expect_ok daxfs-branch list "$1" >/tmp/list
 	for b in $(awk 'tolower($4) == "active" { print $2 }' /tmp/list); do
 		verify_branch "$1" "$b" "$m"
 	done
+}
+
+# fold_state WHEN: print the region's fold line; FOLDED=its folded slots, NEED=its fold_need
+fold_state() {
+	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" info >/tmp/info ||
+		fail "daxfs-inspect info $1"
+	line=$(grep '^fold:' /tmp/info) || fail "no fold line in daxfs-inspect info"
+	echo "$1: $line"
+	FOLDED=$(echo "$line" | sed 's/.*folded slots //')
+	NEED=$(echo "$line" | sed 's/.*fold_need \([0-9]*\),.*/\1/')
+	if [ "$1" = before ]; then
+		[ "$FOLDED" = 0 ] || GARBAGE=$((GARBAGE + 1))
+		[ "$NEED" = 0 ] || PENDING=$((PENDING + 1))
+	fi
+}
+
+# settle_folds: main (mounted at /mnt/main) frees what a fold cut short left behind within
+# the readers' lease (the dead workload's reader entries go after DAXFS_LEASE_NS of the
+# mount's own clock); meanwhile and after, main is unchanged and the region validates
+settle_folds() {
+	t=0
+	while :; do
+		fold_state "after ${t}s"
+		[ "$FOLDED" != 0 ] || [ "$NEED" != 0 ] || break
+		[ $t -lt 20 ] || fail "folded slots still there after ${t}s of a mount"
+		sleep 1
+		t=$((t + 1))
+	done
+	expect_ok daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check >/dev/null
+	expect_ok daxfs-manifest --all /mnt/main >/tmp/got.full
+	awk '{ $7 = "-"; print }' /tmp/got.full >/tmp/got.m
+	same_manifest /tmp/want.m /tmp/got.m
 }
 
 # c_stable J: the lines of a manifest (stdin) of files c/K-N and c/rK with K <= J - 2,
@@ -155,12 +214,14 @@ verify)
 	need_phys
 	ls /share/snap-*.img >/dev/null 2>&1 || fail "no snapshots in /share (branch-crash-images.prep makes them)"
 	cat /share/host-fsck.txt 2>/dev/null
-	n=0
+	n=0 WANT_AT=-1 GARBAGE=0 PENDING=0
 	for img in /share/snap-*.img; do
 		verify_one "$img"
 		n=$((n + 1))
 	done
 	echo "$n crash images verified"
+	[ -z "$FOLD" ] ||
+		echo "$GARBAGE of them with folded slots, $PENDING with fold_need set: all reaped by a mount"
 	check_dmesg
 	pass
 	;;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <fmt/format.h>
+#include <string>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +133,17 @@ int cmd_info(const SourceSpec &src, bool json) {
                    DAXFS_HEAD_SLOT(t.live().main_head), DAXFS_HEAD_GEN(t.live().main_head),
                    t.live().commit_seq, t.live().next_ino);
         fmt::print("history:      {}\n", daxfs::history_text(daxfs::main_history(t)));
+        if (g.feature_incompat & DAXFS_FEATURE_INCOMPAT_FOLD) {
+            const std::uint64_t fold = t.live().fold_head;
+            std::uint32_t folded = 0;
+            for (std::uint32_t s = 1; s < DAXFS_BRANCH_COUNT; s++)
+                folded += t.folded(s);
+            fmt::print("fold:         head slot {} generation {}, fold_need {}, "
+                       "folded slots {}\n",
+                       fold ? std::to_string(DAXFS_HEAD_SLOT(fold)) : "-",
+                       fold ? std::to_string(DAXFS_HEAD_GEN(fold)) : "-", t.live().fold_need,
+                       folded);
+        }
         fmt::print("branches:\n{}", daxfs::branches_table(daxfs::list_branches(t)));
     }
     return 0;

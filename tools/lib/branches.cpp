@@ -123,7 +123,8 @@ std::vector<std::uint32_t> BranchTable::main_chain() const {
 
 bool BranchTable::folded(std::uint32_t slot) const {
     const daxfs_br &b = slots_.at(slot);
-    return b.state == DAXFS_BRANCH_COMMITTED &&
+    // The slot main_head names stays until the head moves on, even when a fold stands for it.
+    return b.state == DAXFS_BRANCH_COMMITTED && slot != DAXFS_HEAD_SLOT(live_.main_head) &&
            std::find(main_.begin(), main_.end(), slot) == main_.end();
 }
 
