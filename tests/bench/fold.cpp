@@ -172,6 +172,8 @@ void run_commits(std::ostream &out, const CommitOptions &o) {
     fs::create_directories(b);
     const std::string opts = "phys=" + o.phys + ",size=" + o.size + ",parent=main,branch=";
 
+    for (const std::string &l : o.headers)
+        out << l << "\n";
     if (o.fold_first)
         print_fold(out, "fold before the commits (DAXFS_IOC_FOLD on main)", fold_now(o.main));
     const std::uint64_t used0 = used_pages(info(o.main));
@@ -204,8 +206,6 @@ void run_commits(std::ostream &out, const CommitOptions &o) {
     const std::int64_t total = now_ns() - t0;
     const std::uint64_t used1 = used_pages(info(o.main));
 
-    for (const std::string &l : o.headers)
-        out << l << "\n";
     out << o.commits << " commits in " << fmt("%.1f", static_cast<double>(total) / 1e9)
         << " s; each: mount of a branch of main, " << o.rewrites
         << " small files rewritten whole and one 4 KiB page of a large file, DAXFS_IOC_COMMIT, "
