@@ -36,7 +36,7 @@ trap cleanup EXIT
 rm -f /share/results.txt /share/results-*.tsv /share/commits.tsv /share/diag.txt
 mkdir -p "$tmpfs" /bench/main /bench/main2 /bench/fresh /bench/m /bench/work
 
-size_a=$((DAXFS_PHYS_SIZE / 8 * 5 / 4096 * 4096))
+size_a=$((DAXFS_PHYS_SIZE * 5 / 8 / 4096 * 4096))
 phys_a=$DAXFS_PHYS
 phys_b=$(printf '0x%x' $((DAXFS_PHYS + size_a)))
 size_b=$((DAXFS_PHYS_SIZE - size_a))
