@@ -104,6 +104,33 @@ struct BranchOptions {
 // copy-up of overlayfs against the first write of a DAXFS branch to the same file.
 void run_branch_ops(std::ostream &out, const BranchOptions &opt, std::vector<Result> &copyup);
 
+// Long histories (fold.cpp, issue 12): COMMITS commits of branches of main, each one
+// rewriting REWRITES small files and one page of a large file of the tree under MAIN (a
+// mount of main), with every DAXFS_IOC_COMMIT timed; optionally DAXFS_IOC_FOLD on MAIN
+// before and after. Prints its own lines.
+struct CommitOptions {
+    std::string phys, size;     // the region, as mount options
+    std::filesystem::path main; // a mount of main
+    std::filesystem::path work; // branches are mounted at WORK/b
+    std::uint64_t commits = 10000;
+    unsigned rewrites = 3;
+    std::uint64_t seed = 1;
+    std::string prefix = "h"; // branch names: PREFIX1, PREFIX2, ...
+    bool fold_first = false, fold_last = false;
+    std::uint64_t progress = 0; // a line on stderr every PROGRESS commits
+    std::vector<std::string> headers;
+    std::string tsv; // every commit's times
+};
+void run_commits(std::ostream &out, const CommitOptions &opt);
+
+// Mount and umount times of two images (mount options each), alternating.
+struct MountOptions {
+    std::string base_opts, subject_opts;
+    std::filesystem::path mnt;
+    int reps = 9;
+};
+std::vector<Result> run_mount_times(const MountOptions &opt);
+
 // Writes the human table and a tab-separated file (one line per test) for scripts.
 struct ReportHeader {
     std::vector<std::string> lines; // free text printed above the table

@@ -7,6 +7,8 @@
 //   daxfs-bench maps ROOT                   mmap evidence: fault cost, smaps of a mapping
 //   daxfs-bench writes --base NAME=DIR --subject NAME=DIR --file REL [options]
 //   daxfs-bench branch-ops --phys P --size S --mnt DIR --lower DIR --scratch DIR --file REL
+//   daxfs-bench commits --phys P --size S --main DIR --work DIR [--commits N] [--fold]
+//   daxfs-bench mount-times --base NAME=OPTS --subject NAME=OPTS --mnt DIR [--reps N]
 //   daxfs-bench fio-report DIR [--subject FS] [--fs FS]... [--rounds] [--out FILE]
 //
 // Built static by tests/bench/run (no dependency on the CMake build). See README.md.
@@ -181,6 +183,36 @@ int main(int argc, char **argv) {
     br->add_option("--tsv", tsv_path, "also write the copy-up result, tab separated, here");
     br->add_option("--out", out_path, "also write the tables to this file");
 
+    bench::CommitOptions copt;
+    auto *cm = app.add_subcommand("commits", "commit branches of main in a loop, each commit "
+                                             "timed; DAXFS_IOC_FOLD before or after");
+    cm->add_option("--phys", copt.phys, "region address (mount option phys=)")->required();
+    cm->add_option("--size", copt.size, "region size (mount option size=)")->required();
+    cm->add_option("--main", copt.main, "a mount of main (its tree is changed)")->required();
+    cm->add_option("--work", copt.work, "directory for the branch mount point")->required();
+    cm->add_option("--commits", copt.commits, "commits")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+    cm->add_option("--rewrites", copt.rewrites, "small files rewritten per commit")
+        ->check(CLI::Range(0u, 1000u));
+    cm->add_option("--seed", copt.seed, "random seed");
+    cm->add_option("--prefix", copt.prefix, "branch names: PREFIX1, PREFIX2, ...");
+    cm->add_flag("--fold-first", copt.fold_first, "DAXFS_IOC_FOLD on main before the commits");
+    cm->add_flag("--fold", copt.fold_last, "DAXFS_IOC_FOLD on main after the commits");
+    cm->add_option("--progress", copt.progress, "a line on stderr every N commits");
+    cm->add_option("--header", copt.headers, "a line to print first (repeatable)");
+    cm->add_option("--tsv", copt.tsv, "every commit's times, tab separated, to this file");
+    cm->add_option("--out", out_path, "also write the lines to this file");
+
+    bench::MountOptions mopt;
+    auto *mt = app.add_subcommand("mount-times", "mount and umount times of two images; "
+                                                 "ratio = BASE/SUBJECT time");
+    mt->add_option("--base", base_spec, "NAME=MOUNT-OPTIONS of the baseline")->required();
+    mt->add_option("--subject", subject_spec, "NAME=MOUNT-OPTIONS under test")->required();
+    mt->add_option("--mnt", mopt.mnt, "mount point to use")->required();
+    mt->add_option("--reps", mopt.reps, "samples per image")->check(CLI::Range(1, 1000));
+    mt->add_option("--header", headers, "a line to print above the table (repeatable)");
+    mt->add_option("--out", out_path, "also write the table to this file");
+
     bench::FioReportOptions fopt;
     std::vector<std::string> fio_fs;
     auto *fio = app.add_subcommand("fio-report", "the table of tests/bench/run --fio, from the fio "
@@ -188,10 +220,12 @@ int main(int argc, char **argv) {
     fio->add_option("DIR", fopt.dir, "directory of fio's JSON, tests.txt and header.txt")
         ->required();
     fio->add_option("--subject", fopt.subject, "filesystem the ratios are for (default daxfs)");
-    fio->add_option("--fs", fio_fs, "filesystems, in column order (repeatable; default tmpfs "
-                                    "daxfs erofs-raw erofs-fsdax)");
-    fio->add_flag("--rounds", fopt.rounds, "also print the ratios of each round (runs of "
-                                           "one round are close in time)");
+    fio->add_option("--fs", fio_fs,
+                    "filesystems, in column order (repeatable; default tmpfs "
+                    "daxfs erofs-raw erofs-fsdax)");
+    fio->add_flag("--rounds", fopt.rounds,
+                  "also print the ratios of each round (runs of "
+                  "one round are close in time)");
     fio->add_option("--out", out_path, "also write the table to this file");
 
     try {
@@ -230,6 +264,25 @@ int main(int argc, char **argv) {
                     throw bench::Error("cannot write " + out_path);
             }
             return rc;
+        }
+        if (*cm) {
+            std::ostringstream lines;
+            bench::run_commits(lines, copt);
+            std::cout << lines.str() << std::flush;
+            if (!out_path.empty()) {
+                std::ofstream f(out_path);
+                f << lines.str();
+                if (!f.flush())
+                    throw bench::Error("cannot write " + out_path);
+            }
+            return 0;
+        }
+        if (*mt) {
+            bench::Target b = parse_target(base_spec), t = parse_target(subject_spec);
+            mopt.base_opts = b.root.string();
+            mopt.subject_opts = t.root.string();
+            b.root = t.root = mopt.mnt;
+            return write_results(bench::run_mount_times(mopt), b, t, headers, {}, out_path);
         }
         if (*br) {
             std::ostringstream ops;
