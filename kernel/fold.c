@@ -583,6 +583,13 @@ int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st)
 		err = daxfs_fold_publish(sb, top, st);
 	else if (err == -EALREADY)
 		err = 0;
+	/*
+	 * Reap in the same hold of the lock when the readers allow it: else a
+	 * periodic look could free what the fold left before the settle
+	 * below counts it.
+	 */
+	if (!err && daxfs_fold_reap(sb, st) != -EBUSY)
+		st->pending = 0;
 	daxfs_table_unlock(sbi);
 	up_write(&sbi->index_lock);
 	mutex_unlock(&sbi->live_lock);
