@@ -135,6 +135,7 @@ struct daxfs_sb_info {
 	spinlock_t pin_lock;	/* @pins, and the pins of its inodes */
 	struct list_head pins;	/* daxfs_inode_info.pin: pinned open files */
 	u64 pin_floor;		/* the smallest pin_seq of @pins, 0: none */
+	bool reaped_once;	/* fold.c: looked for garbage since the mount */
 	/*
 	 * A commit this main mount followed could not be replayed: the view
 	 * is not whole, every operation fails with this error (-EUCLEAN)

@@ -221,6 +221,7 @@ struct daxfs_garbage {
 	DECLARE_BITMAP(slots, DAXFS_BRANCH_COUNT);
 	u32 count;
 	u32 fold;		/* the fold slot main's chain starts with, 0: none */
+	bool head_kept;		/* main_head's slot is folded, kept until it moves */
 };
 
 /* COMMITTED slots off main's chain (table lock held). */
@@ -256,6 +257,7 @@ static int daxfs_garbage_find(struct super_block *sb, struct daxfs_garbage *g)
 	 * fold stands for it: a new branch hangs from it, and must not be
 	 * given its number.
 	 */
+	g->head_kept = test_bit(DAXFS_HEAD_SLOT(head), g->slots);
 	__clear_bit(DAXFS_HEAD_SLOT(head), g->slots);
 	g->count = bitmap_weight(g->slots, DAXFS_BRANCH_COUNT);
 	g->fold = top ? chain[0] : 0;
@@ -433,7 +435,7 @@ static int daxfs_fold_reap(struct super_block *sb, struct daxfs_ioc_fold *st)
 		(unsigned long long)freed, (unsigned long long)kept);
 trim:
 	/* Pages kept for pins: need stays set until they are freed. */
-	if (need && g->fold && !kept) {
+	if (need && g->fold && !kept && !g->head_kept) {
 		err = -EBUSY;
 		if (daxfs_readers_pinned(sbi))
 			goto out;
@@ -441,7 +443,8 @@ trim:
 		if (err)
 			goto out;
 	}
-	if (need && !kept)
+	/* A kept head slot is freed by a later look, once the head moved. */
+	if (need && !kept && !g->head_kept)
 		daxfs_le64_cmpxchg(&live->fold_need, need, 0);
 	err = kept ? -EBUSY : 0;
 out:
@@ -659,8 +662,12 @@ void daxfs_fold_tick(struct super_block *sb)
 	if (sbi->reader < 0 || READ_ONCE(sbi->dead) || READ_ONCE(sbi->broken))
 		return;
 	live = daxfs_live_ptr(sbi->region, &sbi->geo);
-	if (daxfs_le64_load(&live->fold_need))
-		daxfs_fold_settle(sb, NULL, 0);
+	/* Once after mount too: garbage a folder that stopped left unannounced. */
+	if (daxfs_le64_load(&live->fold_need) || !sbi->reaped_once) {
+		memset(&st, 0, sizeof(st));
+		if (!daxfs_fold_settle(sb, &st, 0) && !st.pending)
+			sbi->reaped_once = true;
+	}
 	if (sbi->writable || sbi->chain_len < 2)
 		return;
 	low = DAXFS_BRANCH_COUNT - 1 - daxfs_slots_used(sbi) <
