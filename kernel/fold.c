@@ -382,8 +382,7 @@ static int daxfs_fold_trim(struct daxfs_sb_info *sbi, u32 fold, u64 *freed)
  * @st: what was freed is added here (may be NULL)
  *
  * Return: 0 (nothing left, or all freed), -EBUSY (a reader has not seen
- * the fold yet, or pins pages), 1 (only main_head's slot is left, freed
- * once the head moves) or another error.
+ * the fold yet, or pins pages) or another error.
  */
 static int daxfs_fold_reap(struct super_block *sb, struct daxfs_ioc_fold *st)
 {
@@ -444,13 +443,13 @@ trim:
 		if (err)
 			goto out;
 	}
-	/* A kept head slot is freed by a later look, once the head moved. */
-	if (need && !kept && !g->head_kept)
+	/*
+	 * A kept head slot (one slot) is garbage for the next fold, or for
+	 * the first look of a mount, once the head has moved on.
+	 */
+	if (need && !kept)
 		daxfs_le64_cmpxchg(&live->fold_need, need, 0);
-	/* -EBUSY: a reader holds it up; 1: only the head's slot waits. */
 	err = kept ? -EBUSY : 0;
-	if (!err && daxfs_le64_load(&live->fold_need))
-		err = 1;
 out:
 	if (st) {
 		st->slots_freed += slots;
@@ -632,8 +631,8 @@ int daxfs_fold_settle(struct super_block *sb, struct daxfs_ioc_fold *st,
 		msleep(50);
 	}
 	if (st)
-		st->pending = err == -EBUSY || err == 1;
-	return err == -EBUSY || err == 1 ? 0 : err;
+		st->pending = err == -EBUSY;
+	return err == -EBUSY ? 0 : err;
 }
 
 /* Slots in use (not FREE). */
