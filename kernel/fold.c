@@ -221,7 +221,6 @@ struct daxfs_garbage {
 	DECLARE_BITMAP(slots, DAXFS_BRANCH_COUNT);
 	u32 count;
 	u32 fold;		/* the fold slot main's chain starts with, 0: none */
-	bool head_kept;		/* main_head's slot is folded, kept until it moves */
 };
 
 /* COMMITTED slots off main's chain (table lock held). */
@@ -257,7 +256,6 @@ static int daxfs_garbage_find(struct super_block *sb, struct daxfs_garbage *g)
 	 * fold stands for it: a new branch hangs from it, and must not be
 	 * given its number.
 	 */
-	g->head_kept = test_bit(DAXFS_HEAD_SLOT(head), g->slots);
 	__clear_bit(DAXFS_HEAD_SLOT(head), g->slots);
 	g->count = bitmap_weight(g->slots, DAXFS_BRANCH_COUNT);
 	g->fold = top ? chain[0] : 0;
@@ -435,7 +433,7 @@ static int daxfs_fold_reap(struct super_block *sb, struct daxfs_ioc_fold *st)
 		(unsigned long long)freed, (unsigned long long)kept);
 trim:
 	/* Pages kept for pins: need stays set until they are freed. */
-	if (need && g->fold && !kept && !g->head_kept) {
+	if (need && g->fold && !kept) {
 		err = -EBUSY;
 		if (daxfs_readers_pinned(sbi))
 			goto out;
