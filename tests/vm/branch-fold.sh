@@ -89,9 +89,15 @@ grep -q '"folded_slots": *0' /tmp/list.json ||
 	{ cat /tmp/list.json; fail "folded history is left after the pinned file closed"; }
 
 step "$CYCLES commit cycles on a region smaller than a quarter of what they write"
-expect_ok daxfs-cycles --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" --main "$MAIN" \
-	--work /tmp/work --cycles "$CYCLES" --seed 1 --gc --tree w2 >/tmp/cycles.out
-tail -n 3 /tmp/cycles.out
+# Twenty progress lines ("cycle N used U live L written W") show on the console as they come.
+report=$((CYCLES / 20))
+{
+	daxfs-cycles --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" --main "$MAIN" \
+		--work /tmp/work --cycles "$CYCLES" --seed 1 --gc --tree w2 --report-every "$report"
+	echo "exit $?"
+} 2>&1 | tee /tmp/cycles.out
+grep -q '^exit 0$' /tmp/cycles.out || fail "daxfs-cycles failed: $(tail -n 1 /tmp/cycles.out)"
+sed -i '$d' /tmp/cycles.out
 sum=$(tail -n 1 /tmp/cycles.out)
 written=$(echo "$sum" | sed -n 's/.*"written_pages": \([0-9]*\).*/\1/p')
 live=$(echo "$sum" | sed -n 's/.*"live_pages": \([0-9]*\).*/\1/p')
