@@ -55,7 +55,7 @@ struct daxfs_ioc_fold {
 	__u64 log_pages;	/* its log pages */
 	__u64 pages_freed;	/* delta pages given back */
 	__u32 pending;		/* 1: what it left behind waits for a reader */
-	__u32 reserved;
+	__u32 runs;		/* 2 MiB parts of files it moved into runs */
 	__u64 ns;		/* time the whole call took */
 };
 
