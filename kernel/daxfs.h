@@ -326,6 +326,8 @@ u64 daxfs_keep_pages_of(struct daxfs_sb_info *sbi, const unsigned long *slots,
 			u32 to);
 /* Give back every page owned by @slot (a DEAD slot with no mounts). */
 void daxfs_free_slot_pages(struct daxfs_sb_info *sbi, u32 slot);
+/* PTRS_PER_PMD free pages, one aligned run of frames, for @slot. */
+int daxfs_run_alloc_for(struct daxfs_sb_info *sbi, u32 slot, u64 *page);
 
 /* ------------------------------------------------------------------------
  * dmabuf.c: a region in a dma-buf (option "dmabuf", a file descriptor)
@@ -382,6 +384,36 @@ int daxfs_fold_settle(struct super_block *sb, struct daxfs_ioc_fold *st,
 		      unsigned int wait_ms);
 /* The periodic look (and after a commit): fold when history grows. */
 void daxfs_fold_tick(struct super_block *sb);
+struct daxfs_compact;
+/* A mount adopting fold @fold maps the pages it moved (index_lock held). */
+int daxfs_fold_correct(struct super_block *sb, u32 fold,
+		       struct daxfs_compact *c);
+struct daxfs_lrec;
+/* Call @fn for every page a fold's log names (WRITE entries, SYMLINK targets). */
+int daxfs_fold_pages(struct daxfs_sb_info *sbi, u32 fold,
+		     int (*fn)(struct daxfs_sb_info *sbi,
+			       const struct daxfs_lrec *r, u64 index,
+			       u64 page, void *ctx),
+		     void *ctx);
+
+/* ------------------------------------------------------------------------
+ * compact.c: a fold moves scattered file data into 2 MiB runs
+ */
+
+/* The parts of files a fold moved, until it is published (or undone). */
+struct daxfs_compact {
+	struct list_head moves;
+	struct xarray changed;	/* inode numbers whose mappings must go */
+	u32 runs;
+};
+
+void daxfs_compact_init(struct daxfs_compact *c);
+/* Move what is worth it into runs of fold slot @fold (all locks held). */
+int daxfs_compact(struct super_block *sb, u32 fold, struct daxfs_compact *c);
+/* The fold failed: the index maps the old pages again. */
+void daxfs_compact_undo(struct daxfs_compact *c);
+/* After the locks: unmap what moved (or was corrected), free @c. */
+void daxfs_compact_end(struct super_block *sb, struct daxfs_compact *c);
 
 /* ------------------------------------------------------------------------
  * readers.c: live.readers, for folds (INCOMPAT_FOLD)
@@ -580,11 +612,16 @@ int daxfs_index_readdir(struct super_block *sb, struct inode *dir, u64 pos,
 			u32 *len);
 int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 			  u64 index, struct daxfs_fpage *out);
+int daxfs_node_page(struct super_block *sb, struct daxfs_node *node,
+		    u64 index, struct daxfs_fpage *out);
 /* Directory @node has no entries. */
 bool daxfs_index_dir_empty(struct super_block *sb, struct daxfs_node *node);
-/* An owned page a record dropped: to sbi->drop_to, freed after publication. */
+/* Pages of slots a fold replaced are tagged with the fold @to. */
 void daxfs_index_retag(struct daxfs_sb_info *sbi, const u32 *keep, u32 n,
 		       u32 to);
+/* Unmap the regular files whose numbers are in @changed from every process. */
+void daxfs_unmap_changed(struct super_block *sb, struct xarray *changed);
+/* An owned page a record dropped: to sbi->drop_to, freed after publication. */
 void daxfs_index_drop(struct daxfs_sb_info *sbi, u64 page);
 /* Move every owned page of @node (file data, symlink) to sbi->drop_to. */
 void daxfs_index_drop_pages(struct daxfs_sb_info *sbi, struct daxfs_node *node);

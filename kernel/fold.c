@@ -5,7 +5,8 @@
  * A mount whose view is main (a main mount, or a committed one) writes the
  * fold of its index into a new slot with common/daxfs_fold.c: one log that,
  * alone over the base image, is main at the head the mount replayed (the
- * fold's top). The fold is published with one cmpxchg of live.fold_head,
+ * fold's top), after moving scattered parts of files into aligned runs
+ * (compact.c). The fold is published with one cmpxchg of live.fold_head,
  * then commit_seq moves, so every mount looks again (and says so in its
  * reader entry). Then the slots the fold replaced are garbage: once every
  * reader has seen live.fold_need, the pages the fold names are handed to
@@ -264,11 +265,21 @@ out:
 	return err;
 }
 
-/* Call @fn for every page the log of fold slot @fold names. */
-static int daxfs_fold_pages(struct daxfs_sb_info *sbi, u32 fold,
-			    void (*fn)(struct daxfs_sb_info *sbi, u64 page,
-				       void *ctx),
-			    void *ctx)
+/**
+ * daxfs_fold_pages - every page the log of a fold names
+ * @sbi: any mount of the region
+ * @fold: the fold's slot
+ * @fn: called for each WRITE map entry (its record, index and page) and each
+ *	SYMLINK's target page (index 0); a non-zero return stops the walk
+ * @ctx: for @fn
+ *
+ * Return: 0, what @fn returned, or the error of the log.
+ */
+int daxfs_fold_pages(struct daxfs_sb_info *sbi, u32 fold,
+		     int (*fn)(struct daxfs_sb_info *sbi,
+			       const struct daxfs_lrec *r, u64 index,
+			       u64 page, void *ctx),
+		     void *ctx)
 {
 	struct daxfs_log_cursor *cur;
 	struct daxfs_br br;
@@ -290,24 +301,27 @@ static int daxfs_fold_pages(struct daxfs_sb_info *sbi, u32 fold,
 		if (err <= 0)
 			break;
 		err = 0;
-		for (i = 0; r.type == DAXFS_REC_WRITE && i < r.count; i++) {
+		for (i = 0; !err && r.type == DAXFS_REC_WRITE && i < r.count;
+		     i++) {
 			daxfs_lrec_page(&r, i, &index, &page);
-			fn(sbi, page, ctx);
+			err = fn(sbi, &r, index, page, ctx);
 		}
-		if (r.type == DAXFS_REC_SYMLINK)
-			fn(sbi, r.page, ctx);
+		if (!err && r.type == DAXFS_REC_SYMLINK)
+			err = fn(sbi, &r, 0, r.page, ctx);
 		cond_resched();
 	}
 	kvfree(cur);
 	return err;
 }
 
-static void daxfs_hand_over_page(struct daxfs_sb_info *sbi, u64 page,
-				 void *ctx)
+static int daxfs_hand_over_page(struct daxfs_sb_info *sbi,
+				const struct daxfs_lrec *r, u64 index, u64 page,
+				void *ctx)
 {
 	const struct daxfs_garbage *g = ctx;
 
 	daxfs_page_give_from(sbi, page, g->slots, g->fold);
+	return 0;
 }
 
 /* Mark the log pages of fold slot @fold in @named. */
@@ -338,10 +352,13 @@ static int daxfs_fold_log_pages(struct daxfs_sb_info *sbi, u32 fold,
 	return 0;
 }
 
-static void daxfs_mark_page(struct daxfs_sb_info *sbi, u64 page, void *ctx)
+static int daxfs_mark_page(struct daxfs_sb_info *sbi,
+			   const struct daxfs_lrec *r, u64 index, u64 page,
+			   void *ctx)
 {
 	if (page < sbi->geo.delta_pages)
 		__set_bit(page, ctx);
+	return 0;
 }
 
 /*
@@ -458,6 +475,82 @@ out:
 }
 
 /* ------------------------------------------------------------------------
+ * Mounts adopting a fold take the pages it moved
+ */
+
+/*
+ * Page @index of @node reads base data in the view the fold replaced: the
+ * node is a live base file and a commit after the fold's top did not cut
+ * its base bytes off below @index.
+ */
+static bool daxfs_base_shows(struct daxfs_node *node, u64 index)
+{
+	u64 limit;
+
+	if (!node->has_base || !node->v.nlink)
+		return false;
+	limit = min(node->v.base_limit, node->base.size);
+	return index < DIV_ROUND_UP(limit, PAGE_SIZE) &&
+	       index < DIV_ROUND_UP(node->v.size, PAGE_SIZE);
+}
+
+struct daxfs_correct {
+	struct super_block *sb;
+	struct daxfs_compact *c;
+	u32 fold;
+};
+
+static int daxfs_correct_page(struct daxfs_sb_info *sbi,
+			      const struct daxfs_lrec *r, u64 index, u64 page,
+			      void *ctx)
+{
+	struct daxfs_correct *cc = ctx;
+	struct daxfs_node *node;
+	void *entry, *old;
+
+	if (r->type != DAXFS_REC_WRITE)
+		return 0;
+	node = daxfs_node_find(sbi, r->ino);
+	if (!node || !S_ISREG(node->v.mode))
+		return 0;
+	entry = xa_load(&node->pages, index);
+	if (!entry && !daxfs_base_shows(node, index))
+		return 0;
+	/* An entry of a commit after the top, or the page already. */
+	if (entry && (daxfs_pref_slot(entry) != cc->fold ||
+		      daxfs_pref_page(entry) == page))
+		return 0;
+	old = xa_store(&node->pages, index, daxfs_pref(page, cc->fold),
+		       GFP_KERNEL);
+	if (xa_is_err(old))
+		return xa_err(old);
+	return xa_err(xa_store(&cc->c->changed, r->ino, xa_mk_value(0),
+			       GFP_KERNEL));
+}
+
+/**
+ * daxfs_fold_correct - take the pages fold @fold moved
+ * @sb: a mount whose chain now starts with @fold, its index retagged
+ *	(index_lock held for write)
+ * @fold: the fold's slot
+ * @c: inode numbers whose mappings must go are added to c->changed
+ *
+ * The fold names main at its top; the mount's entries from the slots it
+ * replaced (tagged @fold now) and its base data are that view too, but
+ * where a fold moved the data. Entries of commits after the top are the
+ * mount's own and stay.
+ *
+ * Return: 0, -ENOMEM, or the error of the fold's log.
+ */
+int daxfs_fold_correct(struct super_block *sb, u32 fold,
+		       struct daxfs_compact *c)
+{
+	struct daxfs_correct cc = { .sb = sb, .c = c, .fold = fold };
+
+	return daxfs_fold_pages(DAXFS_SB(sb), fold, daxfs_correct_page, &cc);
+}
+
+/* ------------------------------------------------------------------------
  * The fold
  */
 
@@ -466,6 +559,7 @@ out:
  * (table lock, live_lock and index_lock held). @top: the head the index is.
  */
 static int daxfs_fold_publish(struct super_block *sb, u64 top,
+			      struct daxfs_compact *c,
 			      struct daxfs_ioc_fold *st)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
@@ -483,6 +577,8 @@ static int daxfs_fold_publish(struct super_block *sb, u64 top,
 	daxfs_slot_init(sbi, fl.slot, gen, top, DAXFS_BRANCH_F_FOLD, "fold");
 	err = daxfs_new_ino(sbi, &limbo);
 	if (!err)
+		err = daxfs_compact(sb, fl.slot, c);
+	if (!err)
 		err = daxfs_fold_write(sbi->region, &sbi->geo, &daxfs_fold_view,
 				       sbi, limbo, ktime_get_real_ns(), &sink,
 				       &rep);
@@ -490,6 +586,7 @@ static int daxfs_fold_publish(struct super_block *sb, u64 top,
 		daxfs_report_corrupt(sb, err, &rep);
 	b = daxfs_branch_ptr(sbi->region, &sbi->geo, fl.slot);
 	if (err) {
+		daxfs_compact_undo(c);
 		daxfs_free_slot_pages(sbi, fl.slot);
 		daxfs_le32_cmpxchg(&b->state, DAXFS_BRANCH_CLAIMED,
 				   DAXFS_BRANCH_FREE);
@@ -524,9 +621,11 @@ static int daxfs_fold_publish(struct super_block *sb, u64 top,
 	st->records = fl.records;
 	st->log_pages = fl.pages;
 	st->fold_slot = fl.slot;
-	pr_info("daxfs (phys=0x%llx): main folded into slot %u: %llu records, %llu log pages\n",
+	st->runs = c->runs;
+	pr_info("daxfs (phys=0x%llx): main folded into slot %u: %llu records, %llu log pages, %u runs of 2 MiB moved\n",
 		(unsigned long long)sbi->phys, fl.slot,
-		(unsigned long long)fl.records, (unsigned long long)fl.pages);
+		(unsigned long long)fl.records, (unsigned long long)fl.pages,
+		c->runs);
 	return 0;
 }
 
@@ -569,6 +668,7 @@ static int daxfs_fold_check(struct super_block *sb, u64 *top)
 int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_compact c;
 	u64 top;
 	int err;
 
@@ -579,12 +679,13 @@ int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st)
 		return -EINVAL;
 	if (READ_ONCE(sbi->dead))
 		return -ESTALE;
+	daxfs_compact_init(&c);
 	mutex_lock(&sbi->live_lock);
 	down_write(&sbi->index_lock);
 	daxfs_table_lock(sbi);
 	err = daxfs_fold_check(sb, &top);
 	if (!err)
-		err = daxfs_fold_publish(sb, top, st);
+		err = daxfs_fold_publish(sb, top, &c, st);
 	else if (err == -EALREADY)
 		err = 0;
 	/*
@@ -597,6 +698,7 @@ int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st)
 	daxfs_table_unlock(sbi);
 	up_write(&sbi->index_lock);
 	mutex_unlock(&sbi->live_lock);
+	daxfs_compact_end(sb, &c);
 	if (!err)
 		err = daxfs_fold_settle(sb, st, 2000);
 	return err;

@@ -497,9 +497,19 @@ static int daxfs_base_page(struct super_block *sb, const struct daxfs_ino *di,
 	return 0;
 }
 
-/* Resolve page @index of file node @node (index_lock held). */
-static int daxfs_node_page(struct super_block *sb, struct daxfs_node *node,
-			   u64 index, struct daxfs_fpage *out)
+/**
+ * daxfs_node_page - where the bytes of one page of a file node are
+ * @sb: the superblock
+ * @node: a regular file's node
+ * @index: the page index in the file
+ * @out: the result (addr NULL: a hole)
+ *
+ * index_lock held, as for daxfs_index_file_page().
+ *
+ * Return: 0 or -EUCLEAN.
+ */
+int daxfs_node_page(struct super_block *sb, struct daxfs_node *node,
+		    u64 index, struct daxfs_fpage *out)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	void *entry = xa_load(&node->pages, index);
@@ -545,6 +555,27 @@ int daxfs_index_file_page(struct super_block *sb, struct inode *inode,
 	if (node)
 		return daxfs_node_page(sb, node, index, out);
 	return daxfs_base_page(sb, di, di->size, index, out);
+}
+
+/*
+ * Unmap the files in @changed from every process, so faults map their new
+ * pages; private copies a process made of their pages stay its own.
+ */
+void daxfs_unmap_changed(struct super_block *sb, struct xarray *changed)
+{
+	unsigned long ino;
+	void *entry;
+
+	xa_for_each(changed, ino, entry) {
+		struct inode *inode = ilookup(sb, ino);
+
+		if (!inode)
+			continue;
+		if (S_ISREG(inode->i_mode) && mapping_mapped(inode->i_mapping))
+			unmap_mapping_range(inode->i_mapping, 0, 0, 0);
+		iput(inode);
+		cond_resched();
+	}
 }
 
 /**

@@ -436,3 +436,72 @@ bool daxfs_page_free_of(struct daxfs_sb_info *sbi, u64 page, u32 slot)
 	daxfs_count_pages(sbi, slot, -1);
 	return true;
 }
+
+/* Are pages [@p, @p + PTRS_PER_PMD) one PMD-aligned run of frames, all free? */
+static bool daxfs_run_free(struct daxfs_sb_info *sbi, u64 p)
+{
+	unsigned long pfn = daxfs_page_pfn(sbi, p);
+	u64 i;
+
+	if (!IS_ALIGNED(pfn, PTRS_PER_PMD))
+		return false;
+	for (i = 0; i < PTRS_PER_PMD; i++) {
+		if (daxfs_page_pfn(sbi, p + i) != pfn + i ||
+		    daxfs_le32_load(daxfs_owner_ptr(sbi->region, &sbi->geo,
+						    p + i)) != DAXFS_OWNER_FREE)
+			return false;
+	}
+	return true;
+}
+
+/* Take the free run at @p for @slot; false (nothing taken) if one was lost. */
+static bool daxfs_run_take(struct daxfs_sb_info *sbi, u32 slot, u64 p)
+{
+	u64 i;
+
+	for (i = 0; i < PTRS_PER_PMD; i++) {
+		if (daxfs_page_take(sbi, slot, p + i))
+			continue;
+		while (i--)
+			daxfs_le32_cmpxchg(daxfs_owner_ptr(sbi->region,
+							   &sbi->geo, p + i),
+					   DAXFS_OWNER(slot), DAXFS_OWNER_FREE);
+		return false;
+	}
+	daxfs_persist(daxfs_owner_ptr(sbi->region, &sbi->geo, p),
+		      PTRS_PER_PMD * sizeof(__le32));
+	daxfs_count_pages(sbi, slot, PTRS_PER_PMD);
+	return true;
+}
+
+/**
+ * daxfs_run_alloc_for - take PTRS_PER_PMD free pages that are one aligned run
+ * @sbi: any mount of the region
+ * @slot: a slot this mount writes (a fold it is making)
+ * @page: the first page of the run
+ *
+ * The run's frames are physically contiguous and PMD aligned, so a mapping
+ * of file data copied there can take one PMD. Not zeroed. Leaves a quarter
+ * of the delta region free.
+ *
+ * Return: 0 or -ENOSPC (no such run, or space is short).
+ */
+int daxfs_run_alloc_for(struct daxfs_sb_info *sbi, u32 slot, u64 *page)
+{
+	u64 first = sbi->geo.meta_pages, p;
+
+	if (first + 2 * PTRS_PER_PMD > sbi->geo.delta_pages ||
+	    daxfs_free_pages(sbi) < PTRS_PER_PMD +
+	    max_t(u64, sbi->geo.delta_pages / 4, DAXFS_LOG_RESERVE))
+		return -ENOSPC;
+	p = first + PTRS_PER_PMD - 1;
+	p -= (daxfs_page_pfn(sbi, p) & (PTRS_PER_PMD - 1));
+	for (; p + PTRS_PER_PMD <= sbi->geo.delta_pages; p += PTRS_PER_PMD) {
+		if (daxfs_run_free(sbi, p) && daxfs_run_take(sbi, slot, p)) {
+			*page = p;
+			return 0;
+		}
+		cond_resched();
+	}
+	return -ENOSPC;
+}

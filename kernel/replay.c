@@ -36,27 +36,6 @@ static int daxfs_replay_slots(struct super_block *sb, u32 first)
 }
 
 /*
- * Unmap the files in @changed from every process, so faults map their new
- * pages; private copies a process made of their pages stay its own.
- */
-static void daxfs_unmap_changed(struct super_block *sb, struct xarray *changed)
-{
-	unsigned long ino;
-	void *entry;
-
-	xa_for_each(changed, ino, entry) {
-		struct inode *inode = ilookup(sb, ino);
-
-		if (!inode)
-			continue;
-		if (S_ISREG(inode->i_mode) && mapping_mapped(inode->i_mapping))
-			unmap_mapping_range(inode->i_mapping, 0, 0, 0);
-		iput(inode);
-		cond_resched();
-	}
-}
-
-/*
  * Open files whose last name the replayed commits took keep reading the
  * pages they had: pin them at the view the mount had before (@seq), so no
  * fold frees those pages while they are open (readers.c).
@@ -157,6 +136,29 @@ static void daxfs_set_broken(struct super_block *sb, int err)
 	daxfs_zap_mappings(sb, true);
 }
 
+/*
+ * The mount's chain starts at a newer fold: its pages are tagged with the
+ * fold, and those the fold moved (compact.c) are taken, before the mount
+ * says it has seen the fold. On failure the view is broken.
+ */
+static int daxfs_index_adopt(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_compact c;
+	int err;
+
+	daxfs_compact_init(&c);
+	down_write(&sbi->index_lock);
+	daxfs_index_retag(sbi, sbi->chain + 1, sbi->chain_len - 1,
+			  sbi->chain[0]);
+	err = daxfs_fold_correct(sb, sbi->chain[0], &c);
+	up_write(&sbi->index_lock);
+	daxfs_compact_end(sb, &c);
+	if (err)
+		daxfs_set_broken(sb, err);
+	return err;
+}
+
 /* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
 bool daxfs_live_moved(struct daxfs_sb_info *sbi)
 {
@@ -195,13 +197,8 @@ static int daxfs_check_live_slow(struct super_block *sb)
 	}
 	if (!err)
 		err = daxfs_branch_adopt_fold(sb, head);
-	if (err > 0) {
-		down_write(&sbi->index_lock);
-		daxfs_index_retag(sbi, sbi->chain + 1, sbi->chain_len - 1,
-				  sbi->chain[0]);
-		up_write(&sbi->index_lock);
-		err = 0;
-	}
+	if (err > 0)
+		err = daxfs_index_adopt(sb);
 	if (!err) {
 		WRITE_ONCE(sbi->seen_seq, seq);
 		sbi->seen_head = head;

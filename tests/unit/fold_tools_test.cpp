@@ -250,6 +250,11 @@ TEST(FoldReport, Text) {
                        "the fold"),
               std::string::npos)
         << two;
+    f.pending = 0;
+    f.runs = 3;
+    const std::string three = daxfs::fold_text(f);
+    EXPECT_EQ(three.substr(three.find('\n') + 1),
+              "moved 3 scattered parts of files (6.0 MiB) into aligned 2 MiB runs\n");
     const daxfs_ioc_fold none{};
     EXPECT_EQ(daxfs::fold_text(none), "nothing to fold: main has no commit since the last fold\n");
 }
@@ -262,10 +267,12 @@ TEST(FoldReport, Json) {
     f.log_pages = 1;
     f.pages_freed = 10;
     f.pending = 1;
+    f.runs = 2;
     f.ns = 5000;
     const auto j = daxfs::fold_json(f);
     EXPECT_EQ(j, nlohmann::json::parse(R"({"fold_slot":9,"slots_freed":3,"records":40,
-        "log_pages":1,"pages_freed":10,"bytes_freed":40960,"pending":true,"ns":5000})"));
+        "log_pages":1,"pages_freed":10,"bytes_freed":40960,"runs":2,"pending":true,
+        "ns":5000})"));
 }
 
 TEST(FoldReport, Errors) {

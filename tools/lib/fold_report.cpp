@@ -53,6 +53,10 @@ std::string fold_text(const daxfs_ioc_fold &f) {
                           freed(f), duration(f.ns));
     else
         out = "nothing to fold: main has no commit since the last fold\n";
+    if (f.runs)
+        out += fmt::format("moved {} of files ({}) into aligned 2 MiB runs\n",
+                           plural(f.runs, "scattered part", "scattered parts"),
+                           human_bytes(std::uint64_t{f.runs} << 21));
     if (f.pending)
         out += "the rest of the folded history is freed once every mount has seen the fold "
                "(within about a second of each mount's periodic look)\n";
@@ -60,10 +64,15 @@ std::string fold_text(const daxfs_ioc_fold &f) {
 }
 
 nlohmann::json fold_json(const daxfs_ioc_fold &f) {
-    return {{"fold_slot", f.fold_slot},     {"slots_freed", f.slots_freed},
-            {"records", f.records},         {"log_pages", f.log_pages},
-            {"pages_freed", f.pages_freed}, {"bytes_freed", f.pages_freed * DAXFS_BLOCK_SIZE},
-            {"pending", f.pending != 0},    {"ns", f.ns}};
+    return {{"fold_slot", f.fold_slot},
+            {"slots_freed", f.slots_freed},
+            {"records", f.records},
+            {"log_pages", f.log_pages},
+            {"pages_freed", f.pages_freed},
+            {"bytes_freed", f.pages_freed * DAXFS_BLOCK_SIZE},
+            {"runs", f.runs},
+            {"pending", f.pending != 0},
+            {"ns", f.ns}};
 }
 
 std::string fold_error(int err, const std::string &mnt) {
