@@ -5,7 +5,7 @@
 # expected and fine; a crash (a command killed by a signal), a kernel BUG/Oops/WARNING or a
 # hang (vm-run's timeout) is not. The kernel's validate must agree with the userspace
 # validator (daxfs-inspect check on the same region) on every copy: they are the same code.
-# Arguments: [COPIES [FIRST_SEED]] (default 200 copies, seeds from 1; the long mode 1000).
+# Arguments: [COPIES [FIRST_SEED]] (default 120 copies, seeds from 1; the long mode 1000).
 # vm-run-args: --memmap 64M --timeout 1500
 # quick-args: 40
 # long-args: 1000
@@ -13,7 +13,7 @@
 need_phys
 
 # Each kernel gets its own seeds by default: twice the damaged images over a suite run.
-COPIES=${1:-200}
+COPIES=${1:-120}
 case $DAXFS_KERNEL in
 6.12) FIRST=${2:-100001} ;;
 *) FIRST=${2:-1} ;;
