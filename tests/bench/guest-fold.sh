@@ -12,7 +12,9 @@
 #     main's history on its own along the way;
 #  2. main is copied out to a tmpfs and written with mkdaxfs -b into B ("fresh");
 #  3. daxfs-bench compare: reads of the fresh image against main after the commits, through
-#     the mount kept all along and through a new mount of main;
+#     the mount kept all along and through a new mount of main; then daxfs-branch gc (a
+#     fold now, which also moves scattered parts of the large files into aligned runs) and
+#     the kept mount's reads again;
 #  4. daxfs-bench mount-times: mount(2) of the fresh image against main after the commits;
 #  5. DAXFS_IOC_FOLD of what history is left, then 20 commits and DAXFS_IOC_FOLD again.
 # Results: /share/results.txt, /share/results-*.tsv, /share/commits.tsv, /share/diag.txt.
@@ -72,6 +74,13 @@ say "reads: fresh image against main after the commits (a new mount)"
 "$bin" compare --base fresh=/bench/fresh --subject main-new=/bench/main2 --reps "$reps" \
 	--header "reads: main after $commits commits (a new mount) vs a fresh image of the same tree, $head" \
 	--tsv /share/results-reads-new.tsv --out /tmp/reads-new.txt
+say "gc on main (a fold now, which moves scattered 2 MiB parts of files into aligned runs)"
+daxfs-branch gc -m /bench/main >/tmp/gc.txt 2>&1 || { cat /tmp/gc.txt; exit 1; }
+cat /tmp/gc.txt
+say "reads: fresh image against main after the commits and a gc (mount kept all along)"
+"$bin" compare --base fresh=/bench/fresh --subject main-gc=/bench/main --reps "$reps" \
+	--header "reads: main after $commits commits and daxfs-branch gc (the mount kept since before them) vs a fresh image of the same tree, $head" \
+	--tsv /share/results-reads-gc.tsv --out /tmp/reads-gc.txt
 umount /bench/main2
 umount /bench/fresh
 
@@ -93,6 +102,10 @@ say "fold"
 	cat /tmp/reads-kept.txt
 	echo
 	cat /tmp/reads-new.txt
+	echo
+	echo "gc before the next reads:"
+	cat /tmp/gc.txt
+	cat /tmp/reads-gc.txt
 	echo
 	cat /tmp/mounts.txt
 	echo

@@ -339,9 +339,11 @@ int Cycles::run() {
             verify(cycle_);
         const std::uint64_t used = used_pages();
         max_used_ = std::max(max_used_, used);
-        if (o_.report_every && cycle_ % o_.report_every == 0)
+        if (o_.report_every && cycle_ % o_.report_every == 0) {
             fmt::print("cycle {} used {} live {} written {}\n", cycle_, used, live_pages(m_),
                        written_ / kPage);
+            std::fflush(stdout); // progress shows as it comes, through a pipe too
+        }
     }
     cycle_ = o_.cycles;
     verify(cycle_);
@@ -352,8 +354,8 @@ int Cycles::run() {
         ioctl_on(o_.main, DAXFS_IOC_FOLD, &st, "DAXFS_IOC_FOLD");
         fmt::print("gc: fold slot {} records {} log_pages {} slots_freed {} pages_freed {} "
                    "runs {} pending {} ns {}\n",
-                   st.fold_slot, st.records, st.log_pages, st.slots_freed, st.pages_freed,
-                   st.runs, st.pending, st.ns);
+                   st.fold_slot, st.records, st.log_pages, st.slots_freed, st.pages_freed, st.runs,
+                   st.pending, st.ns);
         verify(cycle_);
     }
     fmt::print("{{\"cycles\": {}, \"seconds\": {:.1f}, \"written_pages\": {}, \"live_pages\": "
