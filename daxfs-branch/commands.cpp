@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -241,14 +242,40 @@ int cmd_info(const std::string &mnt, bool json) {
     return 0;
 }
 
+namespace {
+
+// The free delta pages the mount at MNT sees; nullopt if it cannot tell.
+std::optional<std::uint64_t> free_pages_of(const std::string &mnt) {
+    daxfs_ioc_info info{};
+    const daxfs::UniqueFd fd = open_mount(mnt);
+    if (!fd || ::ioctl(fd.get(), DAXFS_IOC_INFO, &info))
+        return std::nullopt;
+    return info.free_pages;
+}
+
+} // namespace
+
 int cmd_gc(const std::string &mnt, bool json) {
     daxfs_ioc_fold f{};
+    // Another mount's periodic look may free what this fold left (its counts then say 0):
+    // the free pages before and after tell what the region gained either way.
+    const auto before = free_pages_of(mnt);
     if (const int err = fold_ioctl(mnt, f))
         throw daxfs::Error(err, daxfs::fold_error(err, mnt));
-    if (json)
-        fmt::print("{}\n", daxfs::fold_json(f).dump());
-    else
-        fmt::print("{}", daxfs::fold_text(f));
+    const auto after = free_pages_of(mnt);
+    if (json) {
+        nlohmann::json j = daxfs::fold_json(f);
+        if (before && after) {
+            j["free_pages_before"] = *before;
+            j["free_pages_after"] = *after;
+        }
+        fmt::print("{}\n", j.dump());
+        return 0;
+    }
+    fmt::print("{}", daxfs::fold_text(f));
+    if (before && after)
+        fmt::print("free delta pages: {} before, {} after ({})\n", *before, *after,
+                   daxfs::human_bytes(*after * DAXFS_BLOCK_SIZE));
     return 0;
 }
 

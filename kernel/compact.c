@@ -27,7 +27,7 @@
 #include "daxfs.h"
 
 /* Parts of files moved by one fold at most (2 MiB each). */
-#define DAXFS_COMPACT_RUNS	64
+#define DAXFS_COMPACT_RUNS	16
 
 /* A part of a file the fold moved, and the index entries it had. */
 struct daxfs_move {
@@ -137,8 +137,14 @@ static int daxfs_compact_file(struct super_block *sb, u32 fold,
 	int err;
 
 	for (part = 0; part < parts; part++) {
+		unsigned long first = part * PTRS_PER_PMD;
+
 		if (c->runs == DAXFS_COMPACT_RUNS)
 			return -ENOSPC;
+		/* Base data only (the common case): nothing to look at. */
+		if (!xa_find(&node->pages, &first, first + PTRS_PER_PMD - 1,
+			     XA_PRESENT))
+			continue;
 		err = daxfs_part_scattered(sb, node, part * PTRS_PER_PMD, fp);
 		if (err > 0)
 			err = daxfs_part_move(sb, fold, node,
