@@ -83,6 +83,21 @@ static int daxfs_part_scattered(struct super_block *sb, struct daxfs_node *node,
 	return delta && !(run && IS_ALIGNED(fp[0].pfn, PTRS_PER_PMD));
 }
 
+/* Copy page @index of @node (at @fp) to @dst: past the base bytes, zeros. */
+static void daxfs_part_copy(struct daxfs_node *node, u64 index,
+			    const struct daxfs_fpage *fp, void *dst)
+{
+	u64 pos = index << PAGE_SHIFT, limit;
+	size_t n = PAGE_SIZE;
+
+	if (!fp->page) {
+		limit = min(node->v.base_limit, node->base.size);
+		n = min_t(u64, PAGE_SIZE, limit - pos);
+	}
+	memcpy(dst, fp->addr, n);
+	memset(dst + n, 0, PAGE_SIZE - n);
+}
+
 /* Copy the part of @node at @first (its pages @fp) into a run of @fold. */
 static int daxfs_part_move(struct super_block *sb, u32 fold,
 			   struct daxfs_node *node, u64 first,
@@ -104,7 +119,8 @@ static int daxfs_part_move(struct super_block *sb, u32 fold,
 		return err;
 	}
 	for (i = 0; i < PTRS_PER_PMD; i++)
-		memcpy(daxfs_page_addr(sbi, run + i), fp[i].addr, PAGE_SIZE);
+		daxfs_part_copy(node, first + i, &fp[i],
+				daxfs_page_addr(sbi, run + i));
 	daxfs_persist(daxfs_page_addr(sbi, run), PMD_SIZE);
 	mv->node = node;
 	mv->first = first;

@@ -26,6 +26,11 @@
 /* Fold when main's chain is this long, or slots or space run low. */
 #define DAXFS_FOLD_CHAIN	32
 #define DAXFS_FOLD_FREE_SLOTS	64
+/*
+ * For lack of space, fold once main's chain has this many slots: when live
+ * data fills the region, a fold at every commit would free nothing.
+ */
+#define DAXFS_FOLD_LOW_CHAIN	8
 
 /* ------------------------------------------------------------------------
  * The index as the view a fold reads (common/daxfs_fold.h)
@@ -747,20 +752,36 @@ static u32 daxfs_slots_used(struct daxfs_sb_info *sbi)
 	return n;
 }
 
+/*
+ * Slots or space run low. For space, main's chain must have grown since the
+ * last fold (DAXFS_FOLD_LOW_CHAIN), unless less than a sixteenth is free.
+ */
+static bool daxfs_fold_low(struct daxfs_sb_info *sbi)
+{
+	u64 free = daxfs_free_pages(sbi), pages = sbi->geo.delta_pages;
+
+	if (DAXFS_BRANCH_COUNT - 1 - daxfs_slots_used(sbi) <
+	    DAXFS_FOLD_FREE_SLOTS)
+		return true;
+	if (free >= pages / 4)
+		return false;
+	return sbi->chain_len >= DAXFS_FOLD_LOW_CHAIN || free < pages / 16;
+}
+
 /**
  * daxfs_fold_tick - fold on its own when history grows
  * @sb: a mount (the periodic look, or after a commit)
  *
  * A mount whose view is main folds when main's chain has DAXFS_FOLD_CHAIN
  * slots, or fewer than DAXFS_FOLD_FREE_SLOTS slots or a quarter of the
- * delta region are free; any mount frees what an earlier fold left behind.
+ * delta region are free (daxfs_fold_low()); any mount frees what an earlier
+ * fold left behind.
  */
 void daxfs_fold_tick(struct super_block *sb)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_live *live;
 	struct daxfs_ioc_fold st;
-	bool low;
 
 	if (sbi->reader < 0 || READ_ONCE(sbi->dead) || READ_ONCE(sbi->broken))
 		return;
@@ -773,9 +794,6 @@ void daxfs_fold_tick(struct super_block *sb)
 	}
 	if (sbi->writable || sbi->chain_len < 2)
 		return;
-	low = DAXFS_BRANCH_COUNT - 1 - daxfs_slots_used(sbi) <
-	      DAXFS_FOLD_FREE_SLOTS ||
-	      daxfs_free_pages(sbi) < sbi->geo.delta_pages / 4;
-	if (sbi->chain_len >= DAXFS_FOLD_CHAIN || low)
+	if (sbi->chain_len >= DAXFS_FOLD_CHAIN || daxfs_fold_low(sbi))
 		daxfs_fold(sb, &st);
 }

@@ -48,12 +48,7 @@ hold_start() {
 	rm -f "/tmp/go-$1"
 	daxfs-bprobe hold "$2" "/tmp/go-$1" --expect "$3" >"/tmp/hold-$1" 2>&1 &
 	eval "HOLD_$1=\$!"
-	_i=0
-	until grep -q '^ready' "/tmp/hold-$1"; do
-		_i=$((_i + 1))
-		[ $_i -lt 600 ] || { cat "/tmp/hold-$1"; fail "hold on $2 did not get ready"; }
-		sleep 0.1
-	done
+	probe_ready $! "/tmp/hold-$1"
 }
 
 # hold_check TAG: release the hold and require its checks to pass

@@ -85,12 +85,7 @@ step "a process maps big; the fold moves its parts; later commits write over the
 rm -f /tmp/go
 daxfs-bprobe hold "$MAIN/big" /tmp/go --expect alive >/tmp/hold.out 2>&1 &
 hold_pid=$!
-i=0
-until grep -q '^ready' /tmp/hold.out; do
-	i=$((i + 1))
-	[ $i -lt 600 ] || { cat /tmp/hold.out; fail "the hold did not get ready"; }
-	sleep 0.1
-done
+probe_ready $hold_pid /tmp/hold.out
 gc_runs
 [ "$runs" -ge 6 ] || fail "gc moved $runs parts; want the 4 of big and the 2 of made"
 # Once the second mount has seen the fold (its periodic look), the old pages are freed.

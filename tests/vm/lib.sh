@@ -19,6 +19,7 @@
 #   mount_daxfs_fails MNT OPTS TEXT  mounting with OPTS must fail with an error message
 #                        containing TEXT (e.g. "Invalid argument"); a crash fails the test
 #   need_phys            fail unless the guest was started with --memmap
+#   probe_ready PID OUT  wait until the background probe PID (writing OUT) printed "ready"
 #   pass                 print PASS and exit 0
 #   fail MSG             print FAIL with the current step and MSG, exit 1
 #
@@ -106,6 +107,18 @@ check_dmesg() {
 		fail "kernel log shows a BUG/Oops/WARNING"
 	fi
 	return 0
+}
+
+# probe_ready PID OUT: wait until the background probe PID, writing OUT, printed "ready"
+# (daxfs-bprobe hold, daxfs-foldprobe ...); fails if it stopped first or after 60 s
+probe_ready() {
+	_i=0
+	until grep -q '^ready' "$2" 2>/dev/null; do
+		kill -0 "$1" 2>/dev/null || { cat "$2"; fail "the probe writing $2 stopped before it was ready"; }
+		_i=$((_i + 1))
+		[ $_i -lt 600 ] || { cat "$2"; fail "the probe writing $2 was not ready after 60 s"; }
+		sleep 0.1
+	done
 }
 
 # same_manifest WANT GOT: the two daxfs-manifest outputs must be identical; otherwise

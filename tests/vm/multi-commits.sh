@@ -43,17 +43,6 @@ bmount() {
 	DAXFS_MOUNTS="$1 $DAXFS_MOUNTS"
 }
 
-# started PIDFILE OUT: wait until the background probe writing OUT printed "ready"
-started() {
-	_i=0
-	until grep -q '^ready' "$2" 2>/dev/null; do
-		kill -0 "$1" 2>/dev/null || { cat "$2"; fail "the probe stopped before it was ready"; }
-		_i=$((_i + 1))
-		[ $_i -lt 6000 ] || fail "the probe was not ready after 60 s"
-		sleep 0.01
-	done
-}
-
 manifest() {
 	daxfs-manifest "$1" >"$2" || fail "daxfs-manifest $1"
 }
@@ -81,7 +70,7 @@ while [ $r -le "$VIS" ]; do
 	else
 		daxfs-bprobe commit-maps /mnt/main/data/big "$M/committed.$r" >/tmp/maps.$r 2>&1 &
 		maps=$!
-		started $maps /tmp/maps.$r
+		probe_ready $maps /tmp/maps.$r
 		peer_put "mapped.$r"
 		peer_wait "committed.$r"
 		cmp /mnt/main/data/big "$M/big.$r" || fail "round $r: data/big differs from the commit"
@@ -109,7 +98,7 @@ while [ $r -le "$RACES" ]; do
 	echo "round $r: guest $me" >"/mnt/b/data/by-$me" || fail "write data/by-$me"
 	daxfs-raceprobe commit-at /mnt/b /mnt/b/data/race "$M/go.$r" >/tmp/race.$r 2>&1 &
 	probe=$!
-	started $probe /tmp/race.$r
+	probe_ready $probe /tmp/race.$r
 	manifest /mnt/b "$M/want.$r.$me"
 	peer_put "ready.$r.$me"
 	if [ "$me" = 0 ]; then
@@ -149,7 +138,7 @@ if [ "$me" = 0 ]; then
 	peer_wait hole-b
 	daxfs-raceprobe abort-at /mnt/a "$M/hole-go" 300 >/tmp/abort.out 2>&1 &
 	probe=$!
-	started $probe /tmp/abort.out
+	probe_ready $probe /tmp/abort.out
 	peer_put hole-ready
 	wait $probe || { cat /tmp/abort.out; fail "the abort probe"; }
 	cat /tmp/abort.out
@@ -163,7 +152,7 @@ else
 	echo 1000 >$param
 	daxfs-raceprobe commit-at /mnt/b /mnt/b/data/b "$M/hole-go" >/tmp/commit.out 2>&1 &
 	probe=$!
-	started $probe /tmp/commit.out
+	probe_ready $probe /tmp/commit.out
 	manifest /mnt/b "$M/want.hole"
 	peer_put hole-b
 	peer_wait hole-ready

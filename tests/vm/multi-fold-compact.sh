@@ -84,12 +84,7 @@ else
 	rm -f /tmp/go
 	daxfs-bprobe hold /mnt/main/data/large /tmp/go --expect alive >/tmp/hold.out 2>&1 &
 	hold_pid=$!
-	i=0
-	until grep -q '^ready' /tmp/hold.out; do
-		i=$((i + 1))
-		[ $i -lt 600 ] || { cat /tmp/hold.out; fail "the hold did not get ready"; }
-		sleep 0.1
-	done
+	probe_ready $hold_pid /tmp/hold.out
 	peer_put held
 	peer_wait overwritten 600
 	touch /tmp/go

@@ -224,14 +224,8 @@ if [ "$me" = 1 ]; then
 	daxfs-foldprobe mapwatch /mnt/main/data/map $TAG $MAPPAGES "$M/limit" /tmp/map.stop \
 		>/tmp/map.out 2>&1 &
 	mapw=$!
-	for f in /tmp/hold.out /tmp/map.out; do
-		i=0
-		until grep -q '^ready' $f 2>/dev/null; do
-			i=$((i + 1))
-			[ $i -lt 600 ] || { cat $f; fail "the probe writing $f was not ready"; }
-			sleep 0.1
-		done
-	done
+	probe_ready $hold /tmp/hold.out
+	probe_ready $mapw /tmp/map.out
 fi
 barrier watching
 readers0=$(live readers)
