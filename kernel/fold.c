@@ -731,7 +731,7 @@ int daxfs_fold_settle(struct super_block *sb, struct daxfs_ioc_fold *st,
 		daxfs_table_lock(sbi);
 		err = daxfs_fold_reap(sb, st);
 		daxfs_table_unlock(sbi);
-		if (err != -EBUSY || time_after(jiffies, until))
+		if (err != -EBUSY || !time_before(jiffies, until))
 			break;
 		msleep(50);
 	}
