@@ -26,6 +26,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/xarray.h>
 
 #include "daxfs.h"
 
@@ -277,16 +278,50 @@ static const struct vm_operations_struct daxfs_vm_ops = {
 
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 /*
+ * daxfs_pmd_run() for a part all of whose pages are delta pages (a run a
+ * fold moved, or written so): one walk of the file's page index.
+ */
+static unsigned long daxfs_pmd_run_delta(struct daxfs_sb_info *sbi,
+					 struct daxfs_node *node, pgoff_t pgoff)
+{
+	XA_STATE(xas, &node->pages, pgoff);
+	unsigned long first = 0, pfn, n = 0;
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, pgoff + PTRS_PER_PMD - 1) {
+		if (xas_retry(&xas, entry))
+			continue;
+		/* A gap is base data or a hole: not one run of delta pages. */
+		if (xas.xa_index != pgoff + n)
+			break;
+		pfn = daxfs_page_pfn(sbi, daxfs_pref_page(entry));
+		if (!n)
+			first = pfn;
+		if (pfn != first + n)
+			break;
+		n++;
+	}
+	rcu_read_unlock();
+	return n == PTRS_PER_PMD && IS_ALIGNED(first, PTRS_PER_PMD) ? first : 0;
+}
+
+/*
  * The first pfn of pages [@pgoff, @pgoff + PTRS_PER_PMD) of @inode when
  * they are one PMD-aligned, physically contiguous run of region memory (no
  * hole); 0 otherwise. Index locked.
  */
 static unsigned long daxfs_pmd_run(struct inode *inode, pgoff_t pgoff)
 {
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_node *node = daxfs_node_find(sbi, inode->i_ino);
+	unsigned long idx = pgoff, first = 0;
 	struct daxfs_fpage fp;
-	unsigned long first = 0;
 	pgoff_t i;
 
+	if (node && xa_find(&node->pages, &idx, pgoff + PTRS_PER_PMD - 1,
+			    XA_PRESENT))
+		return daxfs_pmd_run_delta(sbi, node, pgoff);
 	for (i = 0; i < PTRS_PER_PMD; i++) {
 		if (daxfs_index_file_page(inode->i_sb, inode, pgoff + i, &fp) ||
 		    !fp.addr)

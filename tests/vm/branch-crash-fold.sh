@@ -1,5 +1,6 @@
 # Scenario: crash safety of folding main's history (issue 12). branch-crash-images.sh in its
-# "fold" mode: a workload of many small commits into a 12M delta region, folding main now
+# "fold" mode: a workload of many small commits into a 12M delta region (each also rewrites
+# a page of a 2 MiB file, whose part folds then move into an aligned run), folding main now
 # (DAXFS_IOC_FOLD) every 3rd commit besides the kernel's own folds, frozen and copied by the
 # host at random moments and killed at last (branch-crash-images.prep fold; host fsck of
 # every copy); here every copy validates, its main is the base after exactly a prefix of the

@@ -41,6 +41,11 @@ make_base() {
 	mkdir -p "$1/c" "$1/keep"
 	head -c 100000 /tmp/pattern >"$1/keep/big"
 	echo base >"$1/keep/small"
+	# fold mode: a 2 MiB file a page of which each iteration rewrites, so that folds move
+	# its part into an aligned run (compaction) at the moments the host copies
+	[ -z "$FOLD" ] || for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+		cat /tmp/pattern
+	done | head -c 2097152 >"$1/keep/large"
 }
 
 # iter DIR K: iteration K of the workload on DIR (the same on the branch and in tmpfs)
@@ -55,6 +60,8 @@ iter() {
 			skip=$(($2 % 1000)) conv=notrunc 2>/dev/null || return 1
 		dd if=/tmp/pattern of="$1/keep/big" bs=4096 count=1 seek=$(($2 % 30)) \
 			skip=$(($2 % 30)) conv=notrunc 2>/dev/null || return 1
+		[ -z "$FOLD" ] || dd if=/tmp/pattern of="$1/keep/large" bs=4096 count=1 \
+			seek=$(($2 * 37 % 512)) skip=$(($2 % 30)) conv=notrunc 2>/dev/null || return 1
 	fi
 	if [ "$2" -gt 2 ]; then
 		rm -f "$1/c/$(($2 - 2))-3" || return 1
