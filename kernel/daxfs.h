@@ -378,7 +378,8 @@ int daxfs_log_attach(struct super_block *sb);
 struct daxfs_ioc_fold;
 
 /* Fold now (the mount's view is main, brought up to date by the caller). */
-int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st);
+int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st,
+	       unsigned int wait_ms);
 /* Free what folds left behind, waiting up to @wait_ms for readers. */
 int daxfs_fold_settle(struct super_block *sb, struct daxfs_ioc_fold *st,
 		      unsigned int wait_ms);

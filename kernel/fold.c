@@ -666,11 +666,14 @@ static int daxfs_fold_check(struct super_block *sb, u64 *top)
  * daxfs_fold - fold main's history now, and free what folds left behind
  * @sb: a mount whose view is main (main, or a committed branch)
  * @st: what was done
+ * @wait_ms: how long to wait for the other mounts to see the fold, so that
+ *	what it replaced is freed (and counted) before it returns
  *
  * Return: 0, -EOPNOTSUPP (the image does not fold), -EINVAL (the mount is
  * a writable branch), -ESTALE, -ENOSPC, or the error of the view.
  */
-int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st)
+int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st,
+	       unsigned int wait_ms)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	struct daxfs_compact c;
@@ -705,7 +708,7 @@ int daxfs_fold(struct super_block *sb, struct daxfs_ioc_fold *st)
 	mutex_unlock(&sbi->live_lock);
 	daxfs_compact_end(sb, &c);
 	if (!err)
-		err = daxfs_fold_settle(sb, st, 2000);
+		err = daxfs_fold_settle(sb, st, wait_ms);
 	return err;
 }
 
@@ -795,5 +798,5 @@ void daxfs_fold_tick(struct super_block *sb)
 	if (sbi->writable || sbi->chain_len < 2)
 		return;
 	if (sbi->chain_len >= DAXFS_FOLD_CHAIN || daxfs_fold_low(sbi))
-		daxfs_fold(sb, &st);
+		daxfs_fold(sb, &st, 0);
 }

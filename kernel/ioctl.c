@@ -52,7 +52,7 @@ static long daxfs_ioc_fold(struct super_block *sb, void __user *arg)
 
 	err = daxfs_check_live(sb);
 	if (!err)
-		err = daxfs_fold(sb, &st);
+		err = daxfs_fold(sb, &st, 2000);
 	if (err)
 		return err;
 	st.ns = ktime_get_ns() - start;
