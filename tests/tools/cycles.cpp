@@ -164,8 +164,12 @@ void Cycles::ioctl_on(const std::string &at, unsigned long cmd, void *arg, const
 
 // One operation on the tree under ROOT/, mirrored in the model.
 void Cycles::one(const std::string &root) {
-    const std::uint64_t op = rng_.below(100);
+    std::uint64_t op = rng_.below(100);
     const std::size_t max_len = o_.max_pages * kPage;
+    // The live data stays small however long the run: past 4x --files names, what would
+    // add a name (a new file, a hard link) deletes one instead.
+    if (m_.names.size() >= 4 * o_.files && (op < 8 || (op >= 90 && op < 94)))
+        op = 85;
     if (m_.names.size() < o_.files || op < 8) { // a new file
         const std::string p = pick_name("n");
         if (m_.names.count(p))
@@ -379,7 +383,8 @@ int main(int argc, char **argv) {
     app.add_option("--cycles", o.cycles, "Cycles")->required();
     app.add_option("--seed", o.seed, "Seed");
     app.add_option("--tree", o.tree, "The directory of main the cycles change (new, or empty)");
-    app.add_option("--files", o.files, "Files kept at least");
+    app.add_option("--files", o.files,
+                   "Files kept at least (and names at most 4x this: the live data stays small)");
     app.add_option("--max-pages", o.max_pages, "Largest file, in pages");
     app.add_option("--nested-every", o.nested_every, "Every X cycles a branch of the branch");
     app.add_option("--verify-every", o.verify_every, "Compare main with the model every V");
