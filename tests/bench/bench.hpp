@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace bench {
@@ -17,6 +18,26 @@ struct Error : std::runtime_error {
 
 // Nanoseconds of CLOCK_MONOTONIC.
 std::int64_t now_ns();
+
+// "WHAT: " and the text of errno.
+std::string errno_msg(const std::string &what);
+
+// An owned file descriptor, closed when it goes.
+class Fd {
+  public:
+    explicit Fd(int fd) : fd_(fd) {}
+    // open(2) of P, O_CLOEXEC added; Error "open P: ..." when it fails.
+    Fd(const std::filesystem::path &p, int flags, mode_t mode = 0644);
+    Fd(Fd &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    Fd(const Fd &) = delete;
+    Fd &operator=(const Fd &) = delete;
+    Fd &operator=(Fd &&) = delete;
+    ~Fd();
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
 
 // Everything a benchmark needs to know about a tree, as paths relative to its root.
 // Both filesystems are measured with this one list, taken from the baseline.

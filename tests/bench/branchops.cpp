@@ -21,24 +21,6 @@
 namespace bench {
 namespace {
 
-std::string errno_msg(const std::string &what) { return what + ": " + std::strerror(errno); }
-
-class Fd {
-  public:
-    Fd(const std::filesystem::path &p, int flags, mode_t mode = 0644)
-        : fd_(::open(p.c_str(), flags | O_CLOEXEC, mode)) {
-        if (fd_ < 0)
-            throw Error(errno_msg("open " + p.string()));
-    }
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
-    ~Fd() { ::close(fd_); }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
 std::int64_t mount_branch(const BranchOptions &o, const std::string &name) {
     const std::string opts =
         "phys=" + o.phys + ",size=" + o.size + ",branch=" + name + ",parent=main";

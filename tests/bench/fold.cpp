@@ -24,23 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string errno_msg(const std::string &what) { return what + ": " + std::strerror(errno); }
-
-class Fd {
-  public:
-    Fd(const fs::path &p, int flags) : fd_(::open(p.c_str(), flags | O_CLOEXEC)) {
-        if (fd_ < 0)
-            throw Error(errno_msg("open " + p.string()));
-    }
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
-    ~Fd() { ::close(fd_); }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
 std::string fmt(const char *f, double v) {
     char b[64];
     std::snprintf(b, sizeof(b), f, v);

@@ -26,26 +26,7 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // Keeps the compiler from dropping loads whose values nobody reads.
 volatile std::uint64_t g_sink;
 
-std::string errno_msg(const std::string &what) { return what + ": " + std::strerror(errno); }
-
 // An owned file descriptor.
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    Fd(const Fd &) = delete;
-    Fd &operator=(const Fd &) = delete;
-    Fd &operator=(Fd &&) = delete;
-    ~Fd() {
-        if (fd_ >= 0)
-            ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
 Fd open_at(int dirfd, const std::string &path, int flags, const std::string &shown) {
     int fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC);
     if (fd < 0)
