@@ -91,7 +91,19 @@ report=$((CYCLES / 20))
 		--work /tmp/work --cycles "$CYCLES" --seed 1 --gc --tree w2 --report-every "$report"
 	echo "exit $?"
 } 2>&1 | tee /tmp/cycles.out
-grep -q '^exit 0$' /tmp/cycles.out || fail "daxfs-cycles failed: $(tail -n 1 /tmp/cycles.out)"
+if ! grep -q '^exit 0$' /tmp/cycles.out; then
+	# What the region says, and whether main still mounts, before the guest goes.
+	daxfs-inspect --phys "$DAXFS_PHYS" --size "$DAXFS_PHYS_SIZE" check
+	daxfs-branch list $REGION
+	if try_mount_daxfs /mnt/after; then
+		echo "a new mount of main works after the failure"
+		umount_daxfs /mnt/after
+	else
+		echo "a new mount of main fails after the failure"
+	fi
+	dmesg | grep daxfs | tail -n 20
+	fail "daxfs-cycles failed: $(tail -n 2 /tmp/cycles.out | head -n 1)"
+fi
 sed -i '$d' /tmp/cycles.out
 sum=$(tail -n 1 /tmp/cycles.out)
 written=$(echo "$sum" | sed -n 's/.*"written_pages": \([0-9]*\).*/\1/p')
