@@ -518,13 +518,18 @@ static bool seen_test_set(u8 *seen, u64 page)
 	return was;
 }
 
-static u32 owner_of(const struct daxfs_replay *rp, u64 page)
+static u32 owner_at(const void *region, const struct daxfs_geo *geo, u64 page)
 {
 	__le32 v;
 
-	memcpy(&v, (const u8 *)rp->region + rp->geo->delta_off +
-	       page * sizeof(v), sizeof(v));
+	memcpy(&v, (const u8 *)region + geo->delta_off + page * sizeof(v),
+	       sizeof(v));
 	return le32_to_cpu(v);
+}
+
+static u32 owner_of(const struct daxfs_replay *rp, u64 page)
+{
+	return owner_at(rp->region, rp->geo, page);
 }
 
 static int page_fault(struct daxfs_replay *rp, const struct daxfs_vpage *vp,
@@ -537,30 +542,37 @@ static int page_fault(struct daxfs_replay *rp, const struct daxfs_vpage *vp,
 	return -EUCLEAN;
 }
 
-/* The state of the slot owning a page (as owner_of() returns it). */
-static u32 owner_state(const struct daxfs_replay *rp, u32 owner)
+/* The state of the slot owning a page (as owner_at() returns it). */
+static u32 owner_state(const void *region, const struct daxfs_geo *geo,
+		       u32 owner)
 {
 	__le32 v;
 
 	if (owner == DAXFS_OWNER_FREE || owner > DAXFS_BRANCH_COUNT)
 		return DAXFS_BRANCH_FREE;
-	memcpy(&v, (const u8 *)rp->region + rp->geo->branch_off +
+	memcpy(&v, (const u8 *)region + geo->branch_off +
 	       (owner - 1) * sizeof(struct daxfs_branch) +
 	       offsetof(struct daxfs_branch, state), sizeof(v));
 	return le32_to_cpu(v);
 }
 
-/*
- * A page the slot's records name is the slot's own; a fold's may also still
- * be owned by a slot it folded (COMMITTED) until the folder hands it over.
- */
+bool daxfs_page_named_ok(const void *region, const struct daxfs_geo *geo,
+			 u32 slot, bool fold, u64 page)
+{
+	u32 owner;
+
+	if (page < geo->meta_pages || page >= geo->delta_pages)
+		return false;
+	owner = owner_at(region, geo, page);
+	if (owner == DAXFS_OWNER(slot))
+		return true;
+	return fold && owner_state(region, geo, owner) == DAXFS_BRANCH_COMMITTED;
+}
+
 static bool page_owned(const struct daxfs_replay *rp, u64 page)
 {
-	u32 owner = owner_of(rp, page);
-
-	if (owner == DAXFS_OWNER(rp->slot))
-		return true;
-	return rp->fold && owner_state(rp, owner) == DAXFS_BRANCH_COMMITTED;
+	return daxfs_page_named_ok(rp->region, rp->geo, rp->slot, rp->fold,
+				   page);
 }
 
 static int check_page(struct daxfs_replay *rp, const struct daxfs_vpage *vp)

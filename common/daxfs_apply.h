@@ -139,6 +139,14 @@ struct daxfs_replay {
 int daxfs_apply(struct daxfs_replay *rp, const struct daxfs_lrec *rec);
 
 /*
+ * May a record of slot @slot name delta page @page? It must be in the delta
+ * region and the slot's own; a fold's (@fold) may also still be owned by a
+ * slot it folded (COMMITTED) until the folder hands it over.
+ */
+bool daxfs_page_named_ok(const void *region, const struct daxfs_geo *geo,
+			 u32 slot, bool fold, u64 page);
+
+/*
  * Replay the log of @br up to @tail (loaded by the caller with acquire
  * semantics) into the view, then check what it left: every page the
  * slot's records still name is owned by the slot in the owner table (a

@@ -500,7 +500,6 @@ static bool daxfs_base_shows(struct daxfs_node *node, u64 index)
 }
 
 struct daxfs_correct {
-	struct super_block *sb;
 	struct daxfs_compact *c;
 	u32 fold;
 };
@@ -515,6 +514,9 @@ static int daxfs_correct_page(struct daxfs_sb_info *sbi,
 
 	if (r->type != DAXFS_REC_WRITE)
 		return 0;
+	/* The rule replay holds a fold's pages to, before the index takes one. */
+	if (!daxfs_page_named_ok(sbi->region, &sbi->geo, cc->fold, true, page))
+		return -EUCLEAN;
 	node = daxfs_node_find(sbi, r->ino);
 	if (!node || !S_ISREG(node->v.mode))
 		return 0;
@@ -545,12 +547,13 @@ static int daxfs_correct_page(struct daxfs_sb_info *sbi,
  * where a fold moved the data. Entries of commits after the top are the
  * mount's own and stay.
  *
- * Return: 0, -ENOMEM, or the error of the fold's log.
+ * Return: 0, -ENOMEM, -EUCLEAN (a page the fold may not name), or the
+ * error of the fold's log.
  */
 int daxfs_fold_correct(struct super_block *sb, u32 fold,
 		       struct daxfs_compact *c)
 {
-	struct daxfs_correct cc = { .sb = sb, .c = c, .fold = fold };
+	struct daxfs_correct cc = { .c = c, .fold = fold };
 
 	return daxfs_fold_pages(DAXFS_SB(sb), fold, daxfs_correct_page, &cc);
 }
