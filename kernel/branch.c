@@ -46,6 +46,16 @@ module_param(create_delay_ms, uint, 0644);
 MODULE_PARM_DESC(create_delay_ms,
 		 "testing only: sleep between a create's slot claim and filling the slot (ms, max 8000)");
 
+/*
+ * For tests only: a mount of main sleeps this long between walking main's
+ * chain and replaying it, so that a test can fold and reap under a mount
+ * slower than a lease (tests/vm/branch-fold-slow-mount.sh).
+ */
+static unsigned int mount_delay_ms;
+module_param(mount_delay_ms, uint, 0644);
+MODULE_PARM_DESC(mount_delay_ms,
+		 "testing only: sleep between a main mount's chain walk and its replay (ms, max 12000)");
+
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
 {
 	return daxfs_live_ptr(sbi->region, &sbi->geo);
@@ -906,11 +916,15 @@ static int daxfs_mount_main(struct super_block *sb)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
 	u64 seq, head;
+	int err;
 
 	daxfs_branch_head(sbi, &seq, &head);
 	sbi->seen_seq = seq;
 	sbi->seen_head = head;
-	return daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len, NULL);
+	err = daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len, NULL);
+	if (!err && READ_ONCE(mount_delay_ms))
+		msleep(min(READ_ONCE(mount_delay_ms), 12000U));
+	return err;
 }
 
 int daxfs_branch_mount(struct super_block *sb)

@@ -131,6 +131,8 @@ struct daxfs_sb_info {
 	/* --- folding (readers.c, fold.c) --- */
 	int reader;		/* entry of live.readers, -1: none */
 	u64 reader_beat;	/* the value this mount stored there last */
+	struct timer_list reader_timer;	/* moves the entry's beat */
+	bool reader_lost;	/* the timer found the entry taken out */
 	struct daxfs_watch reader_watch[DAXFS_READER_COUNT];
 	spinlock_t pin_lock;	/* @pins, and the pins of its inodes */
 	struct list_head pins;	/* daxfs_inode_info.pin: pinned open files */
@@ -420,10 +422,11 @@ void daxfs_compact_end(struct super_block *sb, struct daxfs_compact *c);
  * readers.c: live.readers, for folds (INCOMPAT_FOLD)
  */
 
+void daxfs_readers_init(struct daxfs_sb_info *sbi);
 int daxfs_reader_register(struct daxfs_sb_info *sbi);
 void daxfs_reader_unregister(struct daxfs_sb_info *sbi);
 void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen);
-void daxfs_reader_beat(struct daxfs_sb_info *sbi);
+void daxfs_reader_check(struct daxfs_sb_info *sbi);
 bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need, bool *pinned);
 bool daxfs_readers_pinned(struct daxfs_sb_info *sbi);
 void daxfs_pin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii, u64 seq);

@@ -3,7 +3,7 @@
  * DAXFS: the readers table of an image that folds (INCOMPAT_FOLD).
  *
  * Every mount, in any kernel, holds one entry of live.readers while it is
- * mounted: a heartbeat, moved on by its periodic look, and the oldest
+ * mounted: a heartbeat, moved on by a timer of its kernel, and the oldest
  * commit_seq whose view it may still read pages of. A fold frees the pages
  * it left behind only when every live entry has seen the commit_seq the
  * fold published (live.fold_need); an entry whose heartbeat stood still for
@@ -12,6 +12,7 @@
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 
 #include "daxfs.h"
 
@@ -29,6 +30,38 @@ static bool daxfs_folds(struct daxfs_sb_info *sbi)
 static u64 daxfs_reader_first_beat(void)
 {
 	return (get_random_u64() >> 2) | DAXFS_BEAT_MARK;
+}
+
+/*
+ * From registration to unmount, a timer of the mount's kernel moves the
+ * entry's beat every DAXFS_WATCH_MS. Timers run while the mount sleeps or
+ * works (replaying a long chain at mount, waiting for the table lock,
+ * folding), and stop only with the kernel: a lease of stillness means a
+ * stopped kernel, never a slow mount. An entry found taken out is left to
+ * daxfs_reader_check().
+ */
+static void daxfs_reader_tick(struct timer_list *t)
+{
+	struct daxfs_sb_info *sbi = from_timer(sbi, t, reader_timer);
+	struct daxfs_reader *r = daxfs_reader_ent(sbi, sbi->reader);
+	u64 next = sbi->reader_beat + 1;
+
+	if (!(next & ~DAXFS_BEAT_MARK))
+		next = DAXFS_BEAT_MARK | 1;
+	if (!daxfs_le64_cmpxchg(&r->beat, sbi->reader_beat, next)) {
+		WRITE_ONCE(sbi->reader_lost, true);
+		return;
+	}
+	sbi->reader_beat = next;
+	mod_timer(&sbi->reader_timer,
+		  jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
+}
+
+/* At the start of fill_super: no entry yet. */
+void daxfs_readers_init(struct daxfs_sb_info *sbi)
+{
+	sbi->reader = -1;
+	timer_setup(&sbi->reader_timer, daxfs_reader_tick, 0);
 }
 
 /**
@@ -60,6 +93,9 @@ int daxfs_reader_register(struct daxfs_sb_info *sbi)
 		smp_mb();	/* the entry, before the head is read */
 		sbi->reader = i;
 		sbi->reader_beat = beat;
+		WRITE_ONCE(sbi->reader_lost, false);
+		mod_timer(&sbi->reader_timer,
+			  jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
 		return 0;
 	}
 	pr_err("daxfs (phys=0x%llx): all %u reader entries of the image are taken (too many mounts)\n",
@@ -72,6 +108,7 @@ void daxfs_reader_unregister(struct daxfs_sb_info *sbi)
 {
 	if (sbi->reader < 0)
 		return;
+	del_timer_sync(&sbi->reader_timer);
 	daxfs_le64_cmpxchg(&daxfs_reader_ent(sbi, sbi->reader)->beat,
 			   sbi->reader_beat, 0);
 	sbi->reader = -1;
@@ -98,27 +135,17 @@ void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen)
 }
 
 /*
- * The periodic look: move the heartbeat on. An entry taken out (the kernel
- * was stopped for longer than a lease) is taken again: pages freed while
+ * The periodic look: an entry taken out (its kernel was stopped for longer
+ * than a lease, so its timer stood still) is taken again. Pages freed while
  * the mount was stopped may be ones it still reads, which is said once.
  */
-void daxfs_reader_beat(struct daxfs_sb_info *sbi)
+void daxfs_reader_check(struct daxfs_sb_info *sbi)
 {
-	struct daxfs_reader *r;
-	u64 next;
-
-	if (sbi->reader < 0)
+	if (sbi->reader < 0 || !READ_ONCE(sbi->reader_lost))
 		return;
-	r = daxfs_reader_ent(sbi, sbi->reader);
-	next = sbi->reader_beat + 1;
-	if (!(next & ~DAXFS_BEAT_MARK))
-		next = DAXFS_BEAT_MARK | 1;
-	if (daxfs_le64_cmpxchg(&r->beat, sbi->reader_beat, next)) {
-		sbi->reader_beat = next;
-		return;
-	}
 	pr_warn("daxfs (phys=0x%llx): this mount's reader entry was taken out (its kernel stopped for more than %llu s); registering again\n",
 		(unsigned long long)sbi->phys, DAXFS_LEASE_NS / NSEC_PER_SEC);
+	sbi->reader = -1;
 	if (!daxfs_reader_register(sbi))
 		daxfs_reader_seen(sbi, READ_ONCE(sbi->seen_seq));
 }

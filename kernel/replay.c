@@ -248,7 +248,7 @@ void daxfs_watch_work(struct work_struct *work)
 						 watch_work);
 
 	daxfs_branch_tick(sbi->sb);
-	daxfs_reader_beat(sbi);
+	daxfs_reader_check(sbi);
 	if (!daxfs_check_live(sbi->sb))
 		daxfs_fold_tick(sbi->sb);
 	daxfs_watch_queue(sbi);

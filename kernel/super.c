@@ -292,7 +292,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	xa_init(&sbi->nodes);
 	sbi->sb = sb;
 	mutex_init(&sbi->watch_lock);
-	sbi->reader = -1;
+	daxfs_readers_init(sbi);
 	spin_lock_init(&sbi->pin_lock);
 	INIT_LIST_HEAD(&sbi->pins);
 	INIT_DELAYED_WORK(&sbi->watch_work, daxfs_watch_work);
