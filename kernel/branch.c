@@ -47,14 +47,20 @@ MODULE_PARM_DESC(create_delay_ms,
 		 "testing only: sleep between a create's slot claim and filling the slot (ms, max 8000)");
 
 /*
- * For tests only: a mount of main sleeps this long between walking main's
- * chain and replaying it, so that a test can fold and reap under a mount
- * slower than a lease (tests/vm/branch-fold-slow-mount.sh).
+ * For tests only: a mount sleeps this long between walking its chain and
+ * replaying it, so that a test can fold, reap or attach under a mount
+ * slower than a lease (tests/vm/branch-slow-mount.sh).
  */
 static unsigned int mount_delay_ms;
 module_param(mount_delay_ms, uint, 0644);
 MODULE_PARM_DESC(mount_delay_ms,
-		 "testing only: sleep between a main mount's chain walk and its replay (ms, max 12000)");
+		 "testing only: sleep between a mount's chain walk and its replay (ms, max 12000)");
+
+static void daxfs_mount_delay(void)
+{
+	if (READ_ONCE(mount_delay_ms))
+		msleep(min(READ_ONCE(mount_delay_ms), 12000U));
+}
 
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
 {
@@ -130,25 +136,14 @@ static void daxfs_table_beat(struct timer_list *t)
 			  jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
 }
 
-void daxfs_table_lock_init(struct daxfs_sb_info *sbi)
+static void daxfs_slot_beat(struct timer_list *t);
+
+/* At the start of fill_super: the timers of the table lock and the slot. */
+void daxfs_branch_timers_init(struct daxfs_sb_info *sbi)
 {
 	timer_setup(&sbi->lock_timer, daxfs_table_beat, 0);
-}
-
-static bool daxfs_beat_renew(struct daxfs_sb_info *sbi);
-
-/*
- * A mount counted in a branch keeps beating while it waits for the table
- * lock: the wait can last a lease, and the waiter may be the very tick that
- * beats. Never blocks; a branch found lost is left to the next tick.
- */
-static void daxfs_beat_while_waiting(struct daxfs_sb_info *sbi)
-{
-	if (!READ_ONCE(sbi->counted) || !mutex_trylock(&sbi->live_lock))
-		return;
-	if (sbi->counted)
-		daxfs_beat_renew(sbi);
-	mutex_unlock(&sbi->live_lock);
+	timer_setup(&sbi->beat_timer, daxfs_slot_beat, 0);
+	spin_lock_init(&sbi->beat_lock);
 }
 
 /*
@@ -160,7 +155,6 @@ static void daxfs_beat_while_waiting(struct daxfs_sb_info *sbi)
 void daxfs_table_lock(struct daxfs_sb_info *sbi)
 {
 	struct daxfs_live *live = daxfs_live(sbi);
-	unsigned long next_beat = jiffies + msecs_to_jiffies(DAXFS_WATCH_MS);
 	u64 holder = 0, beat = 0, since = 0;
 
 	for (;;) {
@@ -182,10 +176,6 @@ void daxfs_table_lock(struct daxfs_sb_info *sbi)
 				(unsigned long long)sbi->phys,
 				(unsigned long long)cur, DAXFS_LEASE_NS / NSEC_PER_SEC);
 			break;
-		}
-		if (time_after(jiffies, next_beat)) {
-			daxfs_beat_while_waiting(sbi);
-			next_beat = jiffies + msecs_to_jiffies(DAXFS_WATCH_MS);
 		}
 		usleep_range(20, 100);
 	}
@@ -446,28 +436,57 @@ static void daxfs_beat_start(struct daxfs_sb_info *sbi)
 }
 
 /*
- * Move the heartbeat on (sbi->live_lock held). False if it is no longer
- * this mount's: another mount took the branch over (or uncounted this one)
- * after it stopped beating for a lease.
+ * While the mount is counted in its slot, a timer of its kernel moves the
+ * heartbeat on every DAXFS_WATCH_MS (under sbi->beat_lock, with sbi->beat).
+ * Timers run while the mount replays, sleeps or waits for a lock, and stop
+ * only with the kernel: a heartbeat still for a lease means a stopped
+ * kernel, never a slow mount. When the word is no longer this mount's value
+ * (another mount took the branch over, or uncounted this one), the timer
+ * stops and the mount's next look makes it dead.
  */
-static bool daxfs_beat_renew(struct daxfs_sb_info *sbi)
+static void daxfs_slot_beat(struct timer_list *t)
 {
+	struct daxfs_sb_info *sbi = from_timer(sbi, t, beat_timer);
 	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
 	u64 next = daxfs_beat_next(sbi->beat);
+	bool mine;
 
-	if (!daxfs_le64_cmpxchg(&b->heartbeat, sbi->beat, next))
-		return false;
-	WRITE_ONCE(sbi->beat, next);
-	return true;
+	spin_lock(&sbi->beat_lock);
+	mine = daxfs_le64_cmpxchg(&b->heartbeat, sbi->beat, next);
+	if (mine)
+		WRITE_ONCE(sbi->beat, next);
+	spin_unlock(&sbi->beat_lock);
+	if (mine)
+		mod_timer(&sbi->beat_timer,
+			  jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
 }
 
-/* Beat, or become dead if the branch was lost; false when dead. */
+/* The mount is counted now, with the heartbeat it stored: beat from here. */
+static void daxfs_beat_arm(struct daxfs_sb_info *sbi)
+{
+	sbi->counted = true;
+	mod_timer(&sbi->beat_timer, jiffies + msecs_to_jiffies(DAXFS_WATCH_MS));
+}
+
+/* The heartbeat word still holds this mount's value (stable: lock held). */
+static bool daxfs_beat_mine(struct daxfs_sb_info *sbi)
+{
+	struct daxfs_branch *b = daxfs_slot(sbi, sbi->slot);
+	bool mine;
+
+	spin_lock_bh(&sbi->beat_lock);
+	mine = daxfs_le64_load(&b->heartbeat) == sbi->beat;
+	spin_unlock_bh(&sbi->beat_lock);
+	return mine;
+}
+
+/* Become dead if the branch was lost; false when dead. */
 static bool daxfs_beat_keep(struct daxfs_sb_info *sbi)
 {
 	bool alive = true;
 
 	mutex_lock(&sbi->live_lock);
-	if (sbi->counted && !daxfs_beat_renew(sbi)) {
+	if (sbi->counted && !daxfs_beat_mine(sbi)) {
 		daxfs_set_dead_locked(sbi->sb,
 				      "another mount took it over: its heartbeat stood still for a lease");
 		alive = false;
@@ -841,7 +860,7 @@ static int daxfs_branch_create(struct super_block *sb, u64 *seq, u64 *head)
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
 		goto out;
 	}
-	sbi->counted = true;
+	daxfs_beat_arm(sbi);
 out:
 	daxfs_table_unlock(sbi);
 	return err;
@@ -885,7 +904,7 @@ static int daxfs_attach_try(struct super_block *sb, u64 *first)
 	}
 	sbi->gen = br.generation;
 	sbi->log_head = br.log_head;
-	sbi->counted = true;
+	daxfs_beat_arm(sbi);
 	return 0;
 }
 
@@ -922,8 +941,8 @@ static int daxfs_mount_main(struct super_block *sb)
 	sbi->seen_seq = seq;
 	sbi->seen_head = head;
 	err = daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len, NULL);
-	if (!err && READ_ONCE(mount_delay_ms))
-		msleep(min(READ_ONCE(mount_delay_ms), 12000U));
+	if (!err)
+		daxfs_mount_delay();
 	return err;
 }
 
@@ -971,6 +990,7 @@ int daxfs_branch_mount(struct super_block *sb)
 	if (err)
 		goto fail;
 	sbi->writable = true;
+	daxfs_mount_delay();
 	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view%s\n",
 		(unsigned long long)sbi->phys, sbi->opt_branch, sbi->slot,
 		sbi->chain_len, sbi->chain_len == 1 ? "" : "s",
@@ -992,6 +1012,7 @@ static void daxfs_uncount(struct super_block *sb, bool discard)
 
 	daxfs_table_lock(sbi);
 	sbi->counted = false;
+	del_timer_sync(&sbi->beat_timer);
 	if (!daxfs_le64_cmpxchg(&b->heartbeat, sbi->beat, 0)) {
 		/* another mount took the branch over: it is its to keep */
 		pr_warn("daxfs (phys=0x%llx): branch %s was taken over while mounted here; left to its new mount\n",

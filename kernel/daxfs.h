@@ -91,8 +91,10 @@ struct daxfs_sb_info {
 	u64 __percpu *alloc_hints;	/* per CPU: where to look for a page */
 	struct mutex live_lock;	/* daxfs_check_live() slow path */
 	bool counted;		/* the mount is counted in its slot's mounts */
-	/* the heartbeat of the counted mount (DAXFS_LEASE_NS), moved by @watch_work */
+	/* the heartbeat of the counted mount (DAXFS_LEASE_NS), moved by @beat_timer */
 	u64 beat;		/* the value this mount last stored */
+	struct timer_list beat_timer;
+	spinlock_t beat_lock;	/* @beat with the slot's heartbeat word */
 	/* every DAXFS_WATCH_MS: beat, watch the others, follow commits */
 	struct delayed_work watch_work;
 	/* moves live.table_beat while this mount holds the table lock */
@@ -472,7 +474,7 @@ int daxfs_branch_view_chain(struct super_block *sb, u32 slot, u32 *chain,
  * reaches it within this time even when nobody makes a file operation.
  */
 #define DAXFS_WATCH_MS		500
-void daxfs_table_lock_init(struct daxfs_sb_info *sbi);
+void daxfs_branch_timers_init(struct daxfs_sb_info *sbi);
 /* live.table_lock: changes of slots, commits, folds (docs/protocol.md). */
 void daxfs_table_lock(struct daxfs_sb_info *sbi);
 void daxfs_table_unlock(struct daxfs_sb_info *sbi);

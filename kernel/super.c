@@ -296,7 +296,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	spin_lock_init(&sbi->pin_lock);
 	INIT_LIST_HEAD(&sbi->pins);
 	INIT_DELAYED_WORK(&sbi->watch_work, daxfs_watch_work);
-	daxfs_table_lock_init(sbi);
+	daxfs_branch_timers_init(sbi);
 	sbi->alloc_hints = alloc_percpu(u64);
 	if (!sbi->alloc_hints)
 		return -ENOMEM;

@@ -1,15 +1,19 @@
-# Scenario: a mount slower than a lease, while another mount folds and reaps (found by the
-# long mode of branch-fold at cycle 86,191 on a loaded host: a branch mount failed with
-# "delta page ...: not owned by the slot"). A mount takes its reader entry before it walks
-# main's chain; while it replays, no fold may free or hand over what it walked. Its entry
-# must keep beating however long the mount takes, so no other mount judges it stopped and
-# takes it out. Checks, with main mounted all along:
+# Scenario: mounts slower than a lease (found by the long mode of branch-fold at cycle
+# 86,191 on a loaded host: a branch mount failed with "delta page ...: not owned by the
+# slot"). A mount takes its reader entry before it walks main's chain, and a branch mount is
+# counted in its slot with a heartbeat before it replays; both must keep beating however
+# long the mount takes, so that no other mount judges its kernel stopped. Checks, with main
+# mounted all along:
 #  - main gains three commits; a second mount of main walks the chain, then sleeps 10 s
 #    (daxfs.mount_delay_ms) before replaying it: twice the lease;
 #  - meanwhile gc on the kept mount folds main: the fold's garbage must stay pending while
-#    the slow mount has not seen it, and no entry may be taken out;
+#    the slow mount has not seen it, and no reader entry may be taken out;
 #  - the slow mount succeeds and shows what main shows; once it has looked again, gc frees
-#    the folded history; the region passes daxfs-inspect check.
+#    the folded history;
+#  - a branch whose creating mount sleeps 10 s before its replay: a second mount of that
+#    branch meanwhile is refused as busy (it must not take the branch over), and the slow
+#    mount then writes and commits;
+#  - the region passes daxfs-inspect check.
 # vm-run-args: --memmap 64M
 # quick-args:
 . "$(dirname "$0")/lib.sh"
@@ -72,6 +76,34 @@ grep -q '"folded_slots": *0' /tmp/list.json ||
 	{ cat /tmp/list.json; fail "folded history is left after every mount saw the fold"; }
 diff -r /mnt/main /mnt/slow || fail "the slow mount differs from main after the reap"
 umount_daxfs /mnt/slow
+
+step "a branch whose mount sleeps 10 s before its replay; a second mount of it meanwhile"
+echo 10000 >$DELAY
+mark=$(dmesg | wc -l)
+mkdir -p /mnt/sb /mnt/sb2
+mount -t daxfs -o "phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE,branch=slow,parent=main" none /mnt/sb \
+	>/tmp/sb.out 2>&1 &
+sb_pid=$!
+sleep 2 # created, counted in its slot, asleep
+echo 0 >$DELAY
+out=$(mount -t daxfs -o "phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE,branch=slow" none /mnt/sb2 2>&1)
+rc2=$?
+[ $rc2 -eq 0 ] && DAXFS_MOUNTS="/mnt/sb2 $DAXFS_MOUNTS"
+wait $sb_pid
+rc=$?
+cat /tmp/sb.out
+dmesg | tail -n +$((mark + 1)) | grep daxfs
+[ $rc -eq 0 ] && DAXFS_MOUNTS="/mnt/sb $DAXFS_MOUNTS"
+[ $rc2 -ne 0 ] || fail "a second mount took over a branch whose mount was only slow"
+echo "second mount refused: $out"
+dmesg | tail -n +$((mark + 1)) | grep -q 'stopped its heartbeat' &&
+	fail "a slow branch mount was judged stopped"
+[ $rc -eq 0 ] || fail "the slow branch mount failed (exit $rc)"
+echo slow >/mnt/sb/etc/slow || fail "write into the slow branch"
+expect_ok daxfs-branch commit -m /mnt/sb
+umount_daxfs /mnt/sb
+sleep 1 # the kept mount follows the commit
+[ "$(cat /mnt/main/etc/slow)" = slow ] || fail "main lacks the slow branch's commit"
 umount_daxfs /mnt/main
 check_region
 check_dmesg
