@@ -8,6 +8,7 @@
 
 #include "daxfs/daxdev.hpp"
 #include "daxfs/error.hpp"
+#include "daxfs/mount_errors.hpp"
 #include "daxfs/mount_line.hpp"
 #include "daxfs/mount_options.hpp"
 #include "daxfs/mounts.hpp"
@@ -221,3 +222,26 @@ TEST(MountHelperCli, UsageAndErrors) {
 }
 
 } // namespace
+
+TEST(Mounts, FailureReasons) {
+    const std::string r = "phys=0x40000000,size=67108864";
+    // An attach of a branch another mount holds: not "already mounted on ...".
+    EXPECT_EQ(daxfs::mount_failure_reason(EBUSY, r + ",branch=w"),
+              "branch w is mounted already, in this or another kernel (its mount has a "
+              "heartbeat)");
+    EXPECT_EQ(daxfs::mount_failure_reason(EEXIST, r + ",branch=w,parent=main"),
+              "branch w exists already (without parent= the mount attaches to it)");
+    EXPECT_EQ(daxfs::mount_failure_reason(ENOENT, r + ",branch=w"),
+              "no active branch w (parent=NAME creates it)");
+    EXPECT_EQ(daxfs::mount_failure_reason(ENOENT, r + ",branch=w,parent=x"),
+              "no branch x to create w under (daxfs-branch list shows the branches)");
+    EXPECT_EQ(daxfs::mount_failure_reason(ESTALE, r + ",branch=w,parent=x"),
+              "branch x is stale: main moved past it, or an ancestor is gone");
+    EXPECT_NE(daxfs::mount_failure_reason(EUCLEAN, r), "");
+    EXPECT_NE(daxfs::mount_failure_reason(EUSERS, r + ",branch=main"), "");
+    // Errnos daxfs gives no meaning of its own keep libmount's words.
+    EXPECT_EQ(daxfs::mount_failure_reason(EBUSY, r), "");
+    EXPECT_EQ(daxfs::mount_failure_reason(EBUSY, r + ",branch=main"), "");
+    EXPECT_EQ(daxfs::mount_failure_reason(EINVAL, r + ",branch=w"), "");
+    EXPECT_EQ(daxfs::mount_failure_reason(EEXIST, r + ",branch=w"), "");
+}

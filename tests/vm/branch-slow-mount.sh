@@ -96,6 +96,8 @@ dmesg | tail -n +$((mark + 1)) | grep daxfs
 [ $rc -eq 0 ] && DAXFS_MOUNTS="/mnt/sb $DAXFS_MOUNTS"
 [ $rc2 -ne 0 ] || fail "a second mount took over a branch whose mount was only slow"
 echo "second mount refused: $out"
+echo "$out" | grep -q 'branch slow is mounted already' ||
+	fail "mount.daxfs does not say the branch is mounted already: $out"
 dmesg | tail -n +$((mark + 1)) | grep -q 'stopped its heartbeat' &&
 	fail "a slow branch mount was judged stopped"
 [ $rc -eq 0 ] || fail "the slow branch mount failed (exit $rc)"

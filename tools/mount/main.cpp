@@ -17,6 +17,7 @@
 #include "daxfs/cli.hpp"
 #include "daxfs/daxdev.hpp"
 #include "daxfs/error.hpp"
+#include "daxfs/mount_errors.hpp"
 #include "daxfs/mount_options.hpp"
 
 namespace {
@@ -77,9 +78,14 @@ int do_mount(const Args &a, const std::string &options) {
         fmt::print("{}: mount -t {} -o {} {} {}{}\n", kProg, a.type, options, a.source, a.dir,
                    a.fake ? " (not done: -f)" : "");
     const int rc = mnt_context_mount(c);
+    const int err = mnt_context_syscall_called(c) ? mnt_context_get_syscall_errno(c) : 0;
     char msg[BUFSIZ] = "";
     const int ex = mnt_context_get_excode(c, rc, msg, sizeof msg);
-    if (ex != MNT_EX_SUCCESS && *msg)
+    const std::string why = err ? daxfs::mount_failure_reason(err, options) : "";
+    if (ex != MNT_EX_SUCCESS && !why.empty())
+        fmt::print(stderr, "{}: cannot mount {}: {} (the kernel log has more: dmesg)\n", kProg,
+                   a.dir, why);
+    else if (ex != MNT_EX_SUCCESS && *msg)
         fmt::print(stderr, "{}: {}\n", kProg, msg);
     return ex;
 }
