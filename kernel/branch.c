@@ -56,10 +56,26 @@ module_param(mount_delay_ms, uint, 0644);
 MODULE_PARM_DESC(mount_delay_ms,
 		 "testing only: sleep between a mount's chain walk and its replay (ms, max 12000)");
 
-static void daxfs_mount_delay(void)
+/*
+ * The sleep of one of the parameters above, said in the kernel log first:
+ * a test waits for that line rather than guessing how long the steps
+ * before the sleep take on a loaded machine.
+ */
+static void daxfs_test_delay(struct daxfs_sb_info *sbi, const char *param,
+			     unsigned int ms, unsigned int max)
 {
-	if (READ_ONCE(mount_delay_ms))
-		msleep(min(READ_ONCE(mount_delay_ms), 12000U));
+	if (!ms)
+		return;
+	ms = min(ms, max);
+	pr_info("daxfs (phys=0x%llx): testing: sleeping %u ms (%s)\n",
+		(unsigned long long)sbi->phys, ms, param);
+	msleep(ms);
+}
+
+static void daxfs_mount_delay(struct daxfs_sb_info *sbi)
+{
+	daxfs_test_delay(sbi, "mount_delay_ms", READ_ONCE(mount_delay_ms),
+			 12000);
 }
 
 static struct daxfs_live *daxfs_live(struct daxfs_sb_info *sbi)
@@ -838,8 +854,8 @@ static int daxfs_branch_create(struct super_block *sb, u64 *seq, u64 *head)
 		       (unsigned long long)sbi->phys, sbi->opt_branch);
 		goto out;
 	}
-	if (READ_ONCE(create_delay_ms))
-		msleep(min(READ_ONCE(create_delay_ms), 8000U));
+	daxfs_test_delay(sbi, "create_delay_ms", READ_ONCE(create_delay_ms),
+			 8000);
 	b = daxfs_slot(sbi, sbi->slot);
 	err = daxfs_fill_slot(sbi, pslot, pgen);
 	if (err) {
@@ -942,7 +958,7 @@ static int daxfs_mount_main(struct super_block *sb)
 	sbi->seen_head = head;
 	err = daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len, NULL);
 	if (!err)
-		daxfs_mount_delay();
+		daxfs_mount_delay(sbi);
 	return err;
 }
 
@@ -990,7 +1006,7 @@ int daxfs_branch_mount(struct super_block *sb)
 	if (err)
 		goto fail;
 	sbi->writable = true;
-	daxfs_mount_delay();
+	daxfs_mount_delay(sbi);
 	pr_info("daxfs (phys=0x%llx): branch %s (slot %u) mounted read-write, %u log%s in its view%s\n",
 		(unsigned long long)sbi->phys, sbi->opt_branch, sbi->slot,
 		sbi->chain_len, sbi->chain_len == 1 ? "" : "s",
@@ -1086,8 +1102,8 @@ static int daxfs_commit_locked(struct super_block *sb, u32 *chain, u32 *len,
 		*lost = "main moved past its parent";
 	if (err)
 		return err;
-	if (READ_ONCE(commit_delay_ms))
-		msleep(min(READ_ONCE(commit_delay_ms), 8000U));
+	daxfs_test_delay(DAXFS_SB(sb), "commit_delay_ms",
+			 READ_ONCE(commit_delay_ms), 8000);
 	/*
 	 * The commit itself: main_head H -> this branch. Of two commits
 	 * racing from any kernels exactly one cmpxchg wins (both hold the

@@ -221,10 +221,11 @@ step "a live holder keeps the table lock however long it holds it"
 mount_daxfs /mnt/slow branch=slow,parent=main
 echo slow >/mnt/slow/slowfile || fail "write slowfile"
 echo 7000 >/sys/module/daxfs/parameters/commit_delay_ms
+mark=$(dmesg | wc -l)
 t0=$(cut -d. -f1 /proc/uptime)
 daxfs-branch commit -m /mnt/slow >/tmp/slow.out 2>&1 &
 slow_pid=$!
-sleep 1
+wait_kmsg "$mark" 'testing: sleeping [0-9]+ ms \(commit_delay_ms\)'
 mount_daxfs /mnt/waiter branch=waiter,parent=main
 t1=$(cut -d. -f1 /proc/uptime)
 wait $slow_pid || fail "the slow commit failed: $(cat /tmp/slow.out)"

@@ -45,7 +45,7 @@ mkdir -p /mnt/slow
 mount -t daxfs -o "phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE" none /mnt/slow \
 	>/tmp/slow.out 2>&1 &
 slow_pid=$!
-sleep 2 # it has its reader entry and has walked main's chain
+wait_kmsg "$mark" 'testing: sleeping [0-9]+ ms \(mount_delay_ms\)' # it has walked the chain
 
 step "gc on the kept mount folds main while the slow mount sleeps"
 expect_ok daxfs-branch gc -m /mnt/main --json >/tmp/gc.json
@@ -84,7 +84,7 @@ mkdir -p /mnt/sb /mnt/sb2
 mount -t daxfs -o "phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE,branch=slow,parent=main" none /mnt/sb \
 	>/tmp/sb.out 2>&1 &
 sb_pid=$!
-sleep 2 # created, counted in its slot, asleep
+wait_kmsg "$mark" 'testing: sleeping [0-9]+ ms \(mount_delay_ms\)' # created, counted, asleep
 echo 0 >$DELAY
 out=$(mount -t daxfs -o "phys=$DAXFS_PHYS,size=$DAXFS_PHYS_SIZE,branch=slow" none /mnt/sb2 2>&1)
 rc2=$?

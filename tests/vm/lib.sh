@@ -121,6 +121,18 @@ probe_ready() {
 	done
 }
 
+# wait_kmsg MARK PATTERN: wait until a kernel log line after line MARK (dmesg | wc -l taken
+# before) matches PATTERN (grep -E), such as the "testing: sleeping" line of a delay
+# parameter; fails after 60 s.
+wait_kmsg() {
+	_i=0
+	until dmesg | tail -n +$(($1 + 1)) | grep -q -E "$2"; do
+		_i=$((_i + 1))
+		[ $_i -lt 600 ] || fail "no kernel log line matching '$2' after 60 s"
+		sleep 0.1
+	done
+}
+
 # same_manifest WANT GOT: the two daxfs-manifest outputs must be identical; otherwise
 # show the first differing lines and fail.
 same_manifest() {
