@@ -566,7 +566,18 @@ bool daxfs_page_named_ok(const void *region, const struct daxfs_geo *geo,
 	owner = owner_at(region, geo, page);
 	if (owner == DAXFS_OWNER(slot))
 		return true;
-	return fold && owner_state(region, geo, owner) == DAXFS_BRANCH_COMMITTED;
+	if (!fold)
+		return false;
+	if (owner_state(region, geo, owner) == DAXFS_BRANCH_COMMITTED)
+		return true;
+	/*
+	 * A reap (of a mounted region, by any kernel) hands the pages the fold
+	 * names from the folded slots to the fold, and only then frees those
+	 * slots: a slot no longer COMMITTED means the page is the fold's by
+	 * now, which a second load of its owner sees.
+	 */
+	daxfs_load_fence();
+	return owner_at(region, geo, page) == DAXFS_OWNER(slot);
 }
 
 static bool page_owned(const struct daxfs_replay *rp, u64 page)

@@ -141,7 +141,8 @@ int daxfs_apply(struct daxfs_replay *rp, const struct daxfs_lrec *rec);
 /*
  * May a record of slot @slot name delta page @page? It must be in the delta
  * region and the slot's own; a fold's (@fold) may also still be owned by a
- * slot it folded (COMMITTED) until the folder hands it over.
+ * slot it folded (COMMITTED) until a reap hands it over (a second load of
+ * the owner covers a reap running meanwhile).
  */
 bool daxfs_page_named_ok(const void *region, const struct daxfs_geo *geo,
 			 u32 slot, bool fold, u64 page);

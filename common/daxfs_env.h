@@ -30,6 +30,13 @@ static inline bool daxfs_mem_is_zero(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
 }
+
+/* Loads before it are done before loads after it (other kernels store). */
+static inline void daxfs_load_fence(void)
+{
+	/* pairs with the full barriers of the storing side's cmpxchg */
+	smp_rmb();
+}
 #else /* userspace */
 #include <linux/types.h>
 #include <endian.h>
@@ -72,6 +79,12 @@ u32 daxfs_crc32c_update(u32 crc, const void *p, size_t len);
 #ifdef __cplusplus
 }
 #endif
+
+/* Loads before it are done before loads after it (kernels store meanwhile). */
+static inline void daxfs_load_fence(void)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
 
 /* All @len bytes at @p are zero. */
 static inline bool daxfs_mem_is_zero(const void *p, size_t len)
