@@ -95,7 +95,7 @@ struct daxfs_sb_info {
 	u64 beat;		/* the value this mount last stored */
 	struct timer_list beat_timer;
 	spinlock_t beat_lock;	/* @beat with the slot's heartbeat word */
-	/* every DAXFS_WATCH_MS: beat, watch the others, follow commits */
+	/* every DAXFS_WATCH_MS: check the beat, watch the others, follow commits */
 	struct delayed_work watch_work;
 	/* moves live.table_beat while this mount holds the table lock */
 	struct timer_list lock_timer;
