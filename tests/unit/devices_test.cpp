@@ -245,3 +245,12 @@ TEST(Mounts, FailureReasons) {
     EXPECT_EQ(daxfs::mount_failure_reason(EINVAL, r + ",branch=w"), "");
     EXPECT_EQ(daxfs::mount_failure_reason(EEXIST, r + ",branch=w"), "");
 }
+
+TEST(Mounts, OptionValues) {
+    EXPECT_EQ(daxfs::split_options("ro,,phys=0x1000,branch=w"),
+              (std::vector<std::string>{"ro", "phys=0x1000", "branch=w"}));
+    EXPECT_EQ(daxfs::option_value("phys=0x1000,branch=w,branch=x", "branch"), "x");
+    EXPECT_EQ(daxfs::option_value("branchy=w,parent=main", "branch"), std::nullopt);
+    EXPECT_EQ(daxfs::option_value("branch=,ro", "branch"), "");
+    EXPECT_EQ(daxfs::option_value("ro", "ro"), std::nullopt);
+}

@@ -4,21 +4,12 @@
 #include <cerrno>
 #include <fmt/format.h>
 #include <optional>
-#include <sstream>
+
+#include "daxfs/mount_options.hpp"
 
 namespace daxfs {
 
 namespace {
-
-// The value of option @key in @options (the last one given), if any.
-std::optional<std::string> option_value(const std::string &options, const std::string &key) {
-    std::optional<std::string> value;
-    std::istringstream in(options);
-    for (std::string o; std::getline(in, o, ',');)
-        if (o.starts_with(key + "="))
-            value = o.substr(key.size() + 1);
-    return value;
-}
 
 std::string branch_reason(int err, const std::string &branch,
                           const std::optional<std::string> &parent) {

@@ -14,7 +14,11 @@ namespace daxfs {
 
 namespace {
 
-std::vector<std::string> split(const std::string &options) {
+std::string key_of(const std::string &o) { return o.substr(0, o.find('=')); }
+
+} // namespace
+
+std::vector<std::string> split_options(const std::string &options) {
     std::vector<std::string> out;
     std::istringstream in(options);
     for (std::string o; std::getline(in, o, ',');)
@@ -23,15 +27,19 @@ std::vector<std::string> split(const std::string &options) {
     return out;
 }
 
-std::string key_of(const std::string &o) { return o.substr(0, o.find('=')); }
-
-} // namespace
+std::optional<std::string> option_value(const std::string &options, const std::string &key) {
+    std::optional<std::string> value;
+    for (const std::string &o : split_options(options))
+        if (o.size() > key.size() && o.starts_with(key) && o[key.size()] == '=')
+            value = o.substr(key.size() + 1);
+    return value;
+}
 
 std::string dax_to_resolve(const std::string &source, bool source_is_dax,
                            const std::string &options) {
     std::string dax;
     bool phys = false, size = false, named = false;
-    for (const std::string &o : split(options)) {
+    for (const std::string &o : split_options(options)) {
         const std::string key = key_of(o);
         if (key == "phys")
             phys = true;
@@ -61,7 +69,7 @@ std::string dax_to_resolve(const std::string &source, bool source_is_dax,
 std::string with_dax_range(const std::string &options, const std::string &name, std::uint64_t start,
                            std::uint64_t size) {
     std::string out;
-    for (const std::string &o : split(options))
+    for (const std::string &o : split_options(options))
         if (key_of(o) != "dax")
             out += o + ",";
     return out + region_options(start, size, name);

@@ -12,6 +12,7 @@
 
 #include "daxfs/daxdev.hpp"
 #include "daxfs/error.hpp"
+#include "daxfs/mount_options.hpp"
 #include "daxfs/size.hpp"
 
 namespace daxfs {
@@ -42,8 +43,7 @@ std::optional<DaxfsMount> parse_line(const std::string &line) {
         return std::nullopt;
     DaxfsMount m{unescape(dir), 0, 0, "main", false, unescape(dev), "", 0};
     bool phys = false, size = false;
-    std::istringstream os(opts);
-    for (std::string o; std::getline(os, o, ',');) {
+    for (const std::string &o : split_options(opts)) {
         const auto eq = o.find('=');
         const std::string key = o.substr(0, eq);
         const std::string value = eq == std::string::npos ? "" : o.substr(eq + 1);

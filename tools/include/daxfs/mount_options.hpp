@@ -5,9 +5,18 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace daxfs {
+
+// The options of a comma-separated mount option string, in order ("KEY" or "KEY=VALUE"
+// each; empty ones left out).
+std::vector<std::string> split_options(const std::string &options);
+
+// The value of the last KEY=VALUE of @options, if any.
+std::optional<std::string> option_value(const std::string &options, const std::string &key);
 
 // The dax device a mount names that needs its range filled in: dax=DEV of @options, else
 // @source when @source_is_dax (a character device); "" when @options have phys= already
