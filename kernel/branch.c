@@ -957,9 +957,11 @@ static int daxfs_mount_main(struct super_block *sb)
 	sbi->seen_seq = seq;
 	sbi->seen_head = head;
 	err = daxfs_main_chain(sb, head, sbi->chain, &sbi->chain_len, NULL);
-	if (!err)
-		daxfs_mount_delay(sbi);
-	return err;
+	if (err)
+		return err;
+	daxfs_chain_note(sbi);
+	daxfs_mount_delay(sbi);
+	return 0;
 }
 
 int daxfs_branch_mount(struct super_block *sb)
@@ -1166,6 +1168,7 @@ int daxfs_branch_commit(struct super_block *sb)
 	mutex_lock(&sbi->live_lock);
 	memcpy(sbi->chain, chain, len * sizeof(*chain));
 	sbi->chain_len = len;
+	daxfs_chain_note(sbi);
 	sbi->seen_seq = seq;
 	sbi->seen_head = DAXFS_HEAD(sbi->slot, sbi->gen);
 	mutex_unlock(&sbi->live_lock);
@@ -1306,6 +1309,7 @@ int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first)
 	}
 	memcpy(sbi->chain, chain, len * sizeof(*chain));
 	sbi->chain_len = len;
+	daxfs_chain_note(sbi);
 out:
 	kfree(chain);
 	return err;
@@ -1369,6 +1373,7 @@ int daxfs_branch_adopt_fold(struct super_block *sb, u64 head)
 	}
 	memcpy(sbi->chain, chain, len * sizeof(*chain));
 	sbi->chain_len = len;
+	daxfs_chain_note(sbi);
 	err = 1;
 out:
 	kfree(chain);
@@ -1391,6 +1396,38 @@ u64 daxfs_chain_fold(struct super_block *sb)
 	    !(br.flags & DAXFS_BRANCH_F_FOLD))
 		return 0;
 	return DAXFS_HEAD(br.slot, br.generation);
+}
+
+void daxfs_chain_note(struct daxfs_sb_info *sbi)
+{
+	u32 p;
+
+	for (p = 0; p < sbi->chain_len; p++) {
+		struct daxfs_branch *b = daxfs_branch_ptr(sbi->region,
+							  &sbi->geo,
+							  sbi->chain[p]);
+
+		sbi->chain_gen[p] = le64_to_cpu(READ_ONCE(b->generation));
+	}
+}
+
+bool daxfs_chain_intact(struct daxfs_sb_info *sbi)
+{
+	u32 p;
+
+	for (p = 0; p < sbi->chain_len; p++) {
+		struct daxfs_branch *b = daxfs_branch_ptr(sbi->region,
+							  &sbi->geo,
+							  sbi->chain[p]);
+
+		if (daxfs_le32_load(&b->state) != DAXFS_BRANCH_COMMITTED)
+			return false;
+		/* The state before the generation: a reap frees, a claim bumps. */
+		smp_rmb();
+		if (le64_to_cpu(READ_ONCE(b->generation)) != sbi->chain_gen[p])
+			return false;
+	}
+	return true;
 }
 
 /**

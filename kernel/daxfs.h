@@ -84,6 +84,8 @@ struct daxfs_sb_info {
 	 */
 	u32 chain[DAXFS_BRANCH_COUNT];
 	u32 chain_len;
+	/* main's view: the generation of each slot of @chain (branch.c) */
+	u64 chain_gen[DAXFS_BRANCH_COUNT];
 	struct mutex log_lock;	/* appends to this branch's log */
 	u64 log_seq;		/* seq of the last record appended */
 	u64 log_tail;		/* DAXFS_TAIL() after it */
@@ -428,7 +430,7 @@ void daxfs_readers_init(struct daxfs_sb_info *sbi);
 int daxfs_reader_register(struct daxfs_sb_info *sbi);
 void daxfs_reader_unregister(struct daxfs_sb_info *sbi);
 void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen);
-void daxfs_reader_check(struct daxfs_sb_info *sbi);
+bool daxfs_reader_check(struct daxfs_sb_info *sbi);
 bool daxfs_readers_seen(struct daxfs_sb_info *sbi, u64 need, bool *pinned);
 bool daxfs_readers_pinned(struct daxfs_sb_info *sbi);
 void daxfs_pin(struct daxfs_sb_info *sbi, struct daxfs_inode_info *ii, u64 seq);
@@ -461,6 +463,13 @@ int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first);
 /* 1 when the chain now starts at a newer fold (retag the index), 0, or an error. */
 int daxfs_branch_adopt_fold(struct super_block *sb, u64 head);
 u64 daxfs_chain_fold(struct super_block *sb);
+/*
+ * A main (or committed) mount notes the generations of its chain's slots
+ * whenever the chain changes; the chain is intact while every one of them
+ * is still COMMITTED with that generation (no fold's reap freed it).
+ */
+void daxfs_chain_note(struct daxfs_sb_info *sbi);
+bool daxfs_chain_intact(struct daxfs_sb_info *sbi);
 /* live.fold_head, 0 for an image that does not fold. */
 u64 daxfs_fold_head(struct daxfs_sb_info *sbi);
 u64 daxfs_fold_top(struct daxfs_sb_info *sbi);
@@ -680,7 +689,9 @@ bool daxfs_live_moved(struct daxfs_sb_info *sbi);
  * load of live.commit_seq. When it moved, rechecks the chain: a main (or
  * committed) mount replays what main gained; a branch that is no longer
  * valid becomes dead (mappings zapped once) and -ESTALE is returned; a main
- * mount that could not replay a commit fails with that error from then on.
+ * mount that could not replay a commit fails with that error from then on,
+ * and so does, with -ESTALE, one whose kernel stood still while a fold freed
+ * pages of its view.
  */
 int daxfs_check_live(struct super_block *sb);
 /*

@@ -621,6 +621,7 @@ static int daxfs_fold_publish(struct super_block *sb, u64 top,
 	 */
 	sbi->chain[0] = fl.slot;
 	sbi->chain_len = 1;
+	daxfs_chain_note(sbi);
 	daxfs_index_retag(sbi, NULL, 0, fl.slot);
 	if (daxfs_le64_load(&live->main_head) == top) {
 		WRITE_ONCE(sbi->seen_seq, seq);

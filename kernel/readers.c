@@ -64,32 +64,27 @@ void daxfs_readers_init(struct daxfs_sb_info *sbi)
 	timer_setup(&sbi->reader_timer, daxfs_reader_tick, 0);
 }
 
-/**
- * daxfs_reader_register - take an entry of live.readers
- * @sbi: the mount, before it first reads main_head
- *
- * Return: 0 (also for images that do not fold), or -EUSERS when every
- * entry is taken.
+/*
+ * Take a free entry of live.readers, saying @seen (0: live.commit_seq
+ * before this mount first reads the head). -EUSERS when every entry is
+ * taken.
  */
-int daxfs_reader_register(struct daxfs_sb_info *sbi)
+static int daxfs_reader_take(struct daxfs_sb_info *sbi, u64 seen)
 {
-	struct daxfs_live *live;
+	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
 	u64 beat = daxfs_reader_first_beat();
 	u32 i;
 
-	sbi->reader = -1;
-	if (!daxfs_folds(sbi))
-		return 0;
-	live = daxfs_live_ptr(sbi->region, &sbi->geo);
 	for (i = 0; i < DAXFS_READER_COUNT; i++) {
 		struct daxfs_reader *r = daxfs_reader_ent(sbi, i);
 
 		if (daxfs_le64_load(&r->beat) ||
 		    !daxfs_le64_cmpxchg(&r->beat, 0, beat))
 			continue;
-		/* Seen: commit_seq before this mount first reads the head. */
-		WRITE_ONCE(r->pin, 0);
-		WRITE_ONCE(r->seen, cpu_to_le64(daxfs_le64_load(&live->commit_seq)));
+		if (!seen)
+			seen = daxfs_le64_load(&live->commit_seq);
+		WRITE_ONCE(r->pin, cpu_to_le64(READ_ONCE(sbi->pin_floor)));
+		WRITE_ONCE(r->seen, cpu_to_le64(seen));
 		smp_mb();	/* the entry, before the head is read */
 		sbi->reader = i;
 		sbi->reader_beat = beat;
@@ -101,6 +96,21 @@ int daxfs_reader_register(struct daxfs_sb_info *sbi)
 	pr_err("daxfs (phys=0x%llx): all %u reader entries of the image are taken (too many mounts)\n",
 	       (unsigned long long)sbi->phys, DAXFS_READER_COUNT);
 	return -EUSERS;
+}
+
+/**
+ * daxfs_reader_register - take an entry of live.readers
+ * @sbi: the mount, before it first reads main_head
+ *
+ * Return: 0 (also for images that do not fold), or -EUSERS when every
+ * entry is taken.
+ */
+int daxfs_reader_register(struct daxfs_sb_info *sbi)
+{
+	sbi->reader = -1;
+	if (!daxfs_folds(sbi))
+		return 0;
+	return daxfs_reader_take(sbi, 0);
 }
 
 /* Give the entry back (unmount). */
@@ -125,7 +135,8 @@ void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen)
 {
 	struct daxfs_reader *r;
 
-	if (sbi->reader < 0)
+	/* A lost entry may be another mount's by now. */
+	if (sbi->reader < 0 || READ_ONCE(sbi->reader_lost))
 		return;
 	r = daxfs_reader_ent(sbi, sbi->reader);
 	WRITE_ONCE(r->pin, cpu_to_le64(READ_ONCE(sbi->pin_floor)));
@@ -134,20 +145,26 @@ void daxfs_reader_seen(struct daxfs_sb_info *sbi, u64 seen)
 	WRITE_ONCE(r->seen, cpu_to_le64(seen));
 }
 
-/*
- * The periodic look: an entry taken out (its kernel was stopped for longer
- * than a lease, so its timer stood still) is taken again. Pages freed while
- * the mount was stopped may be ones it still reads, which is said once.
+/**
+ * daxfs_reader_check - take the mount's entry again if it was taken out
+ * @sbi: the mount (live_lock held)
+ *
+ * An entry is taken out when its timer stood still for a lease: its kernel
+ * was stopped (a paused VM). The mount registers again, saying the view it
+ * still has; whether pages of that view were freed meanwhile is for the
+ * caller to find out (daxfs_chain_intact()).
+ *
+ * Return: true when the entry had been taken out.
  */
-void daxfs_reader_check(struct daxfs_sb_info *sbi)
+bool daxfs_reader_check(struct daxfs_sb_info *sbi)
 {
 	if (sbi->reader < 0 || !READ_ONCE(sbi->reader_lost))
-		return;
+		return false;
 	pr_warn("daxfs (phys=0x%llx): this mount's reader entry was taken out (its kernel stopped for more than %llu s); registering again\n",
 		(unsigned long long)sbi->phys, DAXFS_LEASE_NS / NSEC_PER_SEC);
 	sbi->reader = -1;
-	if (!daxfs_reader_register(sbi))
-		daxfs_reader_seen(sbi, READ_ONCE(sbi->seen_seq));
+	daxfs_reader_take(sbi, READ_ONCE(sbi->seen_seq) ?: 1);
+	return true;
 }
 
 /* An entry whose beat stood still for a lease of this kernel's clock. */

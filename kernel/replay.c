@@ -137,6 +137,31 @@ static void daxfs_set_broken(struct super_block *sb, int err)
 }
 
 /*
+ * The mount's reader entry was taken out while its kernel stood still for
+ * a lease (a paused VM), so other mounts may have freed what it reads. It
+ * registers again (readers.c). A main mount whose chain lost a slot
+ * meanwhile (a fold's reap freed it, and the pages its view reads with
+ * it), or whose open files pin pages of an older view, is stale: every
+ * operation fails with -ESTALE and mappings are gone, until it is
+ * unmounted. A branch main moved past meanwhile dies in
+ * daxfs_branch_follow() as ever; otherwise a fold freed nothing it reads.
+ */
+static void daxfs_reader_back(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+
+	if (!daxfs_reader_check(sbi) || sbi->writable || sbi->broken ||
+	    sbi->dead)
+		return;
+	if (daxfs_chain_intact(sbi) && !READ_ONCE(sbi->pin_floor))
+		return;
+	WRITE_ONCE(sbi->broken, -ESTALE);
+	pr_err("daxfs (phys=0x%llx): pages of this mount's view were freed while its kernel was stopped; it fails every operation (ESTALE) until it is unmounted\n",
+	       (unsigned long long)sbi->phys);
+	daxfs_zap_mappings(sb, true);
+}
+
+/*
  * The mount's chain starts at a newer fold: its pages are tagged with the
  * fold, and those the fold moved (compact.c) are taken, before the mount
  * says it has seen the fold. On failure the view is broken.
@@ -179,6 +204,7 @@ static int daxfs_check_live_slow(struct super_block *sb)
 	int err = 0;
 
 	mutex_lock(&sbi->live_lock);
+	daxfs_reader_back(sb);
 	if (sbi->broken || sbi->dead) {
 		err = sbi->broken ? sbi->broken : -ESTALE;
 		/* It reads nothing any more: it holds no fold back. */
@@ -215,7 +241,9 @@ out:
  *
  * Without locks, one load of live.commit_seq. When it moved, the chain is
  * checked again: a main (or committed) mount replays what main gained; a
- * branch that is no longer valid becomes dead (mappings zapped).
+ * branch that is no longer valid becomes dead (mappings zapped). A mount
+ * whose reader entry was taken out registers again first, and is stale if
+ * pages of its view were freed meanwhile (daxfs_reader_back()).
  *
  * Return: 0, -ESTALE (the branch is gone), or the error that broke a main
  * mount's view (-EUCLEAN).
@@ -230,7 +258,7 @@ int daxfs_check_live(struct super_block *sb)
 		return sbi->broken;
 	if (READ_ONCE(sbi->dead) || !daxfs_branch_beat_check(sbi))
 		return -ESTALE;
-	if (!daxfs_live_moved(sbi))
+	if (!daxfs_live_moved(sbi) && !READ_ONCE(sbi->reader_lost))
 		return 0;
 	return daxfs_check_live_slow(sb);
 }
@@ -248,7 +276,6 @@ void daxfs_watch_work(struct work_struct *work)
 						 watch_work);
 
 	daxfs_branch_tick(sbi->sb);
-	daxfs_reader_check(sbi);
 	if (!daxfs_check_live(sbi->sb))
 		daxfs_fold_tick(sbi->sb);
 	daxfs_watch_queue(sbi);

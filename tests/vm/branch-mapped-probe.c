@@ -5,10 +5,13 @@
  * (tests/vm/branch-invalidate-timer.sh). Times are CLOCK_BOOTTIME seconds,
  * the clock of /proc/uptime.
  *
- *   sigbus FILE SECONDS      map FILE, close it, read every page in a loop;
+ *   sigbus FILE SECONDS [GO] map FILE, close it, read every page in a loop;
  *                            prints "sigbus_at=T pages=N" and exits 0 at the
  *                            first SIGBUS, or exits 1 when SECONDS pass
- *                            without one (reading the bytes it first saw)
+ *                            without one, or at a byte other than the one it
+ *                            first saw; with GO, a path, the loop starts
+ *                            only once GO exists (the mapping untouched
+ *                            until then)
  *   change FILE SECONDS BYTE map FILE, close it, read its first byte in a
  *                            loop; prints "changed_at=T" and exits 0 when it
  *                            reads BYTE (a character), 1 after SECONDS
@@ -68,7 +71,16 @@ static const volatile unsigned char *map_file(const char *path, size_t *len)
 	return p;
 }
 
-static int watch_sigbus(const char *path, double secs)
+/* Wait, without touching any mapping, until @path exists. */
+static void wait_for(const char *path)
+{
+	struct stat st;
+
+	while (stat(path, &st))
+		usleep(50000);
+}
+
+static int watch_sigbus(const char *path, double secs, const char *go)
 {
 	const volatile unsigned char *p;
 	unsigned char *first;
@@ -90,6 +102,8 @@ static int watch_sigbus(const char *path, double secs)
 		first[off] = p[off];
 	printf("mapped_at=%.3f\n", now());
 	fflush(stdout);
+	if (go)
+		wait_for(go);
 	end = now() + secs;
 	while (now() < end) {
 		for (off = 0; off < len; off += 4096, pages++) {
@@ -134,10 +148,11 @@ static int watch_change(const char *path, double secs, unsigned char want)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 4 && !strcmp(argv[1], "sigbus"))
-		return watch_sigbus(argv[2], atof(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "sigbus"))
+		return watch_sigbus(argv[2], atof(argv[3]),
+				    argc == 5 ? argv[4] : NULL);
 	if (argc == 5 && !strcmp(argv[1], "change"))
 		return watch_change(argv[2], atof(argv[3]), argv[4][0]);
-	fprintf(stderr, "usage: daxfs-mapwatch sigbus FILE SECONDS | change FILE SECONDS BYTE\n");
+	fprintf(stderr, "usage: daxfs-mapwatch sigbus FILE SECONDS [GO] | change FILE SECONDS BYTE\n");
 	return 2;
 }
