@@ -183,18 +183,29 @@ static int daxfs_fault_pfn(struct vm_area_struct *vma, struct inode *inode,
 
 /*
  * Map the faulting page and, on a read fault, the other pages of its
- * DAXFS_FAULT_AROUND-page aligned window (within the vma and the file), so
- * access in either direction takes one fault per window. Pages already
- * mapped, e.g. private copies, are left alone by the insertion.
+ * aligned window (within the vma and the file), so access in either
+ * direction takes one fault per window. Pages already mapped, e.g. private
+ * copies, are left alone by the insertion. The window is
+ * DAXFS_FAULT_AROUND pages, or in a mapping that takes PMDs (VM_PFNMAP,
+ * see daxfs_mmap_setup()) the whole 2 MiB part: one that could not be
+ * mapped with a PMD (its pages scattered over the delta region by commits,
+ * until a fold compacts it) still takes one fault.
  */
 #define DAXFS_FAULT_AROUND	16
+
+static unsigned long daxfs_fault_window(struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & VM_PFNMAP)
+		return PMD_SIZE;
+	return DAXFS_FAULT_AROUND << PAGE_SHIFT;
+}
 
 static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct inode *inode = file_inode(vma->vm_file);
 	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	const unsigned long window = DAXFS_FAULT_AROUND << PAGE_SHIFT;
+	const unsigned long window = daxfs_fault_window(vma);
 	unsigned long addr = vmf->address, start, stop, a, pfn;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	pgoff_t end;
