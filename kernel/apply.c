@@ -104,6 +104,14 @@ static void daxfs_vop_retarget(struct daxfs_replay *rp, struct daxfs_vnode *dir,
 	}
 }
 
+/*
+ * While one slot is replayed, sbi->touched holds the nodes its records
+ * changed, and each page they gave a node is marked in the node's index:
+ * the check after the slot looks at those pages, not at every page of the
+ * file (a commit that wrote one page of a large file costs one page).
+ */
+#define DAXFS_MARK_REPLAYED	XA_MARK_1
+
 /* Note a node whose pages the slot's check must see. */
 static int daxfs_touched(struct daxfs_sb_info *sbi, u64 ino)
 {
@@ -126,6 +134,8 @@ static int daxfs_vop_map(struct daxfs_replay *rp, struct daxfs_vnode *file,
 	if (old && daxfs_slot_owned(sbi, daxfs_pref_slot(old)) &&
 	    daxfs_pref_page(old) != page)
 		daxfs_index_drop(sbi, daxfs_pref_page(old));
+	if (sbi->touched)
+		xa_set_mark(&node->pages, index, DAXFS_MARK_REPLAYED);
 	return daxfs_touched(sbi, file->ino);
 }
 
@@ -175,7 +185,10 @@ static void daxfs_vop_attr_end(struct daxfs_vnode *v)
 	write_sequnlock(&daxfs_vnode_node(v)->lock);
 }
 
-/* The pages of live node @node that records of slot rp->slot named. */
+/*
+ * The pages of live node @node that records of slot rp->slot named: the
+ * marked ones that are still the slot's. The marks are cleared.
+ */
 static int daxfs_node_slot_pages(struct daxfs_replay *rp,
 				 struct daxfs_node *node,
 				 int (*fn)(struct daxfs_replay *rp,
@@ -192,7 +205,8 @@ static int daxfs_node_slot_pages(struct daxfs_replay *rp,
 		vp.link_len = node->v.size;
 		return fn(rp, &vp);
 	}
-	xa_for_each(&node->pages, idx, entry) {
+	xa_for_each_marked(&node->pages, idx, entry, DAXFS_MARK_REPLAYED) {
+		xa_clear_mark(&node->pages, idx, DAXFS_MARK_REPLAYED);
 		if (daxfs_pref_slot(entry) != rp->slot)
 			continue;
 		vp.index = idx;
@@ -202,6 +216,15 @@ static int daxfs_node_slot_pages(struct daxfs_replay *rp,
 			return err;
 	}
 	return 0;
+}
+
+static void daxfs_node_unmark(struct daxfs_node *node)
+{
+	unsigned long idx;
+	void *entry;
+
+	xa_for_each_marked(&node->pages, idx, entry, DAXFS_MARK_REPLAYED)
+		xa_clear_mark(&node->pages, idx, DAXFS_MARK_REPLAYED);
 }
 
 static int daxfs_vop_each_page(struct daxfs_replay *rp,
@@ -218,9 +241,13 @@ static int daxfs_vop_each_page(struct daxfs_replay *rp,
 	xa_for_each(sbi->touched, ino, entry) {
 		struct daxfs_node *node = daxfs_node_find(sbi, ino);
 
-		/* an inode with no name left is out of the view */
-		if (!node || !node->v.nlink)
+		if (!node)
 			continue;
+		/* an inode with no name left is out of the view */
+		if (!node->v.nlink) {
+			daxfs_node_unmark(node);
+			continue;
+		}
 		err = daxfs_node_slot_pages(rp, node, fn);
 		if (err)
 			return err;
