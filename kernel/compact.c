@@ -143,25 +143,39 @@ static int daxfs_part_move(struct super_block *sb, u32 fold,
 			       GFP_KERNEL));
 }
 
+/* The 2 MiB parts of @node a fold may move (regular files only). */
+static u64 daxfs_node_parts(struct daxfs_node *node)
+{
+	if (!S_ISREG(node->v.mode) || !node->v.nlink)
+		return 0;
+	return (READ_ONCE(node->v.size) >> PAGE_SHIFT) / PTRS_PER_PMD;
+}
+
+/* daxfs_part_scattered() for part @part, quick for base data only. */
+static int daxfs_part_worth(struct super_block *sb, struct daxfs_node *node,
+			    u64 part, struct daxfs_fpage *fp)
+{
+	unsigned long first = part * PTRS_PER_PMD;
+
+	/* Base data only (the common case): nothing to look at. */
+	if (!xa_find(&node->pages, &first, first + PTRS_PER_PMD - 1,
+		     XA_PRESENT))
+		return 0;
+	return daxfs_part_scattered(sb, node, part * PTRS_PER_PMD, fp);
+}
+
 /* Move the scattered parts of regular file @node; -ENOSPC: stop moving. */
 static int daxfs_compact_file(struct super_block *sb, u32 fold,
 			      struct daxfs_node *node, struct daxfs_fpage *fp,
 			      struct daxfs_compact *c)
 {
-	u64 parts = (READ_ONCE(node->v.size) >> PAGE_SHIFT) / PTRS_PER_PMD;
-	u64 part;
+	u64 parts = daxfs_node_parts(node), part;
 	int err;
 
 	for (part = 0; part < parts; part++) {
-		unsigned long first = part * PTRS_PER_PMD;
-
 		if (c->runs == DAXFS_COMPACT_RUNS)
 			return -ENOSPC;
-		/* Base data only (the common case): nothing to look at. */
-		if (!xa_find(&node->pages, &first, first + PTRS_PER_PMD - 1,
-			     XA_PRESENT))
-			continue;
-		err = daxfs_part_scattered(sb, node, part * PTRS_PER_PMD, fp);
+		err = daxfs_part_worth(sb, node, part, fp);
 		if (err > 0)
 			err = daxfs_part_move(sb, fold, node,
 					      part * PTRS_PER_PMD, fp, c);
@@ -199,15 +213,46 @@ int daxfs_compact(struct super_block *sb, u32 fold, struct daxfs_compact *c)
 	if (!fp)
 		return -ENOMEM;
 	xa_for_each(&sbi->nodes, ino, node) {
-		if (!S_ISREG(node->v.mode) || !node->v.nlink ||
-		    node->v.size < PMD_SIZE)
-			continue;
 		err = daxfs_compact_file(sb, fold, node, fp, c);
 		if (err)
 			break;
 	}
 	kvfree(fp);
 	return err == -ENOSPC ? 0 : err;
+}
+
+/**
+ * daxfs_compact_wanted - would a fold now move a part of a file?
+ * @sb: a mount whose view is main (no locks held)
+ *
+ * Return: true when no branch is live and a file of the view has a 2 MiB
+ * part daxfs_compact() would move.
+ */
+bool daxfs_compact_wanted(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_fpage *fp;
+	struct daxfs_node *node;
+	unsigned long ino;
+	bool found = false;
+	u64 part;
+
+	if (daxfs_branch_live(sbi, DAXFS_MAIN_SLOT))
+		return false;
+	fp = kvmalloc_array(PTRS_PER_PMD, sizeof(*fp), GFP_KERNEL);
+	if (!fp)
+		return false;
+	down_read(&sbi->index_lock);
+	xa_for_each(&sbi->nodes, ino, node) {
+		for (part = 0; !found && part < daxfs_node_parts(node); part++)
+			found = daxfs_part_worth(sb, node, part, fp) > 0;
+		if (found)
+			break;
+		cond_resched();
+	}
+	up_read(&sbi->index_lock);
+	kvfree(fp);
+	return found;
 }
 
 /**

@@ -142,6 +142,10 @@ struct daxfs_sb_info {
 	struct list_head pins;	/* daxfs_inode_info.pin: pinned open files */
 	u64 pin_floor;		/* the smallest pin_seq of @pins, 0: none */
 	bool reaped_once;	/* fold.c: looked for garbage since the mount */
+	/* fold.c: main quiet since (jiffies), at commit_seq @quiet_seq */
+	u64 quiet_seq;
+	unsigned long quiet_since;
+	bool quiet_tried;	/* looked for parts to move in this spell */
 	/*
 	 * A commit this main mount followed could not be replayed: the view
 	 * is not whole, every operation fails with this error (-EUCLEAN)
@@ -421,6 +425,8 @@ int daxfs_compact(struct super_block *sb, u32 fold, struct daxfs_compact *c);
 void daxfs_compact_undo(struct daxfs_compact *c);
 /* After the locks: unmap what moved (or was corrected), free @c. */
 void daxfs_compact_end(struct super_block *sb, struct daxfs_compact *c);
+/* No branch is live and a part of a file of the view would move. */
+bool daxfs_compact_wanted(struct super_block *sb);
 
 /* ------------------------------------------------------------------------
  * readers.c: live.readers, for folds (INCOMPAT_FOLD)

@@ -775,14 +775,52 @@ static bool daxfs_fold_low(struct daxfs_sb_info *sbi)
 	return sbi->chain_len >= DAXFS_FOLD_LOW_CHAIN || free < pages / 16;
 }
 
+/*
+ * Once main has gone fold_quiet_s seconds without a commit, a mount of it
+ * folds if that moves parts of files that commits scattered (compact.c):
+ * mapped reads of them get PMDs again without anyone running gc.
+ */
+static unsigned int fold_quiet_s = 30;
+module_param(fold_quiet_s, uint, 0644);
+MODULE_PARM_DESC(fold_quiet_s,
+		 "fold main, to compact files commits scattered, once it has had no commit for this long (s; 0: never)");
+
+/* Main quiet for fold_quiet_s, and a fold would move a part: once a spell. */
+static bool daxfs_fold_quiet(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
+	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
+	unsigned int quiet = READ_ONCE(fold_quiet_s);
+	u64 seq = READ_ONCE(sbi->seen_seq);
+
+	if (seq != sbi->quiet_seq || !sbi->quiet_since) {
+		sbi->quiet_seq = seq;
+		sbi->quiet_since = jiffies | 1;
+		sbi->quiet_tried = false;
+		return false;
+	}
+	/* Behind main (a fold of another mount, say): look again later. */
+	if (!quiet || sbi->quiet_tried ||
+	    daxfs_le64_load(&live->commit_seq) != seq ||
+	    time_before(jiffies, sbi->quiet_since + quiet * HZ))
+		return false;
+	sbi->quiet_tried = true;
+	if (!daxfs_compact_wanted(sb))
+		return false;
+	pr_info("daxfs (phys=0x%llx): main had no commit for %u s and files have scattered parts: folding to compact them\n",
+		(unsigned long long)sbi->phys, quiet);
+	return true;
+}
+
 /**
  * daxfs_fold_tick - fold on its own when history grows
  * @sb: a mount (the periodic look, or after a commit)
  *
  * A mount whose view is main folds when main's chain has DAXFS_FOLD_CHAIN
  * slots, or fewer than DAXFS_FOLD_FREE_SLOTS slots or a quarter of the
- * delta region are free (daxfs_fold_low()); any mount frees what an earlier
- * fold left behind.
+ * delta region are free (daxfs_fold_low()), or main was quiet and files
+ * have parts to compact (daxfs_fold_quiet()); any mount frees what an
+ * earlier fold left behind.
  */
 void daxfs_fold_tick(struct super_block *sb)
 {
@@ -801,6 +839,7 @@ void daxfs_fold_tick(struct super_block *sb)
 	}
 	if (sbi->writable || sbi->chain_len < 2)
 		return;
-	if (sbi->chain_len >= DAXFS_FOLD_CHAIN || daxfs_fold_low(sbi))
+	if (sbi->chain_len >= DAXFS_FOLD_CHAIN || daxfs_fold_low(sbi) ||
+	    daxfs_fold_quiet(sb))
 		daxfs_fold(sb, &st, 0);
 }

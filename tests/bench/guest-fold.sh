@@ -12,9 +12,10 @@
 #     main's history on its own along the way;
 #  2. main is copied out to a tmpfs and written with mkdaxfs -b into B ("fresh");
 #  3. daxfs-bench compare: reads of the fresh image against main after the commits, through
-#     the mount kept all along and through a new mount of main; then daxfs-branch gc (a
-#     fold now, which also moves scattered parts of the large files into aligned runs) and
-#     the kept mount's reads again;
+#     the mount kept all along and through a new mount of main (the kernel's quiet fold is
+#     held off until then: daxfs.fold_quiet_s 0); then fold_quiet_s 5: once main has had
+#     no commit for 5 s the kernel folds on its own, which moves scattered parts of the
+#     large files into aligned runs, and the kept mount's reads are measured again;
 #  4. daxfs-bench mount-times: mount(2) of the fresh image against main after the commits;
 #  5. DAXFS_IOC_FOLD of what history is left, then 20 commits and DAXFS_IOC_FOLD again.
 # Results: /share/results.txt, /share/results-*.tsv, /share/commits.tsv, /share/diag.txt.
@@ -46,6 +47,9 @@ opts_a="phys=$phys_a,size=$size_a"
 opts_b="phys=$phys_b,size=$size_b"
 head="kernel $(uname -r), QEMU TCG (no KVM), $(grep -c ^processor /proc/cpuinfo) vCPUs"
 
+# The reads right after the commits see main as the commits left it.
+quiet=/sys/module/daxfs/parameters/fold_quiet_s
+echo 0 >"$quiet"
 mount -t tmpfs -o size=90% tmpfs "$tmpfs"
 say "generating the tree"
 "$bin" gen-tree "$tmpfs/tree" --large-count 2 --large-size 16777216 --big-entries 2000
@@ -74,13 +78,27 @@ say "reads: fresh image against main after the commits (a new mount)"
 "$bin" compare --base fresh=/bench/fresh --subject main-new=/bench/main2 --reps "$reps" \
 	--header "reads: main after $commits commits (a new mount) vs a fresh image of the same tree, $head" \
 	--tsv /share/results-reads-new.tsv --out /tmp/reads-new.txt
-say "gc on main (a fold now, which moves scattered 2 MiB parts of files into aligned runs)"
-daxfs-branch gc -m /bench/main >/tmp/gc.txt 2>&1 || { cat /tmp/gc.txt; exit 1; }
-cat /tmp/gc.txt
-say "reads: fresh image against main after the commits and a gc (mount kept all along)"
-"$bin" compare --base fresh=/bench/fresh --subject main-gc=/bench/main --reps "$reps" \
-	--header "reads: main after $commits commits and daxfs-branch gc (the mount kept since before them) vs a fresh image of the same tree, $head" \
-	--tsv /share/results-reads-gc.tsv --out /tmp/reads-gc.txt
+say "fold_quiet_s 5: the kernel's own fold once main has had no commit for 5 s"
+mark=$(dmesg | wc -l)
+start=$(cut -d' ' -f1 /proc/uptime)
+echo 5 >"$quiet"
+i=0
+until dmesg | tail -n +$((mark + 1)) | grep -q 'main folded into slot'; do
+	i=$((i + 1))
+	[ $i -lt 1200 ] || { echo "bench: no quiet fold within 120 s"; exit 1; }
+	sleep 0.1
+done
+echo 0 >"$quiet"
+{
+	echo "the kernel's quiet fold, $(awk -v a="$start" -v b="$(cut -d' ' -f1 /proc/uptime)" \
+		'BEGIN { printf "%.1f", b - a }') s after fold_quiet_s was set to 5:"
+	dmesg | tail -n +$((mark + 1)) | grep 'daxfs' | sed 's/^\[[ 0-9.]*\] /  /'
+} >/tmp/quiet.txt
+cat /tmp/quiet.txt
+say "reads: fresh image against main after the commits and the quiet fold (mount kept all along)"
+"$bin" compare --base fresh=/bench/fresh --subject main-quiet=/bench/main --reps "$reps" \
+	--header "reads: main after $commits commits and the kernel's quiet fold (the mount kept since before them) vs a fresh image of the same tree, $head" \
+	--tsv /share/results-reads-quiet.tsv --out /tmp/reads-quiet.txt
 umount /bench/main2
 umount /bench/fresh
 
@@ -103,9 +121,8 @@ say "fold"
 	echo
 	cat /tmp/reads-new.txt
 	echo
-	echo "gc before the next reads:"
-	cat /tmp/gc.txt
-	cat /tmp/reads-gc.txt
+	cat /tmp/quiet.txt
+	cat /tmp/reads-quiet.txt
 	echo
 	cat /tmp/mounts.txt
 	echo

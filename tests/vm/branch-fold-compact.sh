@@ -10,6 +10,8 @@
 #   - a second mount of main, kept all along, takes the moved pages when it adopts the
 #     fold: same bytes, and huge mappings on 6.12;
 #   - nothing moves while a branch is live (gc reports no run), and it does after;
+#   - with fold_quiet_s at 3, main left without commits for 3 s is folded by the kernel on
+#     its own, which moves the parts (no gc), once;
 #   - fsck is clean, and a fresh mount of main equals the kept one.
 # vm-run-args: --memmap 128M
 . "$(dirname "$0")/lib.sh"
@@ -124,6 +126,25 @@ scatter 1 9
 gc_runs
 [ "$runs" -ge 1 ] || fail "gc moved nothing once no branch was live"
 probe_map "$MAIN/big" $huge
+
+step "main quiet for fold_quiet_s: a fold of the kernel's own moves the scattered parts"
+Q=/sys/module/daxfs/parameters/fold_quiet_s
+[ "$(cat $Q)" = 30 ] || fail "fold_quiet_s is $(cat $Q), not the default 30"
+echo 3 >$Q
+scatter 3 11
+cp "$MAIN/big" /tmp/big.want
+probe_map "$MAIN/big" small
+mark=$(dmesg | wc -l)
+wait_kmsg "$mark" "main had no commit for 3 s and files have scattered parts: folding"
+wait_kmsg "$mark" "main folded into slot [0-9]+: .*, [1-9][0-9]* runs of 2 MiB moved"
+dmesg | tail -n +$((mark + 1)) | grep "daxfs"
+cmp "$MAIN/big" /tmp/big.want || fail "big changed in the quiet fold"
+probe_map "$MAIN/big" $huge
+# Once a spell: the fold's own commit_seq starts a new one, with nothing left to move.
+sleep 5
+n=$(dmesg | tail -n +$((mark + 1)) | grep -c "main folded into slot")
+[ "$n" -eq 1 ] || fail "$n folds in a quiet spell; want one"
+echo 30 >$Q
 
 step "fsck is clean; a fresh mount equals the kept ones"
 check_region
