@@ -1398,17 +1398,19 @@ u64 daxfs_chain_fold(struct super_block *sb)
 	return DAXFS_HEAD(br.slot, br.generation);
 }
 
+/* The slot entry of sbi->chain[@p]. */
+static struct daxfs_branch *daxfs_chain_slot(struct daxfs_sb_info *sbi, u32 p)
+{
+	return daxfs_branch_ptr(sbi->region, &sbi->geo, sbi->chain[p]);
+}
+
 void daxfs_chain_note(struct daxfs_sb_info *sbi)
 {
 	u32 p;
 
-	for (p = 0; p < sbi->chain_len; p++) {
-		struct daxfs_branch *b = daxfs_branch_ptr(sbi->region,
-							  &sbi->geo,
-							  sbi->chain[p]);
-
-		sbi->chain_gen[p] = le64_to_cpu(READ_ONCE(b->generation));
-	}
+	for (p = 0; p < sbi->chain_len; p++)
+		sbi->chain_gen[p] =
+			le64_to_cpu(READ_ONCE(daxfs_chain_slot(sbi, p)->generation));
 }
 
 bool daxfs_chain_intact(struct daxfs_sb_info *sbi)
@@ -1416,9 +1418,7 @@ bool daxfs_chain_intact(struct daxfs_sb_info *sbi)
 	u32 p;
 
 	for (p = 0; p < sbi->chain_len; p++) {
-		struct daxfs_branch *b = daxfs_branch_ptr(sbi->region,
-							  &sbi->geo,
-							  sbi->chain[p]);
+		struct daxfs_branch *b = daxfs_chain_slot(sbi, p);
 
 		if (daxfs_le32_load(&b->state) != DAXFS_BRANCH_COMMITTED)
 			return false;
