@@ -137,6 +137,15 @@ void daxfs_branch_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head)
 	*head = daxfs_le64_load(&live->main_head);
 }
 
+/* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
+bool daxfs_live_moved(struct daxfs_sb_info *sbi)
+{
+	if (!sbi->branching)
+		return false;
+	return daxfs_le64_load(&daxfs_live(sbi)->commit_seq) !=
+	       READ_ONCE(sbi->seen_seq);
+}
+
 /*
  * While a mount holds the table lock, a timer of its kernel moves
  * live.table_beat every DAXFS_WATCH_MS. Timers run while the holder sleeps

@@ -464,6 +464,8 @@ int daxfs_branch_commit(struct super_block *sb);
 int daxfs_branch_abort(struct super_block *sb);
 /* live.commit_seq, then live.main_head (the order a commit stores them). */
 void daxfs_branch_head(struct daxfs_sb_info *sbi, u64 *seq, u64 *head);
+/* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
+bool daxfs_live_moved(struct daxfs_sb_info *sbi);
 /* What main moving to @head means for the mount (sbi->live_lock held). */
 int daxfs_branch_follow(struct super_block *sb, u64 head, u32 *first);
 /* 1 when the chain now starts at a newer fold (retag the index), 0, or an error. */
@@ -688,8 +690,6 @@ int daxfs_index_build(struct super_block *sb);
 int daxfs_index_refresh(struct super_block *sb, u32 first_new);
 /* Option "validate": every active branch's view replays (as the tools check). */
 int daxfs_index_validate_views(struct super_block *sb);
-/* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
-bool daxfs_live_moved(struct daxfs_sb_info *sbi);
 /*
  * Called at the start of every file operation, without locks held: one
  * load of live.commit_seq. When it moved, rechecks the chain: a main (or

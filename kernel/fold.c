@@ -789,7 +789,6 @@ MODULE_PARM_DESC(fold_quiet_s,
 static bool daxfs_fold_quiet(struct super_block *sb)
 {
 	struct daxfs_sb_info *sbi = DAXFS_SB(sb);
-	struct daxfs_live *live = daxfs_live_ptr(sbi->region, &sbi->geo);
 	unsigned int quiet = READ_ONCE(fold_quiet_s);
 	u64 seq = READ_ONCE(sbi->seen_seq);
 
@@ -800,8 +799,7 @@ static bool daxfs_fold_quiet(struct super_block *sb)
 		return false;
 	}
 	/* Behind main (a fold of another mount, say): look again later. */
-	if (!quiet || sbi->quiet_tried ||
-	    daxfs_le64_load(&live->commit_seq) != seq ||
+	if (!quiet || sbi->quiet_tried || daxfs_live_moved(sbi) ||
 	    time_before(jiffies, sbi->quiet_since + quiet * HZ))
 		return false;
 	sbi->quiet_tried = true;

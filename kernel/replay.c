@@ -141,7 +141,8 @@ static void daxfs_set_broken(struct super_block *sb, int err)
  * a lease (a paused VM), so other mounts may have freed what it reads. It
  * registers again (readers.c). A main mount whose chain lost a slot
  * meanwhile (a fold's reap freed it, and the pages its view reads with
- * it), or whose open files pin pages of an older view, is stale: every
+ * it), whose open files pin pages of an older view, or that found every
+ * entry taken, is stale: every
  * operation fails with -ESTALE and mappings are gone, until it is
  * unmounted. A branch main moved past meanwhile dies in
  * daxfs_branch_follow() as ever; otherwise a fold freed nothing it reads.
@@ -153,7 +154,9 @@ static void daxfs_reader_back(struct super_block *sb)
 	if (!daxfs_reader_check(sbi) || sbi->writable || sbi->broken ||
 	    sbi->dead)
 		return;
-	if (daxfs_chain_intact(sbi) && !READ_ONCE(sbi->pin_floor))
+	/* No entry left to take: nothing would hold the view any more. */
+	if (sbi->reader >= 0 && daxfs_chain_intact(sbi) &&
+	    !READ_ONCE(sbi->pin_floor))
 		return;
 	WRITE_ONCE(sbi->broken, -ESTALE);
 	pr_err("daxfs (phys=0x%llx): pages of this mount's view were freed while its kernel was stopped; it fails every operation (ESTALE) until it is unmounted\n",
@@ -182,18 +185,6 @@ static int daxfs_index_adopt(struct super_block *sb)
 	if (err)
 		daxfs_set_broken(sb, err);
 	return err;
-}
-
-/* live.commit_seq moved since daxfs_check_live() last looked (no locks). */
-bool daxfs_live_moved(struct daxfs_sb_info *sbi)
-{
-	struct daxfs_live *live;
-
-	if (!sbi->branching)
-		return false;
-	live = daxfs_live_ptr(sbi->region, &sbi->geo);
-	return le64_to_cpu(READ_ONCE(live->commit_seq)) !=
-	       READ_ONCE(sbi->seen_seq);
 }
 
 static int daxfs_check_live_slow(struct super_block *sb)
